@@ -1,0 +1,138 @@
+//! The stored customer and its JSON representation (what `GET /customers/{code}` answers),
+//! shared by the API, which writes it, and the console, which reads it.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::geo::Location;
+
+/// A customer as stored, and as represented in JSON (camelCase, timestamps in RFC 3339).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Customer {
+    pub code: String,
+    pub is_active: bool,
+    /// As sent (an ISO numeric sent as a JSON integer is kept as its decimal string).
+    pub country: Option<String>,
+    pub state: Option<String>,
+    pub city: Option<String>,
+    pub year_born: Option<i32>,
+    pub gender: Option<Gender>,
+    pub metadata: Option<Map<String, Value>>,
+    /// What the resolver made of `country`, `state` and `city` when they were last written.
+    pub location: Location,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Starts at 1 and grows by one with every write that changes the customer.
+    pub version: i64,
+}
+
+/// The customer's gender, sent and stored as its number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Gender {
+    Unknown = 0,
+    Male = 1,
+    Female = 2,
+    Other = 3,
+}
+
+impl Gender {
+    pub fn from_number(number: i64) -> Option<Gender> {
+        match number {
+            0 => Some(Gender::Unknown),
+            1 => Some(Gender::Male),
+            2 => Some(Gender::Female),
+            3 => Some(Gender::Other),
+            _ => None,
+        }
+    }
+
+    pub fn number(self) -> i16 {
+        self as i16
+    }
+}
+
+impl Serialize for Gender {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i16(self.number())
+    }
+}
+
+impl<'de> Deserialize<'de> for Gender {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let number = i64::deserialize(deserializer)?;
+        Gender::from_number(number)
+            .ok_or_else(|| serde::de::Error::custom(format!("gender {number} is not 0..=3")))
+    }
+}
+
+/// A UTC instant with microsecond precision; stored as microseconds since the Unix epoch and
+/// written in JSON as RFC 3339.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    pub fn now() -> Timestamp {
+        let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
+        Timestamp((nanos / 1_000) as i64)
+    }
+
+    pub fn micros(self) -> i64 {
+        self.0
+    }
+
+    pub fn to_rfc3339(self) -> String {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000)
+            .ok()
+            .and_then(|instant| instant.format(&Rfc3339).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+        let instant = OffsetDateTime::parse(text, &Rfc3339).ok()?;
+        Some(Timestamp((instant.unix_timestamp_nanos() / 1_000) as i64))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Timestamp::parse_rfc3339(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not an RFC 3339 time")))
+    }
+}
+
+/// The current year in UTC: the latest accepted `yearBorn`.
+pub fn current_year() -> i32 {
+    OffsetDateTime::now_utc().year()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_round_trip_through_rfc3339_with_microseconds() {
+        let instant = Timestamp(1_764_352_800_123_456);
+        let text = instant.to_rfc3339();
+        assert_eq!(text, "2025-11-28T18:00:00.123456Z");
+        assert_eq!(Timestamp::parse_rfc3339(&text), Some(instant));
+    }
+
+    #[test]
+    fn gender_is_written_as_its_number_and_refuses_others() {
+        assert_eq!(
+            serde_json::to_string(&Gender::Female).ok().as_deref(),
+            Some("2")
+        );
+        assert!(serde_json::from_str::<Gender>("4").is_err());
+    }
+}
