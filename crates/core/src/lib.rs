@@ -9,6 +9,7 @@ pub mod error;
 pub mod geo;
 pub mod merge;
 pub mod patch;
+pub mod wire;
 
 pub use customer::{Customer, Gender, Timestamp};
 pub use error::FieldError;

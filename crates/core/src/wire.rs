@@ -1,0 +1,80 @@
+//! The JSON bodies of the HTTP API besides the customer itself, shared by the server, which
+//! writes them, and the console, which reads them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::customer::Customer;
+use crate::geo::GeoWarning;
+use crate::merge::MergeResult;
+
+/// `POST /customers` with one object: 200.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SingleResponse {
+    pub code: String,
+    pub result: MergeResult,
+    pub customer: Customer,
+    pub warnings: Vec<GeoWarning>,
+}
+
+/// `POST /customers` with an array: 200, one entry per item, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchResponse {
+    pub results: Vec<BatchItem>,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub failed: usize,
+}
+
+/// One item of a batch: `result` and `warnings` when it was applied, `error` when not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchItem {
+    pub index: usize,
+    /// The code the item named; absent when it named none.
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<MergeResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<GeoWarning>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ItemError>,
+}
+
+/// Why one item of a batch was not applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemError {
+    pub status: u16,
+    pub title: String,
+    pub detail: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+/// `GET /customers`: a page ordered by code and the cursor of the next one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListPage {
+    pub items: Vec<Customer>,
+    pub next: Option<String>,
+}
+
+/// An RFC 9457 problem document (`application/problem+json`): every error the API sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+/// One problem with one field, of one item (`index`) when the body was an array.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProblemField {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
+    pub field: String,
+    pub message: String,
+}
