@@ -10,6 +10,7 @@ mod auth;
 mod batch;
 mod concurrency;
 mod deletion;
+mod geo;
 mod listing;
 mod merge;
 mod seed;
