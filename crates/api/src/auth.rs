@@ -6,7 +6,8 @@
 //! Keys are never logged; only the id is.
 //!
 //! Verified keys are cached for [`CACHE_TTL`] so a request does not cost a database read;
-//! a revoked key therefore stops working within that time on every replica.
+//! a revoked key therefore stops working within that time on every replica. Each verified
+//! key then takes a request from its [`RateLimit`] bucket (429 when empty).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -23,6 +24,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
+use crate::rate_limit::RateLimit;
 
 /// How long a verified key is trusted without asking the database again.
 pub const CACHE_TTL: Duration = Duration::from_secs(10);
@@ -95,13 +97,22 @@ fn parse_token(token: &str) -> Option<(&str, &str)> {
     (id.len() == 16 && !secret.is_empty()).then_some((id, secret))
 }
 
-/// Checks keys against the store, with a short-lived cache of verified records.
+/// Checks keys against the store, with a short-lived cache of verified records, and holds
+/// each key to its request rate.
 #[derive(Debug, Default)]
 pub struct KeyChecker {
     cache: Mutex<HashMap<String, (ApiKeyRecord, Instant)>>,
+    rate_limit: RateLimit,
 }
 
 impl KeyChecker {
+    pub fn with_rate_limit(rate_limit: RateLimit) -> KeyChecker {
+        KeyChecker {
+            cache: Mutex::default(),
+            rate_limit,
+        }
+    }
+
     /// The scope of the request's bearer key, if it holds at least `needed`.
     pub async fn authorize(
         &self,
@@ -133,6 +144,9 @@ impl KeyChecker {
         if !bool::from(presented.as_bytes().ct_eq(record.secret_hash.as_bytes())) {
             return Err(ApiError::Unauthorized);
         }
+        self.rate_limit
+            .check(&record.id)
+            .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
         let held = Scope::parse(&record.scope).ok_or(ApiError::Unauthorized)?;
         if held < needed {
             return Err(ApiError::Forbidden {

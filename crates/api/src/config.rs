@@ -6,6 +6,15 @@
 //! - `CLIENTELA__SERVER__BIND` (`127.0.0.1:8080`), `CLIENTELA__SERVER__WORKERS` (one per
 //!   core), `CLIENTELA__SERVER__BODY_LIMIT` (bytes, 25 MiB), `CLIENTELA__SERVER__SHUTDOWN_TIMEOUT`
 //!   (seconds in-flight requests get to finish on SIGTERM, 30)
+//! - Limits against slow or greedy clients: `CLIENTELA__SERVER__REQUEST_HEAD_TIMEOUT`
+//!   (seconds to send the request line and headers, 5), `CLIENTELA__SERVER__BODY_TIMEOUT`
+//!   (seconds to send the body, 60), `CLIENTELA__SERVER__KEEP_ALIVE` (seconds an idle
+//!   connection stays open, 5), `CLIENTELA__SERVER__DISCONNECT_TIMEOUT` (seconds to close a
+//!   connection cleanly, 1), `CLIENTELA__SERVER__MAX_CONNECTIONS` (open connections per
+//!   worker, 10000), `CLIENTELA__SERVER__MAX_HEADER_BYTES` (bytes of header names and
+//!   values, 16384)
+//! - `CLIENTELA__RATE_LIMIT__PER_SECOND` (requests per second per API key, 0 for no limit;
+//!   500), `CLIENTELA__RATE_LIMIT__BURST` (requests a key may send at once, 1000)
 //! - `CLIENTELA__DATABASE__URL` (`sqlite://<data_dir>/clientela.db`; `postgres://…` for
 //!   PostgreSQL), `CLIENTELA__DATABASE__POOL_SIZE` (8), `CLIENTELA__DATABASE__CONNECT_TIMEOUT`
 //!   (seconds, 5), `CLIENTELA__DATABASE__SQLITE_SYNCHRONOUS` (`normal` or `full`),
@@ -32,6 +41,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub geo: GeoSettings,
     pub log: LogSettings,
+    pub rate_limit: RateLimitSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -41,6 +51,27 @@ pub struct ServerSettings {
     pub workers: Option<usize>,
     pub body_limit: usize,
     pub shutdown_timeout: u64,
+    /// Seconds a client has to send the request line and headers (against slowloris).
+    pub request_head_timeout: u64,
+    /// Seconds a client has to send the whole body once the headers are in.
+    pub body_timeout: u64,
+    /// Seconds an idle keep-alive connection stays open (0: close after each response).
+    pub keep_alive: u64,
+    /// Seconds to finish closing a connection before it is dropped.
+    pub disconnect_timeout: u64,
+    /// Open connections per worker; past it, new connections wait in the listen backlog.
+    pub max_connections: usize,
+    /// Bytes of header names and values a request may carry (431 past it).
+    pub max_header_bytes: usize,
+}
+
+/// Per-key request rate: a token bucket of `burst` requests refilled at `per_second`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// 0 turns the limit off.
+    pub per_second: u32,
+    pub burst: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -92,6 +123,12 @@ data_dir = "./data"
 bind = "127.0.0.1:8080"
 body_limit = 26214400
 shutdown_timeout = 30
+request_head_timeout = 5
+body_timeout = 60
+keep_alive = 5
+disconnect_timeout = 1
+max_connections = 10000
+max_header_bytes = 16384
 
 [database]
 pool_size = 8
@@ -106,6 +143,10 @@ overlays = []
 [log]
 format = "text"
 level = "info"
+
+[rate_limit]
+per_second = 500
+burst = 1000
 "#;
 
 impl Settings {
@@ -132,8 +173,22 @@ impl Settings {
             .build()
             .and_then(config::Config::try_deserialize)
             .context("invalid configuration")?;
-        if settings.server.body_limit == 0 {
-            anyhow::bail!("invalid configuration: server.body_limit must be above 0");
+        for (key, value) in [
+            ("server.body_limit", settings.server.body_limit),
+            ("server.max_connections", settings.server.max_connections),
+            ("server.max_header_bytes", settings.server.max_header_bytes),
+            (
+                "server.request_head_timeout",
+                settings.server.request_head_timeout as usize,
+            ),
+            ("server.body_timeout", settings.server.body_timeout as usize),
+        ] {
+            if value == 0 {
+                anyhow::bail!("invalid configuration: {key} must be above 0");
+            }
+        }
+        if settings.rate_limit.per_second > 0 && settings.rate_limit.burst == 0 {
+            anyhow::bail!("invalid configuration: rate_limit.burst must be above 0");
         }
         Ok(settings)
     }
@@ -143,6 +198,19 @@ impl Settings {
         match &self.database.url {
             Some(url) => url.clone(),
             None => format!("sqlite://{}", self.data_dir.join("clientela.db").display()),
+        }
+    }
+
+    /// The server's connection limits and timeouts.
+    pub fn server_options(&self) -> crate::ServerOptions {
+        let server = &self.server;
+        crate::ServerOptions {
+            workers: server.workers,
+            shutdown_timeout: Duration::from_secs(server.shutdown_timeout),
+            request_head_timeout: Duration::from_secs(server.request_head_timeout),
+            keep_alive: Duration::from_secs(server.keep_alive),
+            disconnect_timeout: Duration::from_secs(server.disconnect_timeout),
+            max_connections: server.max_connections,
         }
     }
 

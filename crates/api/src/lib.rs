@@ -7,7 +7,9 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod limits;
 pub mod logging;
+pub mod rate_limit;
 mod routes;
 
 use std::net::TcpListener;
@@ -15,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use clientela_core::geo::Resolver;
 use clientela_store::Store;
@@ -31,6 +34,10 @@ pub struct AppState {
     pub strict_geo: bool,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// How long a client has to send the whole body.
+    pub body_timeout: Duration,
+    /// Largest total of header names and values, in bytes.
+    pub max_header_bytes: usize,
 }
 
 impl AppState {
@@ -41,16 +48,26 @@ impl AppState {
             keys: Arc::new(KeyChecker::default()),
             strict_geo: false,
             body_limit: config::DEFAULT_BODY_LIMIT,
+            body_timeout: Duration::from_secs(60),
+            max_header_bytes: 16 * 1024,
         }
     }
 }
 
-/// Server knobs that are not request handling.
+/// Server knobs that are not request handling: workers, shutdown and connection limits.
 #[derive(Debug, Clone, Copy)]
 pub struct ServerOptions {
     pub workers: Option<usize>,
     /// How long in-flight requests get to finish after SIGTERM or Ctrl-C.
     pub shutdown_timeout: Duration,
+    /// How long a client has to send the request line and headers (slowloris defence).
+    pub request_head_timeout: Duration,
+    /// How long an idle keep-alive connection stays open (zero: closed after each response).
+    pub keep_alive: Duration,
+    /// How long closing a connection may take before it is dropped.
+    pub disconnect_timeout: Duration,
+    /// Open connections per worker; further ones wait in the listen backlog.
+    pub max_connections: usize,
 }
 
 impl Default for ServerOptions {
@@ -58,6 +75,10 @@ impl Default for ServerOptions {
         ServerOptions {
             workers: None,
             shutdown_timeout: Duration::from_secs(30),
+            request_head_timeout: Duration::from_secs(5),
+            keep_alive: Duration::from_secs(5),
+            disconnect_timeout: Duration::from_secs(1),
+            max_connections: 10_000,
         }
     }
 }
@@ -79,11 +100,20 @@ pub fn run_with(
             .app_data(data.clone())
             .app_data(routes::query_config())
             .app_data(routes::path_config())
+            .wrap(from_fn(limits::limit_headers))
             .wrap(tracing_actix_web::TracingLogger::default())
             .configure(routes::configure)
             .default_service(web::to(routes::not_found))
     })
     .shutdown_timeout(options.shutdown_timeout.as_secs())
+    .client_request_timeout(options.request_head_timeout)
+    .client_disconnect_timeout(options.disconnect_timeout)
+    .keep_alive(if options.keep_alive.is_zero() {
+        actix_web::http::KeepAlive::Disabled
+    } else {
+        actix_web::http::KeepAlive::Timeout(options.keep_alive)
+    })
+    .max_connections(options.max_connections.max(1))
     .listen(listener)?;
     if let Some(workers) = options.workers {
         server = server.workers(workers.max(1));

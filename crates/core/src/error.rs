@@ -19,7 +19,7 @@ pub enum FieldError {
     Empty { field: &'static str },
     #[error("`{field}` is longer than {max} characters")]
     TooLong { field: &'static str, max: usize },
-    #[error("`{field}` must not contain control characters")]
+    #[error("`{field}` must not contain control characters (bidirectional controls included)")]
     ControlCharacter { field: &'static str },
     #[error("`{field}` must be between {min} and {max}")]
     OutOfRange {

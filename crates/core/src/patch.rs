@@ -113,6 +113,12 @@ fn parse_code(value: Value) -> Result<String, FieldError> {
 }
 
 /// Length and control-character rules shared by every text field.
+///
+/// Control characters include the Unicode bidirectional controls: a code that shows as
+/// `ABC-123` in a console or log but is stored as something else (the "Trojan Source"
+/// trick, U+202E RIGHT-TO-LEFT OVERRIDE) is refused rather than kept. Combining marks and
+/// other characters are kept exactly as sent: no normalization, so `é` precomposed and `e`
+/// + U+0301 are two different codes.
 fn check_text(field: &'static str, text: &str) -> Result<(), FieldError> {
     if text.chars().nth(MAX_TEXT_CHARS).is_some() {
         return Err(FieldError::TooLong {
@@ -120,10 +126,22 @@ fn check_text(field: &'static str, text: &str) -> Result<(), FieldError> {
             max: MAX_TEXT_CHARS,
         });
     }
-    if text.chars().any(char::is_control) {
+    if text
+        .chars()
+        .any(|character| character.is_control() || is_bidi_control(character))
+    {
         return Err(FieldError::ControlCharacter { field });
     }
     Ok(())
+}
+
+/// The characters of Unicode's `Bidi_Control` property: marks, embeddings, overrides and
+/// isolates that reorder how text around them is displayed.
+pub fn is_bidi_control(character: char) -> bool {
+    matches!(
+        character,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
 }
 
 fn parse_bool(value: Value) -> Result<Option<bool>, FieldError> {
@@ -351,6 +369,36 @@ mod tests {
                 "{code:?}"
             );
         }
+    }
+
+    #[test]
+    fn bidirectional_controls_are_refused_in_every_text_field() {
+        for sneaky in [
+            "abc\u{202E}321",
+            "\u{2066}x\u{2069}",
+            "mark\u{200F}",
+            "\u{061C}",
+        ] {
+            for field in ["code", "country", "state", "city"] {
+                let mut object = json!({"code": "A"});
+                object[field] = json!(sneaky);
+                assert_eq!(
+                    errors_of(object),
+                    [FieldError::ControlCharacter { field }],
+                    "{field}: {sneaky:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn combining_characters_are_kept_exactly_as_sent() {
+        let decomposed = "Jose\u{0301}";
+        let patch = parse_customer(json!({"code": decomposed, "city": "Ko\u{0308}ln"}))
+            .ok()
+            .unwrap_or_default();
+        assert_eq!(patch.code, decomposed, "not normalized to NFC");
+        assert_eq!(patch.city, Some(Some("Ko\u{0308}ln".to_owned())));
     }
 
     #[test]

@@ -66,6 +66,9 @@ impl Store {
     }
 
     pub fn get(&self, code: &str) -> Result<Option<Customer>, StoreError> {
+        if !storable(code) {
+            return Ok(None);
+        }
         let row = customers::table
             .find(code)
             .select(CustomerRow::as_select())
@@ -76,6 +79,13 @@ impl Store {
 
     /// One page ordered by code, and whether more follow it.
     pub fn list_page(&self, query: &ListQuery) -> Result<(Vec<Customer>, bool), StoreError> {
+        if query
+            .prefix
+            .as_deref()
+            .is_some_and(|prefix| !storable(prefix))
+        {
+            return Ok((Vec::new(), false));
+        }
         let mut select = customers::table
             .select(CustomerRow::as_select())
             .order(customers::code.asc())
@@ -86,7 +96,10 @@ impl Store {
             )
             .into_boxed();
         if let Some(after) = &query.after {
-            select = select.filter(customers::code.gt(after.clone()));
+            // PostgreSQL cannot compare with a NUL, and no stored code holds one, so
+            // `code > "ab\0…"` selects exactly the codes `code > "ab"` does: cut at the NUL.
+            let comparable = after.split('\0').next().unwrap_or_default();
+            select = select.filter(customers::code.gt(comparable.to_owned()));
         }
         if let Some(prefix) = &query.prefix {
             select = select.filter(customers::code.ge(prefix.clone()));
@@ -113,6 +126,9 @@ impl Store {
     /// Erases a customer; with `suppress`, also refuses later POSTs of its code. Returns
     /// whether the customer existed (nothing is suppressed when it did not).
     pub fn delete(&self, code: &str, suppress: bool) -> Result<bool, StoreError> {
+        if !storable(code) {
+            return Ok(false);
+        }
         self.write_transaction(&[code], |sql| {
             let deleted = sql.delete_customer(code)? > 0;
             if deleted && suppress {
@@ -124,8 +140,18 @@ impl Store {
 
     /// Lets a suppressed code be posted again; returns whether it was suppressed.
     pub fn unsuppress(&self, code: &str) -> Result<bool, StoreError> {
+        if !storable(code) {
+            return Ok(false);
+        }
         self.write_transaction(&[code], |sql| Ok(sql.unsuppress(&code_hash(code))? > 0))
     }
+}
+
+/// Whether a text can be a stored code: PostgreSQL's `text` cannot hold NUL (it would fail
+/// the query), and validation refuses control characters, so no stored code contains one
+/// and a lookup of such a text can answer "absent" without asking the database.
+fn storable(text: &str) -> bool {
+    !text.contains('\0')
 }
 
 fn merge_batch(

@@ -28,6 +28,7 @@ mod error;
 mod keys;
 mod migrate;
 mod reindex;
+mod retry;
 mod rows;
 mod schema;
 mod sql;
@@ -153,19 +154,22 @@ impl Store {
     }
 
     /// Runs `body` in a write transaction that holds the locks of `codes` (see the crate
-    /// docs). Everything `body` does commits together or not at all.
+    /// docs). Everything `body` does commits together or not at all. A transaction the
+    /// database aborted for a serialization failure or a deadlock runs again, a bounded
+    /// number of times ([`retry`]), so `body` must be safe to run more than once: it is,
+    /// since a rolled-back attempt left nothing behind.
     fn write_transaction<T>(
         &self,
         codes: &[&str],
-        body: impl FnOnce(&mut dyn WriteSql) -> Result<T, StoreError>,
+        mut body: impl FnMut(&mut dyn WriteSql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut connection = self.writer.get()?;
-        match &mut *connection {
+        retry::with_retries(|| match &mut *connection {
             DbConnection::Sqlite(sqlite) => sqlite.immediate_transaction(|sqlite| body(sqlite)),
             DbConnection::Postgres(postgres) => postgres.transaction(|postgres| {
                 sql::lock_codes(postgres, codes)?;
                 body(postgres)
             }),
-        }
+        })
     }
 }

@@ -13,9 +13,10 @@ use anyhow::Context;
 use clientela_core::geo::Resolver;
 use clientela_store::Store;
 
-use crate::auth::{Scope, create_key};
+use crate::auth::{KeyChecker, Scope, create_key};
 use crate::config::Settings;
-use crate::{AppState, ServerOptions, run_with};
+use crate::rate_limit::RateLimit;
+use crate::{AppState, run_with};
 
 pub fn serve(settings: &Settings) -> anyhow::Result<()> {
     let store = Store::open(&settings.store_options()).context("could not open the database")?;
@@ -24,14 +25,18 @@ pub fn serve(settings: &Settings) -> anyhow::Result<()> {
     let mut state = AppState::new(store.clone(), resolver);
     state.strict_geo = settings.geo.strict;
     state.body_limit = settings.server.body_limit;
+    state.body_timeout = Duration::from_secs(settings.server.body_timeout);
+    state.max_header_bytes = settings.server.max_header_bytes;
+    let rate_limit = &settings.rate_limit;
+    state.keys = Arc::new(KeyChecker::with_rate_limit(RateLimit::per_second(
+        rate_limit.per_second,
+        rate_limit.burst,
+    )));
 
     let listener = TcpListener::bind(&settings.server.bind)
         .with_context(|| format!("could not listen on {}", settings.server.bind))?;
     let address = listener.local_addr()?;
-    let options = ServerOptions {
-        workers: settings.server.workers,
-        shutdown_timeout: Duration::from_secs(settings.server.shutdown_timeout),
-    };
+    let options = settings.server_options();
     actix_web::rt::System::new().block_on(async move {
         let server = run_with(listener, state, options)?;
         tracing::info!(%address, database = store.kind(), "clientela-api started");

@@ -44,6 +44,9 @@ macro_rules! on_both_backends {
 }
 pub(crate) use on_both_backends;
 
+/// Changes to the server's defaults for one test (limits, timeouts, rate limits).
+pub type Tuning = Box<dyn FnOnce(&mut AppState, &mut ServerOptions) + Send>;
+
 pub struct TestApp {
     pub base: String,
     pub admin_key: String,
@@ -64,9 +67,14 @@ enum Cleanup {
 
 impl TestApp {
     pub fn sqlite() -> TestApp {
+        TestApp::sqlite_tuned(Box::new(|_, _| {}))
+    }
+
+    /// A SQLite app whose state and server options `tuning` adjusts first.
+    pub fn sqlite_tuned(tuning: Tuning) -> TestApp {
         let folder = tempfile::tempdir().expect("temporary folder");
         let url = format!("sqlite://{}", folder.path().join("clientela.db").display());
-        TestApp::start(url, Cleanup::Folder(folder))
+        TestApp::start(url, Cleanup::Folder(folder), tuning)
     }
 
     /// `None` (after saying so) when `CLIENTELA_TEST_PG` is not set.
@@ -85,34 +93,55 @@ impl TestApp {
             .expect("create schema");
         let separator = if server.contains('?') { '&' } else { '?' };
         let url = format!("{server}{separator}options=-csearch_path%3D{schema}");
-        Some(TestApp::start(url, Cleanup::Schema { server, schema }))
+        Some(TestApp::start(
+            url,
+            Cleanup::Schema { server, schema },
+            Box::new(|_, _| {}),
+        ))
     }
 
     /// Another API process-alike on the same database: its own pool, its own server.
     pub fn second_instance(&self) -> TestApp {
-        let mut other = TestApp::start(self.url.clone(), Cleanup::Nothing);
+        let mut other = TestApp::start(self.url.clone(), Cleanup::Nothing, Box::new(|_, _| {}));
         other.admin_key = self.admin_key.clone();
         other
     }
 
-    fn start(url: String, cleanup: Cleanup) -> TestApp {
+    /// Stops this server and starts a new one on the same database, as a restart would.
+    pub fn restart(mut self) -> TestApp {
+        self.stop();
+        let cleanup = std::mem::replace(&mut self.cleanup, Cleanup::Nothing);
+        let mut restarted = TestApp::start(self.url.clone(), cleanup, Box::new(|_, _| {}));
+        restarted.admin_key = self.admin_key.clone();
+        restarted
+    }
+
+    fn stop(&mut self) {
+        actix_web::rt::System::new().block_on(self.handle.stop(false));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+
+    fn start(url: String, cleanup: Cleanup, tuning: Tuning) -> TestApp {
         let mut options = StoreOptions::new(url.clone());
         options.pool_size = 8;
         let store = Store::open(&options).expect("open store");
         let admin_key = create_key(&store, "test admin", Scope::Admin)
             .expect("admin key")
             .token;
-        let state = AppState::new(store.clone(), Arc::new(Resolver::builtin()));
+        let mut state = AppState::new(store.clone(), Arc::new(Resolver::builtin()));
+        let mut server_options = ServerOptions {
+            workers: Some(2),
+            ..ServerOptions::default()
+        };
+        tuning(&mut state, &mut server_options);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
         let (sender, receiver) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let options = ServerOptions {
-                    workers: Some(2),
-                    ..ServerOptions::default()
-                };
-                let server = run_with(listener, state, options).expect("server");
+                let server = run_with(listener, state, server_options).expect("server");
                 sender.send(server.handle()).expect("hand over the handle");
                 server.await.expect("server ran");
             });
@@ -192,10 +221,7 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        actix_web::rt::System::new().block_on(self.handle.stop(false));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.stop();
         if let Cleanup::Schema { server, schema } = &self.cleanup
             && let Ok(mut admin) = PgConnection::establish(server)
         {

@@ -18,6 +18,7 @@ use serde_json::Value;
 use crate::AppState;
 use crate::auth::Scope;
 use crate::error::{ApiError, problem_fields};
+use crate::limits::read_body;
 
 #[derive(Debug, Deserialize)]
 struct PostParams {
@@ -40,12 +41,7 @@ pub async fn post_customers(
         .keys
         .authorize(&request, &state.store, Scope::Write)
         .await?;
-    let limit = state.body_limit;
-    let body = payload
-        .to_bytes_limited(limit)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge { limit })?
-        .map_err(|error| ApiError::BadRequest(format!("could not read the body: {error}")))?;
+    let body = read_body(payload, state.body_limit, state.body_timeout).await?;
     let value: Value = serde_json::from_slice(&body)
         .map_err(|error| ApiError::MalformedJson(format!("the body is not valid JSON: {error}")))?;
     let if_match = parse_if_match(&request)?;
