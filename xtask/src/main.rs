@@ -4,6 +4,7 @@
 
 mod ci;
 mod command;
+mod fuzz;
 
 use std::process::ExitCode;
 
@@ -11,12 +12,15 @@ const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
   ci      formatting, clippy (-D warnings), the dependency-graph check and every test
-          (PostgreSQL variants run when CLIENTELA_TEST_PG is set)";
+          (PostgreSQL variants run when CLIENTELA_TEST_PG is set)
+  fuzz    [TARGET] [--seconds N]: the cargo-fuzz targets (parse_customer, merge_patch,
+          geo_resolve), each N seconds (default 600); needs `cargo install cargo-fuzz`";
 
 fn main() -> ExitCode {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match arguments.first().map(String::as_str) {
         Some("ci") => ci::run(),
+        Some("fuzz") => fuzz::run(&arguments[1..]),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             Ok(())
