@@ -101,7 +101,7 @@ pub fn run_with(
             .app_data(routes::query_config())
             .app_data(routes::path_config())
             .wrap(from_fn(limits::limit_headers))
-            .wrap(tracing_actix_web::TracingLogger::default())
+            .wrap(tracing_actix_web::TracingLogger::<logging::PrivateRootSpan>::new())
             .configure(routes::configure)
             .default_service(web::to(routes::not_found))
     })

@@ -112,11 +112,15 @@ pub(crate) fn build_pool(
         target: target.clone(),
         sync,
     };
+    // A PostgreSQL connection may have died in the pool (a restart, a failover): checking
+    // it out pings it first, so a dead one is replaced instead of failing a request, and
+    // the API recovers by itself once the database is back. SQLite connections are files.
+    let check_on_checkout = matches!(target, Target::Postgres(_));
     r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
         .connection_timeout(timeout)
-        .test_on_check_out(false)
+        .test_on_check_out(check_on_checkout)
         .build(manager)
         .map_err(|error| StoreError::Unavailable(error.to_string()))
 }

@@ -24,15 +24,33 @@ impl StoreError {
     /// as opposed to a query that failed: the caller may retry later.
     pub fn is_unavailable(&self) -> bool {
         use diesel::result::{DatabaseErrorKind, Error};
-        matches!(
-            self,
+        match self {
             StoreError::Unavailable(_)
-                | StoreError::Database(
-                    Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
-                        | Error::BrokenTransactionManager
-                )
-        )
+            | StoreError::Database(
+                Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+                | Error::BrokenTransactionManager,
+            ) => true,
+            StoreError::Database(Error::DatabaseError(DatabaseErrorKind::Unknown, information)) => {
+                is_lost_connection(information.message())
+            }
+            _ => false,
+        }
     }
+}
+
+/// libpq's words for a connection that is gone, which diesel reports with an unknown kind
+/// when the failure comes before the server could answer (a pooled connection whose server
+/// went away), and PostgreSQL's own shutdown notices (SQLSTATE 57P01..57P03).
+fn is_lost_connection(message: &str) -> bool {
+    const LOST: [&str; 6] = [
+        "no connection to the server",
+        "server closed the connection unexpectedly",
+        "terminating connection due to administrator command",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "could not receive data from server",
+    ];
+    LOST.iter().any(|lost| message.contains(lost))
 }
 
 impl From<diesel::r2d2::PoolError> for StoreError {
@@ -44,5 +62,30 @@ impl From<diesel::r2d2::PoolError> for StoreError {
 impl From<diesel::ConnectionError> for StoreError {
     fn from(error: diesel::ConnectionError) -> Self {
         StoreError::Unavailable(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    use super::StoreError;
+
+    fn unknown(message: &str) -> StoreError {
+        StoreError::Database(Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new(message.to_owned()),
+        ))
+    }
+
+    #[test]
+    fn a_lost_connection_is_unavailable_and_a_bad_query_is_not() {
+        assert!(unknown("no connection to the server\n").is_unavailable());
+        assert!(unknown("terminating connection due to administrator command").is_unavailable());
+        assert!(
+            StoreError::Unavailable("timed out waiting for connection".into()).is_unavailable()
+        );
+        assert!(!unknown("syntax error at or near \"SELEC\"").is_unavailable());
+        assert!(!unknown("deadlock detected").is_unavailable());
     }
 }

@@ -5,6 +5,8 @@
 #![allow(clippy::expect_used)]
 
 mod crash;
+mod logs;
+mod outage;
 mod shutdown;
 mod support;
 

@@ -159,6 +159,15 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
+    /// The status of `GET /healthz` (liveness: no database involved).
+    pub fn client_health(&self, client: &reqwest::blocking::Client) -> u16 {
+        client
+            .get(self.url("/healthz"))
+            .send()
+            .map(|response| response.status().as_u16())
+            .unwrap_or(0)
+    }
+
     /// The stored customer, `None` on 404; any other answer fails the test.
     pub fn customer(
         &self,

@@ -1,0 +1,148 @@
+//! What the server's logs may hold: customer codes, yes; API keys, metadata, birth years,
+//! places and other personal data, never (at the default `info` level), and keys never at
+//! any level.
+
+use serde_json::json;
+
+use crate::support::{Database, Server, client, temporary_folder};
+
+/// Markers put in every personal field of the requests below; none may reach a log.
+const PERSONAL: [&str; 5] = [
+    "Secretcityname",
+    "Secretstatename",
+    "secret-mail@example.org",
+    "Secretmetadatakey",
+    "Secretcountryname",
+];
+/// The birth year sent, looked for as a whole token (not inside timestamps or ids).
+const YEAR_BORN: &str = "1871";
+/// The secret half of a forged key sent on one request.
+const FORGED_SECRET: &str = "ForgedSecretMarker0123456789";
+
+/// Runs the same requests as any client would, on success and error paths, and returns the
+/// server's logs and its admin key.
+fn exercise(level: &str) -> (String, String) {
+    let folder = temporary_folder();
+    let mut server = Server::start(
+        folder.path(),
+        &Database::Sqlite,
+        &[
+            ("CLIENTELA__LOG__LEVEL", level),
+            ("CLIENTELA__LOG__FORMAT", "json"),
+        ],
+    );
+    let client = client();
+    let customer = json!({
+        "code": "log-visible-code", "city": "Secretcityname", "state": "Secretstatename",
+        "country": "Secretcountryname", "yearBorn": 1871, "gender": 2,
+        "metadata": {"email": "secret-mail@example.org", "Secretmetadatakey": true},
+    });
+    let post = |body: &serde_json::Value| {
+        client
+            .post(server.url("/customers"))
+            .bearer_auth(&server.key)
+            .json(body)
+            .send()
+            .expect("post")
+            .status()
+            .as_u16()
+    };
+    assert_eq!(post(&customer), 200);
+    assert_eq!(
+        post(&json!([customer, {"code": "other", "yearBorn": 1871, "city": "Secretcityname"}])),
+        200
+    );
+    assert_eq!(
+        post(
+            &json!({"code": "bad", "yearBorn": 1871, "gender": 9, "city": "Secretcityname", "emali": "secret-mail@example.org"})
+        ),
+        422
+    );
+    assert_eq!(
+        post(
+            &json!({"code": "log-visible-code", "metadata": {"Secretmetadatakey": "x".repeat(60_001)}})
+        ),
+        422
+    );
+    let strict = client
+        .post(server.url("/customers?strict=true"))
+        .bearer_auth(&server.key)
+        .json(&json!({"code": "strict", "city": "Secretcityname", "country": "Secretcountryname"}))
+        .send()
+        .expect("strict post");
+    assert_eq!(
+        strict.status(),
+        422,
+        "an unresolvable place is refused in strict mode"
+    );
+    let read = client
+        .get(server.url("/customers?q=log-visible&country=Secretcountryname"))
+        .bearer_auth(&server.key)
+        .send()
+        .expect("list");
+    assert_eq!(read.status(), 422, "an unknown country filter is refused");
+    let forged = client
+        .get(server.url("/customers/log-visible-code"))
+        .bearer_auth(format!("clientela_0123456789abcdef_{FORGED_SECRET}"))
+        .send()
+        .expect("forged");
+    assert_eq!(forged.status(), 401);
+    let erased = client
+        .delete(server.url("/customers/log-visible-code"))
+        .bearer_auth(&server.key)
+        .send()
+        .expect("delete");
+    assert_eq!(erased.status(), 204);
+    assert!(server.stop().success());
+    (server.logs(), server.key.clone())
+}
+
+/// The secret half of `clientela_<id>_<secret>`.
+fn secret_of(key: &str) -> String {
+    key.splitn(3, '_').nth(2).expect("a secret").to_owned()
+}
+
+fn tokens(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|character: char| !character.is_alphanumeric())
+}
+
+#[test]
+fn info_logs_hold_codes_but_no_personal_data_and_no_keys() {
+    let (logs, key) = exercise("info");
+    assert!(
+        logs.contains("log-visible-code"),
+        "the erasure is logged with its code (so the test sees real log lines):\n{logs}"
+    );
+    for marker in PERSONAL {
+        assert!(
+            !logs.contains(marker),
+            "`{marker}` reached the logs:\n{logs}"
+        );
+    }
+    assert!(
+        !tokens(&logs).any(|token| token == YEAR_BORN),
+        "a birth year reached the logs:\n{logs}"
+    );
+    assert!(
+        !logs.contains(&secret_of(&key)),
+        "the admin key reached the logs"
+    );
+    assert!(
+        !logs.contains(FORGED_SECRET),
+        "a presented key reached the logs"
+    );
+}
+
+#[test]
+fn keys_stay_out_of_the_logs_even_at_trace_level() {
+    let (logs, key) = exercise("trace");
+    assert!(logs.lines().count() > 10, "trace logging is on:\n{logs}");
+    assert!(
+        !logs.contains(&secret_of(&key)),
+        "the admin key reached the trace logs"
+    );
+    assert!(
+        !logs.contains(FORGED_SECRET),
+        "a presented key reached the trace logs"
+    );
+}
