@@ -1,0 +1,1 @@
+//! Tests of the form: editing keys, local checks and the merge patch it sends.
