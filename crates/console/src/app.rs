@@ -16,6 +16,9 @@ use crate::keys::{self, ListAction};
 use crate::strings;
 use crate::ui;
 
+mod answers;
+mod form_flow;
+
 /// Ticks are sent every 100 ms by the event loop.
 pub const TICK_MILLIS: u64 = 100;
 /// Ticks between a failed connection and the next try (3 s).
@@ -265,16 +268,16 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
             Vec::new()
         }
         Msg::Tick => on_tick(app),
-        Msg::PageLoaded { generation, result } => on_page(app, generation, result),
-        Msg::CustomerFetched { code, result } => on_fetched(app, &code, result),
+        Msg::PageLoaded { generation, result } => answers::on_page(app, generation, result),
+        Msg::CustomerFetched { code, result } => answers::on_fetched(app, &code, result),
         Msg::ActiveSaved {
             code,
             previous,
             result,
-        } => on_active_saved(app, &code, previous, result),
-        Msg::FormSaved { result } => crate::app_form::on_saved(app, result),
-        Msg::Deleted { code, result } => on_deleted(app, &code, result),
-        Msg::GeoResolved { request, result } => crate::app_form::on_geo(app, request, result),
+        } => answers::on_active_saved(app, &code, previous, result),
+        Msg::FormSaved { result } => form_flow::on_saved(app, result),
+        Msg::Deleted { code, result } => answers::on_deleted(app, &code, result),
+        Msg::GeoResolved { request, result } => form_flow::on_geo(app, request, result),
     }
 }
 
@@ -315,7 +318,7 @@ fn on_key(app: &mut App, key: &KeyEvent) -> Vec<Command> {
                     app.mode = Mode::List;
                     Vec::new()
                 }
-                FormOutcome::Save => crate::app_form::save(app),
+                FormOutcome::Save => form_flow::save(app),
             }
         }
         Mode::ConfirmDelete { code } => {
@@ -398,9 +401,9 @@ fn on_list_key(app: &mut App, key: &KeyEvent) -> Vec<Command> {
                 return Vec::new();
             };
             let form = Form::for_edit(customer);
-            return crate::app_form::open(app, form);
+            return form_flow::open(app, form);
         }
-        ListAction::New => return crate::app_form::open(app, Form::for_create()),
+        ListAction::New => return form_flow::open(app, Form::for_create()),
         ListAction::Delete => match app.selected_customer() {
             Some(customer) => {
                 app.mode = Mode::ConfirmDelete {
@@ -475,137 +478,9 @@ fn on_tick(app: &mut App) -> Vec<Command> {
             commands.push(app.reload());
         }
     }
-    commands.extend(crate::app_form::on_tick(app));
+    commands.extend(form_flow::on_tick(app));
     commands
 }
 
-fn on_page(app: &mut App, generation: u64, result: Result<ListPage, ApiError>) -> Vec<Command> {
-    if generation != app.generation {
-        return Vec::new();
-    }
-    app.loading = false;
-    match result {
-        Ok(page) => {
-            app.connection = Connection::Up;
-            app.rows.extend(page.items);
-            app.next_cursor = page.next;
-            if app.follow_to_bottom {
-                app.follow_to_bottom = app.next_cursor.is_some();
-                app.select(app.rows.len().saturating_sub(1));
-            }
-            app.next_page_if_needed().into_iter().collect()
-        }
-        Err(error) => {
-            match &error {
-                ApiError::NoKey | ApiError::Unreachable(_) => {}
-                ApiError::Status {
-                    status: 401 | 403, ..
-                } => {}
-                other => {
-                    // The server answers but refuses this query (a bad country, say):
-                    // say so and keep what is shown; retrying would not help.
-                    app.connection = Connection::Up;
-                    app.warn(other.to_string());
-                    return Vec::new();
-                }
-            }
-            app.connection = Connection::Down {
-                reason: describe_connection_error(app, &error),
-                retry_in_ticks: RETRY_TICKS,
-            };
-            Vec::new()
-        }
-    }
-}
-
-pub fn describe_connection_error(app: &App, error: &ApiError) -> String {
-    match error {
-        ApiError::NoKey => strings::key_missing(&app.key_file),
-        ApiError::Unreachable(why) => strings::unreachable(&app.server, why),
-        ApiError::Status { status, .. } => strings::key_refused(&app.server, *status),
-        other => other.to_string(),
-    }
-}
-
-fn on_fetched(app: &mut App, code: &str, result: Result<Customer, ApiError>) -> Vec<Command> {
-    match result {
-        Ok(customer) => {
-            if let Mode::Form(form) = &mut app.mode
-                && form.code() == code
-                && !form.is_create()
-            {
-                // Only the version: the form still diffs against what the user opened,
-                // so a second save sends only their own changes.
-                form.version = Some(customer.version);
-            }
-            if let Some(index) = app.row_index(code) {
-                app.rows[index] = customer;
-            }
-        }
-        Err(ApiError::Status { status: 404, .. }) => {
-            if let Some(index) = app.row_index(code) {
-                app.rows.remove(index);
-                let selected = app.selected;
-                app.select(selected);
-            }
-            if matches!(app.mode, Mode::Detail { .. }) {
-                app.mode = Mode::List;
-            }
-            app.warn(strings::not_found(code));
-        }
-        Err(error) => app.warn(strings::action_failed(code, &error.to_string())),
-    }
-    Vec::new()
-}
-
-fn on_active_saved(
-    app: &mut App,
-    code: &str,
-    previous: bool,
-    result: Result<SingleResponse, ApiError>,
-) -> Vec<Command> {
-    app.pending_writes.remove(code);
-    match result {
-        Ok(response) => {
-            let is_active = response.customer.is_active;
-            if let Some(index) = app.row_index(code) {
-                app.rows[index] = response.customer;
-            }
-            app.notify(strings::toggled(code, is_active));
-            Vec::new()
-        }
-        Err(error) => {
-            if let Some(index) = app.row_index(code) {
-                app.rows[index].is_active = previous;
-            }
-            if error.status() == Some(412) {
-                app.warn(strings::changed_elsewhere(code));
-                return vec![Command::FetchCustomer {
-                    code: code.to_owned(),
-                }];
-            }
-            app.warn(strings::toggle_refused(code, &error.to_string()));
-            Vec::new()
-        }
-    }
-}
-
-fn on_deleted(app: &mut App, code: &str, result: Result<(), ApiError>) -> Vec<Command> {
-    app.pending_writes.remove(code);
-    match result {
-        Ok(()) => {
-            if let Some(index) = app.row_index(code) {
-                app.rows.remove(index);
-                let selected = app.selected;
-                app.select(selected);
-            }
-            app.notify(strings::deleted(code));
-        }
-        Err(error) => app.warn(strings::action_failed(code, &error.to_string())),
-    }
-    app.next_page_if_needed().into_iter().collect()
-}
-
 #[cfg(test)]
-#[path = "app_tests.rs"]
 mod tests;

@@ -502,5 +502,4 @@ fn describe_json_error(error: &serde_json::Error) -> String {
 }
 
 #[cfg(test)]
-#[path = "form_tests.rs"]
 mod tests;

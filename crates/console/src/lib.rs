@@ -8,7 +8,6 @@
 //! depends on the store or a database driver (CI checks `cargo tree -i diesel`).
 
 pub mod app;
-mod app_form;
 pub mod cli;
 pub mod client;
 pub mod form;

@@ -324,5 +324,4 @@ fn render_help(frame: &mut Frame, body: Rect) {
 }
 
 #[cfg(test)]
-#[path = "ui_tests.rs"]
 mod tests;

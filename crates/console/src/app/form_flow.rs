@@ -1,10 +1,10 @@
-//! The part of [`crate::app::update`] that drives the create / edit form: opening it, the
+//! The part of [`super::update`] that drives the create / edit form: opening it, the
 //! debounced location preview, saving, and showing the server's answer on the form.
 
 use clientela_core::merge::MergeResult;
 use clientela_core::wire::SingleResponse;
 
-use crate::app::{App, Command, GEO_DEBOUNCE_TICKS, Mode};
+use super::{App, Command, GEO_DEBOUNCE_TICKS, Mode};
 use crate::client::{ApiError, GeoPreview};
 use crate::form::{FieldId, Form};
 use crate::strings;

@@ -420,9 +420,11 @@ fn an_unreachable_server_is_named_on_screen() {
             result: Err(ApiError::Unreachable("connection refused".to_owned())),
         },
     );
-    let reason = describe_connection_error(&app, &ApiError::Unreachable("x".to_owned()));
-    assert!(reason.contains("http://127.0.0.1:8080"));
-    assert!(matches!(app.connection, Connection::Down { .. }));
+    let Connection::Down { reason, .. } = &app.connection else {
+        panic!("not down: {:?}", app.connection)
+    };
+    assert!(reason.contains("http://127.0.0.1:8080"), "{reason}");
+    assert!(reason.contains("connection refused"), "{reason}");
 }
 
 #[test]
