@@ -35,6 +35,7 @@ pub const HELP_TITLE: &str = " keys ";
 pub const HELP_CLOSE: &str = "any key closes this help";
 
 pub const DETAIL_TITLE: &str = " customer ";
+pub const LIST_HINT: &str = "Enter detail · Space toggle · e edit · n new · / search · f c filter";
 pub const DETAIL_HINT: &str = "Esc back · Space toggle · e edit · d delete · j/k scroll";
 pub const FORM_TITLE_NEW: &str = " new customer ";
 pub const FORM_HINT: &str = "Tab next field · Ctrl-S save · Esc cancel";
@@ -137,7 +138,7 @@ pub fn form_title_edit(code: &str) -> String {
 }
 
 pub fn confirm_delete(code: &str) -> String {
-    format!("Delete customer {code}? This cannot be undone. y deletes, any other key keeps it.")
+    format!("Delete customer {code}? y deletes it for good, any other key keeps it.")
 }
 
 pub fn deleted(code: &str) -> String {

@@ -55,21 +55,29 @@ pub fn render(app: &App, frame: &mut Frame) {
 }
 
 fn render_title(app: &App, frame: &mut Frame, area: Rect) {
-    let mut spans = vec![
-        Span::from(format!(" {} ", strings::TITLE)).bold(),
-        Span::from("· "),
-        Span::from(strings::count(app.rows.len(), app.next_cursor.is_some())),
-    ];
+    let help = format!("{} ", strings::HELP_HINT);
+    let mut title = format!(
+        " {} · {}",
+        strings::TITLE,
+        strings::count(app.rows.len(), app.next_cursor.is_some())
+    );
     let position = strings::position(app.selected, app.rows.len());
     if !position.is_empty() {
-        spans.push(Span::from(format!(" · {position}")));
+        title.push_str(&format!(" · {position}"));
     }
-    if app.loading {
+    let spinner = if app.loading {
         let frame_index = (app.ticks as usize) % SPINNER.len();
-        spans.push(Span::from(format!(" {} {}", SPINNER[frame_index], strings::LOADING)).cyan());
-    }
-    let help = Line::from(format!("{} ", strings::HELP_HINT)).right_aligned();
-    frame.render_widget(Paragraph::new(Line::from(spans)).reversed(), area);
+        format!(" {} {}", SPINNER[frame_index], strings::LOADING)
+    } else {
+        String::new()
+    };
+    // The help hint keeps its place on the right; the title gives way on narrow screens.
+    let room = area.width.saturating_sub(help.width() as u16 + 1);
+    let spinner = fit(&spinner, room);
+    let title = fit(&title, room.saturating_sub(spinner.width() as u16));
+    let line = Line::from(vec![Span::from(title).bold(), Span::from(spinner).cyan()]);
+    frame.render_widget(Paragraph::new(line).reversed(), area);
+    let help = Line::from(help).right_aligned();
     frame.render_widget(Paragraph::new(help).reversed(), area);
 }
 
@@ -271,7 +279,7 @@ fn render_message(app: &App, frame: &mut Frame, area: Rect) {
         (_, Some(notice)) => Line::from(notice.text.as_str()).green(),
         (Mode::Form(_), None) => Line::from(strings::FORM_HINT).dim(),
         (Mode::Detail { .. }, None) => Line::from(strings::DETAIL_HINT).dim(),
-        (_, None) => Line::from(""),
+        (_, None) => Line::from(strings::LIST_HINT).dim(),
     };
     let text: String = line
         .spans
