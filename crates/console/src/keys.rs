@@ -178,3 +178,28 @@ pub fn markdown_table() -> String {
     }
     table
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readme_key_table_is_the_one_the_help_shows() {
+        let readme = include_str!("../README.md");
+        let table = markdown_table();
+        assert!(
+            readme.contains(&table),
+            "crates/console/README.md must hold this key table:\n{table}"
+        );
+    }
+
+    #[test]
+    fn every_list_key_in_the_table_does_something() {
+        for key in [
+            'k', 'j', 'g', 'G', '/', 'f', 'c', ' ', 'e', 'n', 'd', 'r', '?', 'q',
+        ] {
+            let event = KeyEvent::new(KeyCode::Char(key), KeyModifiers::NONE);
+            assert!(list_action(&event).is_some(), "`{key}` is not bound");
+        }
+    }
+}
