@@ -37,6 +37,14 @@ impl LineInput {
 fn edit_line(text: &mut String, cursor: &mut usize, key: &KeyEvent) -> bool {
     let length = text.chars().count();
     *cursor = (*cursor).min(length);
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('u') {
+        // Ctrl-U, as in a shell: drop everything before the cursor.
+        let cut = byte_index(text, *cursor);
+        text.replace_range(..cut, "");
+        let changed = *cursor > 0;
+        *cursor = 0;
+        return changed;
+    }
     if key
         .modifiers
         .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
@@ -202,6 +210,15 @@ mod tests {
         let changed = input.handle(&KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
         assert!(!changed);
         assert_eq!(input.text(), "");
+    }
+
+    #[test]
+    fn ctrl_u_clears_the_text_before_the_cursor() {
+        let mut input = LineInput::new("Atlantis");
+        input.handle(&key(KeyCode::Left));
+        assert!(input.handle(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)));
+        assert_eq!(input.text(), "s");
+        assert_eq!(input.cursor(), 0);
     }
 
     #[test]

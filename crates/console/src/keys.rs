@@ -161,6 +161,10 @@ pub const BINDINGS: &[Binding] = &[
         does: strings::DOES_FORM_CHOICE,
     },
     Binding {
+        keys: "Ctrl-U",
+        does: strings::DOES_FORM_CLEAR,
+    },
+    Binding {
         keys: "Ctrl-S",
         does: strings::DOES_FORM_SAVE,
     },

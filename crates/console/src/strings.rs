@@ -83,6 +83,7 @@ pub const DOES_HELP: &str = "this help";
 pub const DOES_QUIT: &str = "quit";
 pub const DOES_FORM_FIELDS: &str = "form: next / previous field";
 pub const DOES_FORM_CHOICE: &str = "form: toggle active, cycle gender";
+pub const DOES_FORM_CLEAR: &str = "form, prompt: clear before the cursor";
 pub const DOES_FORM_SAVE: &str = "form: save the changed fields";
 pub const DOES_FORM_CANCEL: &str = "form, prompt, detail: back / cancel";
 

@@ -50,7 +50,12 @@ pub fn render(app: &App, frame: &mut Frame) {
     render_status(app, frame, status);
     render_message(app, frame, message);
     if app.help {
-        render_help(frame, body);
+        // The help may cover the status lines too: at 80x24 it needs every row below the title.
+        let below_title = Rect {
+            height: frame.area().height.saturating_sub(1),
+            ..body
+        };
+        render_help(frame, below_title);
     }
 }
 
@@ -291,7 +296,7 @@ fn render_message(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(fitted), area);
 }
 
-/// The key table in a box over the body, as large as the body allows.
+/// The key table in a box over `body`, as large as it allows.
 fn render_help(frame: &mut Frame, body: Rect) {
     let keys_width = keys::BINDINGS
         .iter()

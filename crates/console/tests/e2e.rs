@@ -282,7 +282,9 @@ fn an_admin_toggles_edits_creates_and_deletes_through_the_console() {
     let created = eventually(&api, "E2E-000", |c| c.is_some()).unwrap();
     assert_eq!(created["country"], "Portugal");
 
-    // d asks, naming the code; y deletes. G selects the last row, E2E-003.
+    // d asks, naming the code; y deletes. Once the reload after the create is in, G selects
+    // the last row, E2E-003.
+    tmux.wait_for("4 customers");
     tmux.keys(&["G", "d"]);
     tmux.wait_for("Delete customer E2E-003?");
     tmux.keys(&["y"]);

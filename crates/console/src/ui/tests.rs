@@ -195,6 +195,7 @@ fn the_help_lists_every_key_binding() {
         assert_shows(&lines, binding.keys);
         assert_shows(&lines, binding.does);
     }
+    assert_shows(&lines, strings::HELP_CLOSE);
 }
 
 #[test]
