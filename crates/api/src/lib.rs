@@ -1,1 +1,92 @@
-//! placeholder
+//! clientela-api: the HTTP API (actix-web) over the store, plus its command line.
+//!
+//! [`run`] starts the server on a listener the caller bound, so tests bind `127.0.0.1:0`
+//! and talk to the real thing.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod logging;
+mod routes;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use clientela_core::geo::Resolver;
+use clientela_store::Store;
+
+use crate::auth::KeyChecker;
+
+/// What every request handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub resolver: Arc<Resolver>,
+    pub keys: Arc<KeyChecker>,
+    /// Refuse unresolvable places (`geo.strict`); `?strict=true` asks for it per request.
+    pub strict_geo: bool,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+}
+
+impl AppState {
+    pub fn new(store: Store, resolver: Arc<Resolver>) -> AppState {
+        AppState {
+            store,
+            resolver,
+            keys: Arc::new(KeyChecker::default()),
+            strict_geo: false,
+            body_limit: config::DEFAULT_BODY_LIMIT,
+        }
+    }
+}
+
+/// Server knobs that are not request handling.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerOptions {
+    pub workers: Option<usize>,
+    /// How long in-flight requests get to finish after SIGTERM or Ctrl-C.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            workers: None,
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Builds the server on `listener`. Awaiting the returned [`Server`] runs it until SIGTERM
+/// or Ctrl-C, after which in-flight requests finish (up to the shutdown timeout).
+pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    run_with(listener, state, ServerOptions::default())
+}
+
+pub fn run_with(
+    listener: TcpListener,
+    state: AppState,
+    options: ServerOptions,
+) -> std::io::Result<Server> {
+    let data = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(routes::query_config())
+            .app_data(routes::path_config())
+            .wrap(tracing_actix_web::TracingLogger::default())
+            .configure(routes::configure)
+            .default_service(web::to(routes::not_found))
+    })
+    .shutdown_timeout(options.shutdown_timeout.as_secs())
+    .listen(listener)?;
+    if let Some(workers) = options.workers {
+        server = server.workers(workers.max(1));
+    }
+    Ok(server.run())
+}

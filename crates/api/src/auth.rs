@@ -1,0 +1,178 @@
+//! API keys: generation, hashing, scopes and the check every protected route runs.
+//!
+//! A key reads `clientela_<id>_<secret>`: the id (public, 16 hex digits) finds the stored
+//! record; the secret (256 random bits) is checked against the stored SHA-256 of it in
+//! constant time. A fast hash is right here because the secret is random, not a password.
+//! Keys are never logged; only the id is.
+//!
+//! Verified keys are cached for [`CACHE_TTL`] so a request does not cost a database read;
+//! a revoked key therefore stops working within that time on every replica.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use clientela_core::Timestamp;
+use clientela_store::{ApiKeyRecord, NewApiKey, Store, StoreError};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::error::ApiError;
+
+/// How long a verified key is trusted without asking the database again.
+pub const CACHE_TTL: Duration = Duration::from_secs(10);
+
+/// What a key may do. `write` implies `read`; `admin` implies both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    Read,
+    Write,
+    Admin,
+}
+
+impl Scope {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+            Scope::Admin => "admin",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Scope> {
+        match name {
+            "read" => Some(Scope::Read),
+            "write" => Some(Scope::Write),
+            "admin" => Some(Scope::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A newly created key: the full secret exists only here, to be shown once.
+#[derive(Debug)]
+pub struct CreatedKey {
+    pub id: String,
+    pub token: String,
+    pub scope: Scope,
+}
+
+/// Creates and stores a key.
+pub fn create_key(store: &Store, name: &str, scope: Scope) -> Result<CreatedKey, StoreError> {
+    let mut id_bytes = [0_u8; 8];
+    let mut secret = [0_u8; 32];
+    rand::rng().fill_bytes(&mut id_bytes);
+    rand::rng().fill_bytes(&mut secret);
+    let id: String = id_bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    let secret = URL_SAFE_NO_PAD.encode(secret);
+    store.insert_key(&NewApiKey {
+        id: id.clone(),
+        name: name.to_owned(),
+        scope: scope.name().to_owned(),
+        secret_hash: hash_secret(&secret),
+        created_at: Timestamp::now().micros(),
+    })?;
+    let token = format!("clientela_{id}_{secret}");
+    Ok(CreatedKey { id, token, scope })
+}
+
+fn hash_secret(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Splits `clientela_<id>_<secret>`.
+fn parse_token(token: &str) -> Option<(&str, &str)> {
+    let rest = token.strip_prefix("clientela_")?;
+    let (id, secret) = rest.split_once('_')?;
+    (id.len() == 16 && !secret.is_empty()).then_some((id, secret))
+}
+
+/// Checks keys against the store, with a short-lived cache of verified records.
+#[derive(Debug, Default)]
+pub struct KeyChecker {
+    cache: Mutex<HashMap<String, (ApiKeyRecord, Instant)>>,
+}
+
+impl KeyChecker {
+    /// The scope of the request's bearer key, if it holds at least `needed`.
+    pub async fn authorize(
+        &self,
+        request: &HttpRequest,
+        store: &Store,
+        needed: Scope,
+    ) -> Result<Scope, ApiError> {
+        let token = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or(ApiError::Unauthorized)?;
+        let (id, secret) = parse_token(token).ok_or(ApiError::Unauthorized)?;
+        let record = match self.cached(id) {
+            Some(record) => record,
+            None => {
+                let store = store.clone();
+                let lookup_id = id.to_owned();
+                let found =
+                    actix_web::web::block(move || store.find_active_key(&lookup_id)).await??;
+                let record = found.ok_or(ApiError::Unauthorized)?;
+                self.remember(&record);
+                record
+            }
+        };
+        let presented = hash_secret(secret);
+        if !bool::from(presented.as_bytes().ct_eq(record.secret_hash.as_bytes())) {
+            return Err(ApiError::Unauthorized);
+        }
+        let held = Scope::parse(&record.scope).ok_or(ApiError::Unauthorized)?;
+        if held < needed {
+            return Err(ApiError::Forbidden {
+                held: held.name(),
+                needed: needed.name(),
+            });
+        }
+        Ok(held)
+    }
+
+    fn cached(&self, id: &str) -> Option<ApiKeyRecord> {
+        let cache = self.cache.lock().ok()?;
+        let (record, at) = cache.get(id)?;
+        (at.elapsed() < CACHE_TTL).then(|| record.clone())
+    }
+
+    fn remember(&self, record: &ApiKeyRecord) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
+            cache.insert(record.id.clone(), (record.clone(), Instant::now()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_split_into_id_and_secret() {
+        assert_eq!(
+            parse_token("clientela_0123456789abcdef_c2VjcmV0"),
+            Some(("0123456789abcdef", "c2VjcmV0"))
+        );
+        assert_eq!(parse_token("clientela_short_secret"), None);
+        assert_eq!(parse_token("Bearer whatever"), None);
+    }
+
+    #[test]
+    fn scopes_are_ordered_read_write_admin() {
+        assert!(Scope::Read < Scope::Write && Scope::Write < Scope::Admin);
+    }
+}

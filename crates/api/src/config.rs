@@ -1,0 +1,161 @@
+//! Settings, layered by the `config` crate: built-in defaults, then an optional TOML file
+//! (`--config FILE` or `CLIENTELA_CONFIG`), then the environment.
+//!
+//! Environment variables (`CLIENTELA__SECTION__KEY`, double underscores):
+//! - `CLIENTELA__DATA_DIR` (default `./data`)
+//! - `CLIENTELA__SERVER__BIND` (`127.0.0.1:8080`), `CLIENTELA__SERVER__WORKERS` (one per
+//!   core), `CLIENTELA__SERVER__BODY_LIMIT` (bytes, 25 MiB), `CLIENTELA__SERVER__SHUTDOWN_TIMEOUT`
+//!   (seconds in-flight requests get to finish on SIGTERM, 30)
+//! - `CLIENTELA__DATABASE__URL` (`sqlite://<data_dir>/clientela.db`; `postgres://…` for
+//!   PostgreSQL), `CLIENTELA__DATABASE__POOL_SIZE` (8), `CLIENTELA__DATABASE__CONNECT_TIMEOUT`
+//!   (seconds, 5), `CLIENTELA__DATABASE__SQLITE_SYNCHRONOUS` (`normal` or `full`),
+//!   `CLIENTELA__DATABASE__MIGRATE` (apply migrations at start, true)
+//! - `CLIENTELA__GEO__STRICT` (refuse unresolvable places, false), `CLIENTELA__GEO__OVERLAYS`
+//!   (comma-separated paths)
+//! - `CLIENTELA__LOG__FORMAT` (`text` or `json`), `CLIENTELA__LOG__LEVEL` (`info`; `RUST_LOG`
+//!   wins when set)
+//!
+//! An unknown key or a value of the wrong type stops the start with a message naming it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use clientela_store::{SqliteSync, StoreOptions};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub geo: GeoSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub workers: Option<usize>,
+    pub body_limit: usize,
+    pub shutdown_timeout: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: Option<String>,
+    pub pool_size: u32,
+    pub connect_timeout: u64,
+    pub sqlite_synchronous: Synchronous,
+    pub migrate: bool,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    Normal,
+    Full,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeoSettings {
+    pub strict: bool,
+    pub overlays: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The largest `POST /customers` body: 100 customers whose metadata is 60000 characters of
+/// up to 4 bytes each, with room for the other fields.
+pub const DEFAULT_BODY_LIMIT: usize = 25 * 1024 * 1024;
+
+const DEFAULTS: &str = r#"
+data_dir = "./data"
+
+[server]
+bind = "127.0.0.1:8080"
+body_limit = 26214400
+shutdown_timeout = 30
+
+[database]
+pool_size = 8
+connect_timeout = 5
+sqlite_synchronous = "normal"
+migrate = true
+
+[geo]
+strict = false
+overlays = []
+
+[log]
+format = "text"
+level = "info"
+"#;
+
+impl Settings {
+    /// Loads the layers; `file` is `--config`, falling back to `CLIENTELA_CONFIG`.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+        let file = file.map(Path::to_path_buf).or_else(|| {
+            std::env::var_os("CLIENTELA_CONFIG")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        });
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Some(file) = &file {
+            builder = builder.add_source(config::File::from(file.as_path()).required(true));
+        }
+        let environment = config::Environment::with_prefix("CLIENTELA")
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true)
+            .list_separator(",")
+            .with_list_parse_key("geo.overlays");
+        let settings: Settings = builder
+            .add_source(environment)
+            .build()
+            .and_then(config::Config::try_deserialize)
+            .context("invalid configuration")?;
+        if settings.server.body_limit == 0 {
+            anyhow::bail!("invalid configuration: server.body_limit must be above 0");
+        }
+        Ok(settings)
+    }
+
+    /// The database URL, defaulting to a SQLite file in the data folder.
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("clientela.db").display()),
+        }
+    }
+
+    pub fn store_options(&self) -> StoreOptions {
+        StoreOptions {
+            url: self.database_url(),
+            pool_size: self.database.pool_size.max(1),
+            connect_timeout: Duration::from_secs(self.database.connect_timeout.max(1)),
+            sqlite_sync: match self.database.sqlite_synchronous {
+                Synchronous::Normal => SqliteSync::Normal,
+                Synchronous::Full => SqliteSync::Full,
+            },
+            migrate: self.database.migrate,
+        }
+    }
+}

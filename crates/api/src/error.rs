@@ -1,0 +1,155 @@
+//! The one error type of the API and its one mapping to HTTP.
+//!
+//! Error policy: handlers return [`ApiError`]; every error leaves as an RFC 9457 problem
+//! document (`application/problem+json`). Validation problems are 422 with one entry per
+//! field; an unreachable database (pool timeout, refused connection) is 503 so clients
+//! retry; anything unexpected is 500 with the detail logged, not sent. actix's own
+//! extractor errors (bad query strings, bad paths) are routed here too, so every error
+//! looks the same.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use clientela_core::FieldError;
+use clientela_core::wire::{Problem, ProblemField};
+use clientela_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    MalformedJson(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{detail}")]
+    Invalid {
+        detail: String,
+        errors: Vec<ProblemField>,
+    },
+    #[error("a valid API key is required: send `Authorization: Bearer <key>`")]
+    Unauthorized,
+    #[error("this API key has the `{held}` scope; `{needed}` is needed")]
+    Forbidden {
+        held: &'static str,
+        needed: &'static str,
+    },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error("the body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("the database is unavailable; try again shortly")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 422 for one customer object's field errors (`index` when it was in an array).
+    pub fn invalid_customer(index: Option<usize>, errors: &[FieldError]) -> ApiError {
+        ApiError::Invalid {
+            detail: "the customer is invalid".into(),
+            errors: problem_fields(index, errors),
+        }
+    }
+
+    fn slug_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::MalformedJson(_) => ("malformed-json", "Malformed JSON"),
+            ApiError::BadRequest(_) => ("bad-request", "Bad request"),
+            ApiError::Invalid { .. } => ("invalid", "Invalid request"),
+            ApiError::Unauthorized => ("unauthorized", "Unauthorized"),
+            ApiError::Forbidden { .. } => ("forbidden", "Forbidden"),
+            ApiError::NotFound(_) => ("not-found", "Not found"),
+            ApiError::Conflict(_) => ("conflict", "Conflict"),
+            ApiError::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
+            ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
+            ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
+            ApiError::Internal(_) => ("internal", "Internal error"),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (slug, title) = self.slug_and_title();
+        let errors = match self {
+            ApiError::Invalid { errors, .. } => errors.clone(),
+            _ => Vec::new(),
+        };
+        Problem {
+            problem_type: problem_type(slug),
+            title: title.into(),
+            status: self.status_code().as_u16(),
+            detail: Some(self.to_string()),
+            errors,
+        }
+    }
+}
+
+/// The `type` URI of a problem document.
+pub fn problem_type(slug: &str) -> String {
+    format!("urn:clientela:problem:{slug}")
+}
+
+/// Field errors as problem entries.
+pub fn problem_fields(index: Option<usize>, errors: &[FieldError]) -> Vec<ProblemField> {
+    errors
+        .iter()
+        .map(|error| ProblemField {
+            index,
+            field: error.field().to_owned(),
+            message: error.to_string(),
+        })
+        .collect()
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::MalformedJson(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ApiError::Internal(detail) => tracing::error!(%detail, "internal error"),
+            ApiError::Unavailable(detail) => tracing::warn!(%detail, "database unavailable"),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type("application/problem+json");
+        if matches!(self, ApiError::Unauthorized) {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        if matches!(self, ApiError::Unavailable(_)) {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
+        response.json(self.problem())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        if error.is_unavailable() {
+            ApiError::Unavailable(error.to_string())
+        } else {
+            ApiError::Internal(error.to_string())
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        ApiError::Internal(error.to_string())
+    }
+}

@@ -1,0 +1,15 @@
+//! The `/customers` resource: create or update (`post`), read (`read`), erase (`delete`).
+
+mod delete;
+mod post;
+mod read;
+
+use actix_web::web;
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(post::post_customers)
+        .service(read::list_customers)
+        .service(read::get_customer)
+        .service(delete::delete_customer);
+}

@@ -1,0 +1,122 @@
+//! Connections and pools for both backends, chosen from the URL scheme.
+//!
+//! `sqlite://PATH` opens (and creates) a SQLite file in WAL mode; `postgres://` or
+//! `postgresql://` opens PostgreSQL. Any other scheme is an error, never a silent SQLite file.
+//! We connect to the variant the scheme names ourselves rather than through
+//! `MultiConnection::establish`, which would try every backend in turn.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+
+use crate::error::StoreError;
+
+/// One connection to either backend; queries written once with diesel's DSL run on both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+pub(crate) type Pool = r2d2::Pool<Manager>;
+
+/// How SQLite makes a commit durable: `Normal` survives a crash of the process (the WAL is
+/// written before the commit is acknowledged), `Full` also survives power loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SqliteSync {
+    #[default]
+    Normal,
+    Full,
+}
+
+/// Where the data lives, parsed from the URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Target {
+    pub fn parse(url: &str) -> Result<Target, StoreError> {
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                return Err(StoreError::UnknownScheme(url.to_owned()));
+            }
+            return Ok(Target::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Target::Postgres(url.to_owned()));
+        }
+        Err(StoreError::UnknownScheme(url.to_owned()))
+    }
+}
+
+/// Opens connections of the backend the [`Target`] names.
+#[derive(Debug)]
+pub(crate) struct Manager {
+    pub target: Target,
+    pub sync: SqliteSync,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.target {
+            Target::Sqlite(path) => {
+                let path = path.to_string_lossy();
+                let mut connection =
+                    SqliteConnection::establish(&path).map_err(r2d2::Error::ConnectionError)?;
+                let synchronous = match self.sync {
+                    SqliteSync::Normal => "NORMAL",
+                    SqliteSync::Full => "FULL",
+                };
+                // busy_timeout first: switching to WAL itself may wait on another process.
+                connection
+                    .batch_execute(&format!(
+                        "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                         PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
+                    ))
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(connection))
+            }
+            Target::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Postgres)
+                .map_err(r2d2::Error::ConnectionError),
+        }
+    }
+
+    fn is_valid(&self, connection: &mut DbConnection) -> Result<(), r2d2::Error> {
+        connection.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, connection: &mut DbConnection) -> bool {
+        connection.is_broken()
+    }
+}
+
+pub(crate) fn build_pool(
+    target: &Target,
+    sync: SqliteSync,
+    size: u32,
+    timeout: Duration,
+) -> Result<Pool, StoreError> {
+    let manager = Manager {
+        target: target.clone(),
+        sync,
+    };
+    r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(timeout)
+        .test_on_check_out(false)
+        .build(manager)
+        .map_err(|error| StoreError::Unavailable(error.to_string()))
+}

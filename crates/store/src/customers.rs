@@ -1,0 +1,218 @@
+//! Customer use cases of the [`Store`]: batch upsert, get, list a page, delete.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use clientela_core::merge::{Applied, MergeContext, MergeResult, apply};
+use clientela_core::{Customer, CustomerPatch, FieldError, Timestamp};
+use diesel::prelude::*;
+
+use crate::error::StoreError;
+use crate::rows::CustomerRow;
+use crate::schema::customers;
+use crate::sql::code_hash;
+use crate::{Store, WriteSql};
+
+/// Valid patches of one request, each with its index in the request body.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchRequest<'a> {
+    pub items: &'a [(usize, CustomerPatch)],
+    /// Apply only if the stored version is this (`If-Match`); meant for one item.
+    pub if_match: Option<i64>,
+    /// All or nothing: if any item fails, write none.
+    pub atomic: bool,
+}
+
+/// Why an item was not applied.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ItemFailure {
+    /// The merged result breaks a rule (e.g. metadata grew past its limit).
+    Invalid(Vec<FieldError>),
+    /// The code was erased with `suppress=true`.
+    Suppressed,
+    /// `If-Match` named another version than the stored one (`None`: no customer).
+    VersionMismatch { current: Option<i64> },
+}
+
+pub type ItemOutcome = Result<Applied, ItemFailure>;
+
+/// A page request for `GET /customers`.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub limit: usize,
+    /// Only codes after this one (the cursor).
+    pub after: Option<String>,
+    /// Only codes starting with this.
+    pub prefix: Option<String>,
+    pub active: Option<bool>,
+    /// ISO 3166-1 alpha-2 of the resolved country.
+    pub country_code: Option<String>,
+}
+
+impl Store {
+    /// Applies a batch of merge patches in one transaction; returns one outcome per item, in
+    /// order. With `atomic`, a batch with any failure writes nothing.
+    pub fn upsert_batch(
+        &self,
+        request: &BatchRequest<'_>,
+        context: &MergeContext<'_>,
+    ) -> Result<Vec<ItemOutcome>, StoreError> {
+        let codes: BTreeSet<&str> = request
+            .items
+            .iter()
+            .map(|(_, patch)| patch.code.as_str())
+            .collect();
+        let codes: Vec<&str> = codes.into_iter().collect();
+        self.write_transaction(&codes, |sql| merge_batch(sql, &codes, request, context))
+    }
+
+    pub fn get(&self, code: &str) -> Result<Option<Customer>, StoreError> {
+        let row = customers::table
+            .find(code)
+            .select(CustomerRow::as_select())
+            .first(&mut *self.readers.get()?)
+            .optional()?;
+        row.map(CustomerRow::into_customer).transpose()
+    }
+
+    /// One page ordered by code, and whether more follow it.
+    pub fn list_page(&self, query: &ListQuery) -> Result<(Vec<Customer>, bool), StoreError> {
+        let mut select = customers::table
+            .select(CustomerRow::as_select())
+            .order(customers::code.asc())
+            .limit(
+                i64::try_from(query.limit)
+                    .unwrap_or(i64::MAX)
+                    .saturating_add(1),
+            )
+            .into_boxed();
+        if let Some(after) = &query.after {
+            select = select.filter(customers::code.gt(after.clone()));
+        }
+        if let Some(prefix) = &query.prefix {
+            select = select.filter(customers::code.ge(prefix.clone()));
+            if let Some(upper) = prefix_upper_bound(prefix) {
+                select = select.filter(customers::code.lt(upper));
+            }
+        }
+        if let Some(active) = query.active {
+            select = select.filter(customers::is_active.eq(active));
+        }
+        if let Some(country_code) = &query.country_code {
+            select = select.filter(customers::country_code.eq(country_code.clone()));
+        }
+        let mut rows: Vec<CustomerRow> = select.load(&mut *self.readers.get()?)?;
+        let more = rows.len() > query.limit;
+        rows.truncate(query.limit);
+        let customers = rows
+            .into_iter()
+            .map(CustomerRow::into_customer)
+            .collect::<Result<_, _>>()?;
+        Ok((customers, more))
+    }
+
+    /// Erases a customer; with `suppress`, also refuses later POSTs of its code. Returns
+    /// whether the customer existed (nothing is suppressed when it did not).
+    pub fn delete(&self, code: &str, suppress: bool) -> Result<bool, StoreError> {
+        self.write_transaction(&[code], |sql| {
+            let deleted = sql.delete_customer(code)? > 0;
+            if deleted && suppress {
+                sql.suppress(&code_hash(code), Timestamp::now().micros())?;
+            }
+            Ok(deleted)
+        })
+    }
+
+    /// Lets a suppressed code be posted again; returns whether it was suppressed.
+    pub fn unsuppress(&self, code: &str) -> Result<bool, StoreError> {
+        self.write_transaction(&[code], |sql| Ok(sql.unsuppress(&code_hash(code))? > 0))
+    }
+}
+
+fn merge_batch(
+    sql: &mut dyn WriteSql,
+    codes: &[&str],
+    request: &BatchRequest<'_>,
+    context: &MergeContext<'_>,
+) -> Result<Vec<ItemOutcome>, StoreError> {
+    let hashes: HashMap<&str, String> = codes.iter().map(|code| (*code, code_hash(code))).collect();
+    let suppressed: HashSet<String> = sql
+        .suppressed(&hashes.values().cloned().collect::<Vec<_>>())?
+        .into_iter()
+        .collect();
+    let mut current: HashMap<String, Customer> = HashMap::with_capacity(codes.len());
+    for row in sql.existing(codes)? {
+        let customer = row.into_customer()?;
+        current.insert(customer.code.clone(), customer);
+    }
+
+    let mut changed: BTreeSet<&str> = BTreeSet::new();
+    let mut outcomes = Vec::with_capacity(request.items.len());
+    for (_, patch) in request.items {
+        let code = patch.code.as_str();
+        let stored = current.get(code);
+        let outcome = if hashes
+            .get(code)
+            .is_some_and(|hash| suppressed.contains(hash))
+        {
+            Err(ItemFailure::Suppressed)
+        } else if let Some(expected) = request.if_match
+            && stored.map(|customer| customer.version) != Some(expected)
+        {
+            Err(ItemFailure::VersionMismatch {
+                current: stored.map(|customer| customer.version),
+            })
+        } else {
+            apply(stored, patch, context).map_err(ItemFailure::Invalid)
+        };
+        if let Ok(applied) = &outcome
+            && applied.result != MergeResult::Unchanged
+        {
+            current.insert(patch.code.clone(), applied.customer.clone());
+            changed.insert(code);
+        }
+        outcomes.push(outcome);
+    }
+
+    if request.atomic && outcomes.iter().any(Result::is_err) {
+        return Ok(outcomes);
+    }
+    let rows: Vec<CustomerRow> = changed
+        .iter()
+        .filter_map(|code| current.get(*code))
+        .map(CustomerRow::from_customer)
+        .collect();
+    if !rows.is_empty() {
+        sql.upsert(&rows)?;
+    }
+    Ok(outcomes)
+}
+
+/// The smallest string greater than every string that starts with `prefix`, so a prefix
+/// search is the range `prefix <= code < bound` and can use the primary key. Codes compare
+/// bytewise, and UTF-8 orders like code points, so it is the prefix with its last character
+/// incremented. `None` when no such string exists (the prefix ends in U+10FFFF only).
+pub fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = (u32::from(last) + 1..=0x10FFFF).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_upper_bound;
+
+    #[test]
+    fn the_bound_increments_the_last_character() {
+        assert_eq!(prefix_upper_bound("D314").as_deref(), Some("D315"));
+        assert_eq!(prefix_upper_bound("az").as_deref(), Some("a{"));
+        assert_eq!(prefix_upper_bound("\u{D7FF}").as_deref(), Some("\u{E000}"));
+        assert_eq!(prefix_upper_bound("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_upper_bound("\u{10FFFF}"), None);
+    }
+}
