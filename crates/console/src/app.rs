@@ -299,7 +299,7 @@ fn on_key(app: &mut App, key: &KeyEvent) -> Vec<Command> {
                     app.mode = Mode::List;
                     apply_prompt(app, kind, String::new())
                 }
-                _ if key.code == ratatui::crossterm::event::KeyCode::Enter => {
+                _ if keys::is_submit(key) => {
                     let text = input.text().trim().to_owned();
                     app.mode = Mode::List;
                     apply_prompt(app, kind, text)

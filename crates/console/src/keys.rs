@@ -82,6 +82,11 @@ pub fn form_action(key: &KeyEvent) -> Option<FormAction> {
     }
 }
 
+/// Applies a prompt's text (the code prefix or country filter).
+pub fn is_submit(key: &KeyEvent) -> bool {
+    key.code == KeyCode::Enter
+}
+
 /// Confirms a delete; every other key keeps the customer.
 pub fn is_confirm(key: &KeyEvent) -> bool {
     matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y'))

@@ -10,7 +10,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{OnceLock, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -24,26 +24,38 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Builds `clientela-api` and answers the path of its binary.
+/// Builds `clientela-api` once for all tests and answers the path of its binary.
 fn api_binary() -> PathBuf {
-    let root = workspace_root();
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "-p", "clientela-api", "--bin", "clientela-api"])
-        .current_dir(&root)
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building clientela-api failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|dir| {
-            if dir.is_relative() {
-                root.join(dir)
-            } else {
-                dir
-            }
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            let root = workspace_root();
+            let status = Command::new(env!("CARGO"))
+                .args([
+                    "build",
+                    "--quiet",
+                    "-p",
+                    "clientela-api",
+                    "--bin",
+                    "clientela-api",
+                ])
+                .current_dir(&root)
+                .status()
+                .expect("cargo runs");
+            assert!(status.success(), "building clientela-api failed");
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .map(|dir| {
+                    if dir.is_relative() {
+                        root.join(dir)
+                    } else {
+                        dir
+                    }
+                })
+                .unwrap_or_else(|| root.join("target"));
+            target.join("debug").join("clientela-api")
         })
-        .unwrap_or_else(|| root.join("target"));
-    target.join("debug").join("clientela-api")
+        .clone()
 }
 
 /// A running API, stopped when dropped.
@@ -229,7 +241,6 @@ fn eventually(api: &Api, code: &str, check: impl Fn(&Option<Value>) -> bool) -> 
 }
 
 #[test]
-#[ignore = "needs clientela-api serve from main; enabled once the API is merged"]
 fn an_admin_toggles_edits_creates_and_deletes_through_the_console() {
     let api = Api::start();
     api.post(json!({"code": "E2E-001", "country": "ES", "state": "Barcelona"}));
@@ -300,7 +311,6 @@ fn an_admin_toggles_edits_creates_and_deletes_through_the_console() {
 }
 
 #[test]
-#[ignore = "needs clientela-api serve from main; enabled once the API is merged"]
 fn a_wrong_key_is_said_on_screen_and_q_still_quits() {
     let api = Api::start();
     let console = env!("CARGO_BIN_EXE_clientela-console");
