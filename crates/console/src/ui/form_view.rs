@@ -33,7 +33,10 @@ pub fn render(form: &Form, frame: &mut Frame, area: Rect) {
     let mut lines: Vec<Line> = Vec::new();
     let mut cursor: Option<(usize, usize)> = None;
     if let Some(banner) = &form.banner {
-        lines.push(Line::from(fit(banner, inner.width)).red().bold());
+        // Wrapped, not cut: the banner says what to do next (a 412's choice, say).
+        for part in wrap(banner, inner.width).into_iter().take(3) {
+            lines.push(Line::from(part).red().bold());
+        }
     }
     for field in FieldId::ALL {
         if field == FieldId::Metadata {
@@ -175,6 +178,29 @@ fn geo_lines<'a>(form: &Form, width: u16) -> Vec<Line<'a>> {
     for warning in &preview.warnings {
         let text = format!("{indent}⚠ {}: {}", warning.field.name(), warning.message);
         lines.push(Line::from(fit(&text, width)).yellow());
+    }
+    lines
+}
+
+/// `text` broken at spaces into lines at most `width` cells wide (a longer word is cut).
+fn wrap(text: &str, width: u16) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    for word in text.split_whitespace() {
+        let candidate = if current.is_empty() {
+            word.to_owned()
+        } else {
+            format!("{current} {word}")
+        };
+        if candidate.width() <= usize::from(width) || current.is_empty() {
+            current = candidate;
+        } else {
+            lines.push(fit(&current, width));
+            current = word.to_owned();
+        }
+    }
+    if !current.is_empty() {
+        lines.push(fit(&current, width));
     }
     lines
 }

@@ -248,3 +248,16 @@ fn the_status_line_shows_the_filter_in_force() {
         lines[22]
     );
 }
+
+#[test]
+fn a_long_form_banner_is_wrapped_not_cut() {
+    let mut app = loaded_app(3, None);
+    update(&mut app, char_key('e'));
+    let Mode::Form(form) = &mut app.mode else {
+        panic!("no form")
+    };
+    form.banner = Some(strings::form_conflict("C-00000"));
+    let lines = screen(&app, 80, 24);
+    assert_shows(&lines, "Someone else changed C-00000");
+    assert_shows(&lines, "Esc discards yours.");
+}
