@@ -142,16 +142,20 @@ impl Drop for Api {
     }
 }
 
-/// The console in its own tmux server (a private socket, so the user's sessions are safe).
+/// The console in its own tmux server, on a socket in a temporary folder: the user's own
+/// sessions are never touched, and nothing is left behind.
 struct Tmux {
-    socket: String,
+    socket: PathBuf,
+    _folder: tempfile::TempDir,
 }
 
 impl Tmux {
-    /// `name` tells tests apart: each gets its own tmux server, so they run in parallel.
-    fn start(name: &str, command: &[&str]) -> Tmux {
-        let socket = format!("clientela-e2e-{}-{name}", std::process::id());
-        let tmux = Tmux { socket };
+    fn start(command: &[&str]) -> Tmux {
+        let folder = tempfile::tempdir().unwrap();
+        let tmux = Tmux {
+            socket: folder.path().join("tmux.sock"),
+            _folder: folder,
+        };
         let mut arguments = vec![
             "new-session",
             "-d",
@@ -170,7 +174,7 @@ impl Tmux {
 
     fn run(&self, arguments: &[&str]) -> Command {
         let mut command = Command::new("tmux");
-        command.arg("-L").arg(&self.socket).args(arguments);
+        command.arg("-S").arg(&self.socket).args(arguments);
         command
     }
 
@@ -252,10 +256,7 @@ fn an_admin_toggles_edits_creates_and_deletes_through_the_console() {
     let console = env!("CARGO_BIN_EXE_clientela-console");
     let data_dir = api.data_dir.path().to_str().unwrap();
     // No --api-key: the console must find <data dir>/admin.key by itself.
-    let tmux = Tmux::start(
-        "admin",
-        &[console, "--url", &api.url, "--data-dir", data_dir],
-    );
+    let tmux = Tmux::start(&[console, "--url", &api.url, "--data-dir", data_dir]);
     tmux.wait_for("E2E-003");
     tmux.wait_for("3 customers");
 
@@ -314,10 +315,7 @@ fn an_admin_toggles_edits_creates_and_deletes_through_the_console() {
 fn a_wrong_key_is_said_on_screen_and_q_still_quits() {
     let api = Api::start();
     let console = env!("CARGO_BIN_EXE_clientela-console");
-    let tmux = Tmux::start(
-        "wrong-key",
-        &[console, "--url", &api.url, "--api-key", "wrong"],
-    );
+    let tmux = Tmux::start(&[console, "--url", &api.url, "--api-key", "wrong"]);
     let screen = tmux.wait_for("refused (401)");
     assert!(screen.contains("Retrying in"), "{screen}");
     tmux.keys(&["q"]);
