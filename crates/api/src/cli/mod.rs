@@ -1,5 +1,7 @@
-//! The command line: `serve` (the default), `migrate`, `key create|list|revoke`.
+//! The command line: `serve` (the default), `migrate`, `key create|list|revoke`,
+//! `geo resolve|reindex`.
 
+mod geo;
 mod keys;
 mod serve;
 
@@ -33,6 +35,9 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Key(keys::KeyCommand),
+    /// Resolve places, or re-resolve stored customers.
+    #[command(subcommand)]
+    Geo(geo::GeoCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -43,6 +48,7 @@ pub fn main() -> ExitCode {
             Command::Serve => serve::serve(&settings),
             Command::Migrate => migrate(&settings),
             Command::Key(command) => keys::run(&settings, command),
+            Command::Geo(command) => geo::run(&settings, command),
         }
     });
     match outcome {

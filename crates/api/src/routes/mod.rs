@@ -1,6 +1,7 @@
 //! Route registration: one module per resource, each with its handlers.
 
 mod customers;
+mod geo;
 mod health;
 mod suppressions;
 
@@ -11,6 +12,7 @@ use crate::error::ApiError;
 pub fn configure(config: &mut web::ServiceConfig) {
     customers::configure(config);
     suppressions::configure(config);
+    geo::configure(config);
     health::configure(config);
 }
 

@@ -1,0 +1,90 @@
+//! `GET /customers`: cursor pages in code order, and the q / active / country filters.
+
+use std::collections::BTreeSet;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, on_both_backends};
+
+/// Every code of every page of `query`, following `next`.
+fn all_codes(app: &TestApp, query: &str) -> Vec<String> {
+    let mut codes = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let cursor = after
+            .as_ref()
+            .map(|c| format!("&after={c}"))
+            .unwrap_or_default();
+        let (status, page) = app.get(&format!("/customers?{query}{cursor}"));
+        assert_eq!(status, StatusCode::OK, "{page}");
+        for item in page["items"].as_array().expect("items") {
+            codes.push(item["code"].as_str().expect("code").to_owned());
+        }
+        match page["next"].as_str() {
+            Some(next) => after = Some(next.to_owned()),
+            None => return codes,
+        }
+    }
+}
+
+fn load(app: &TestApp) -> BTreeSet<String> {
+    let mut codes = BTreeSet::new();
+    for chunk in 0..3 {
+        let batch: Vec<Value> = (0..100)
+            .map(|index| {
+                let number = chunk * 100 + index;
+                let code = format!("P{:04}", (number * 7919) % 1000);
+                codes.insert(code.clone());
+                json!({
+                    "code": code,
+                    "isActive": number % 3 != 0,
+                    "country": if number % 2 == 0 { "ES" } else { "France" },
+                })
+            })
+            .collect();
+        let (status, body) = app.post(&Value::Array(batch));
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    codes
+}
+
+on_both_backends! {
+    /// Paging with any page size visits every customer exactly once, in code order.
+    fn pages_cover_every_customer_exactly_once(app: &TestApp) {
+        let expected: Vec<String> = load(app).into_iter().collect();
+        for limit in [1, 7, 50, 500] {
+            let codes = all_codes(app, &format!("limit={limit}"));
+            assert_eq!(codes, expected, "limit={limit}");
+        }
+    }
+}
+
+on_both_backends! {
+    /// q is a code prefix; active and country filter (country in any accepted form).
+    fn filters_narrow_the_list(app: &TestApp) {
+        load(app);
+        app.post(&json!({"code": "Q-1", "country": "ESP"}));
+        app.post(&json!({"code": "Q-2", "country": "FR", "isActive": false}));
+        assert_eq!(all_codes(app, "q=Q-"), ["Q-1", "Q-2"]);
+        assert_eq!(all_codes(app, "q=Q-&active=false"), ["Q-2"]);
+        assert_eq!(all_codes(app, "q=Q-&country=Spain"), ["Q-1"]);
+        assert_eq!(all_codes(app, "q=Q-&country=724"), ["Q-1"]);
+        let spanish = all_codes(app, "country=ES&limit=13");
+        assert_eq!(spanish.len(), 151, "150 P-codes plus Q-1");
+        let inactive = all_codes(app, "active=false");
+        assert_eq!(inactive.len(), 101, "every third P-code plus Q-2");
+    }
+}
+
+on_both_backends! {
+    /// Out-of-range limits, foreign cursors and unknown countries are refused clearly.
+    fn bad_list_parameters_are_refused(app: &TestApp) {
+        for query in ["limit=0", "limit=501", "after=%%%", "country=Atlantis"] {
+            let (status, problem) = app.get(&format!("/customers?{query}"));
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {problem}");
+        }
+        let (status, _) = app.get("/customers?limit=abc");
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+}

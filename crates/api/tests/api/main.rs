@@ -1,0 +1,17 @@
+//! Integration tests: the real server over HTTP, on SQLite and (with `CLIENTELA_TEST_PG`)
+//! PostgreSQL. One test binary; each scenario gets its own database.
+
+// In the harness a failed setup step is a failed test, said with its reason.
+#![allow(clippy::expect_used)]
+
+mod support;
+
+mod auth;
+mod batch;
+mod concurrency;
+mod deletion;
+mod geo;
+mod listing;
+mod merge;
+mod seed;
+mod validation;

@@ -1,0 +1,234 @@
+//! Test harness: the real server on a random port, against a temporary SQLite file or a
+//! fresh PostgreSQL schema (when `CLIENTELA_TEST_PG` names a server), and a small client.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use actix_web::dev::ServerHandle;
+use clientela_api::auth::{Scope, create_key};
+use clientela_api::{AppState, ServerOptions, run_with};
+use clientela_core::geo::Resolver;
+use clientela_store::{Store, StoreOptions};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, RequestBuilder};
+use serde_json::Value;
+
+/// Runs a scenario once per backend: `NAME::sqlite` always, `NAME::postgres` when
+/// `CLIENTELA_TEST_PG` is set (otherwise it says it was skipped).
+macro_rules! on_both_backends {
+    ($(#[doc = $doc:literal])* fn $name:ident($app:ident: &TestApp) $body:block) => {
+        $(#[doc = $doc])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            fn scenario($app: &$crate::support::TestApp) $body
+
+            #[test]
+            fn sqlite() {
+                scenario(&$crate::support::TestApp::sqlite());
+            }
+
+            #[test]
+            fn postgres() {
+                if let Some(app) = $crate::support::TestApp::postgres() {
+                    scenario(&app);
+                }
+            }
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
+pub struct TestApp {
+    pub base: String,
+    pub admin_key: String,
+    pub store: Store,
+    pub client: Client,
+    url: String,
+    handle: ServerHandle,
+    thread: Option<JoinHandle<()>>,
+    /// Dropped with the app: the SQLite folder, or the PostgreSQL schema to drop.
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Folder(#[allow(dead_code)] tempfile::TempDir),
+    Schema { server: String, schema: String },
+    Nothing,
+}
+
+impl TestApp {
+    pub fn sqlite() -> TestApp {
+        let folder = tempfile::tempdir().expect("temporary folder");
+        let url = format!("sqlite://{}", folder.path().join("clientela.db").display());
+        TestApp::start(url, Cleanup::Folder(folder))
+    }
+
+    /// `None` (after saying so) when `CLIENTELA_TEST_PG` is not set.
+    pub fn postgres() -> Option<TestApp> {
+        let Some(server) = std::env::var("CLIENTELA_TEST_PG")
+            .ok()
+            .filter(|url| !url.is_empty())
+        else {
+            eprintln!("skipped: set CLIENTELA_TEST_PG to run the PostgreSQL variant");
+            return None;
+        };
+        let schema = format!("test_{:016x}", rand_suffix());
+        let mut admin = PgConnection::establish(&server).expect("connect to CLIENTELA_TEST_PG");
+        admin
+            .batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .expect("create schema");
+        let separator = if server.contains('?') { '&' } else { '?' };
+        let url = format!("{server}{separator}options=-csearch_path%3D{schema}");
+        Some(TestApp::start(url, Cleanup::Schema { server, schema }))
+    }
+
+    /// Another API process-alike on the same database: its own pool, its own server.
+    pub fn second_instance(&self) -> TestApp {
+        let mut other = TestApp::start(self.url.clone(), Cleanup::Nothing);
+        other.admin_key = self.admin_key.clone();
+        other
+    }
+
+    fn start(url: String, cleanup: Cleanup) -> TestApp {
+        let mut options = StoreOptions::new(url.clone());
+        options.pool_size = 8;
+        let store = Store::open(&options).expect("open store");
+        let admin_key = create_key(&store, "test admin", Scope::Admin)
+            .expect("admin key")
+            .token;
+        let state = AppState::new(store.clone(), Arc::new(Resolver::builtin()));
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let (sender, receiver) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let options = ServerOptions {
+                    workers: Some(2),
+                    ..ServerOptions::default()
+                };
+                let server = run_with(listener, state, options).expect("server");
+                sender.send(server.handle()).expect("hand over the handle");
+                server.await.expect("server ran");
+            });
+        });
+        let handle = receiver.recv().expect("server started");
+        TestApp {
+            base,
+            admin_key,
+            store,
+            client: Client::new(),
+            url,
+            handle,
+            thread: Some(thread),
+            cleanup,
+        }
+    }
+
+    pub fn key(&self, scope: Scope) -> String {
+        create_key(&self.store, "test", scope).expect("key").token
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.admin_key)
+    }
+
+    /// POSTs `body` to `path` (e.g. `/customers?atomic=true`).
+    pub fn post_to(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        send(self.request(reqwest::Method::POST, path).json(body))
+    }
+
+    pub fn post(&self, body: &Value) -> (StatusCode, Value) {
+        self.post_to("/customers", body)
+    }
+
+    pub fn get(&self, path: &str) -> (StatusCode, Value) {
+        send(self.request(reqwest::Method::GET, path))
+    }
+
+    pub fn delete(&self, path: &str) -> StatusCode {
+        self.request(reqwest::Method::DELETE, path)
+            .send()
+            .expect("request")
+            .status()
+    }
+
+    /// The stored customer, or `None` when GET says 404.
+    pub fn customer(&self, code: &str) -> Option<Value> {
+        let (status, body) = self.get(&format!("/customers/{}", encode_segment(code)));
+        match status {
+            StatusCode::OK => Some(body),
+            StatusCode::NOT_FOUND => None,
+            other => panic!("GET {code}: unexpected {other}: {body}"),
+        }
+    }
+
+    /// How many customers exist (by paging through all of them).
+    pub fn count(&self) -> usize {
+        let mut count = 0;
+        let mut after: Option<String> = None;
+        loop {
+            let path = match &after {
+                Some(cursor) => format!("/customers?limit=500&after={cursor}"),
+                None => "/customers?limit=500".to_owned(),
+            };
+            let (status, page) = self.get(&path);
+            assert_eq!(status, StatusCode::OK, "{page}");
+            count += page["items"].as_array().map_or(0, Vec::len);
+            match page["next"].as_str() {
+                Some(cursor) => after = Some(cursor.to_owned()),
+                None => return count,
+            }
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        actix_web::rt::System::new().block_on(self.handle.stop(false));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        if let Cleanup::Schema { server, schema } = &self.cleanup
+            && let Ok(mut admin) = PgConnection::establish(server)
+        {
+            let _ = admin.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
+        }
+    }
+}
+
+pub fn send(request: RequestBuilder) -> (StatusCode, Value) {
+    let response = request.send().expect("request sent");
+    let status = response.status();
+    let text = response.text().expect("body read");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, body)
+}
+
+/// Percent-encodes a code for use as one path segment.
+pub fn encode_segment(code: &str) -> String {
+    code.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now())
+}

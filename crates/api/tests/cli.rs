@@ -1,0 +1,199 @@
+//! The `clientela-api` binary as a user runs it: first start, keys, config errors, JSON
+//! logs and a clean stop on SIGTERM.
+
+#![allow(clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_clientela-api");
+
+fn command(data_dir: &Path) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .env_remove("CLIENTELA_CONFIG")
+        .env("CLIENTELA__DATA_DIR", data_dir)
+        .env("CLIENTELA__SERVER__BIND", "127.0.0.1:0");
+    command
+}
+
+/// Starts `serve` and reads stdout up to the `listening on` line; returns the base URL and
+/// every line printed before it.
+fn start(data_dir: &Path, extra_env: &[(&str, &str)]) -> (Child, String, Vec<String>) {
+    let mut child = command(data_dir)
+        .envs(extra_env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start clientela-api");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        if let Some(base) = line.strip_prefix("listening on ") {
+            return (child, base.to_owned(), lines);
+        }
+        lines.push(line);
+    }
+    let _ = child.kill();
+    let status = child.wait();
+    panic!("clientela-api never said where it listens ({status:?}); it printed {lines:?}");
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    child.wait().expect("wait")
+}
+
+#[test]
+fn first_start_prints_an_admin_key_once_and_saves_it_private() {
+    let folder = tempfile::tempdir().expect("folder");
+    let (mut child, base, printed) = start(folder.path(), &[]);
+    let key_file = folder.path().join("admin.key");
+    let saved = std::fs::read_to_string(&key_file).expect("admin.key written");
+    let key = saved.trim();
+    assert!(
+        printed.iter().any(|line| line.contains(key)),
+        "the key is printed: {printed:?}"
+    );
+    let mode = std::fs::metadata(&key_file)
+        .expect("metadata")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    let client = reqwest::blocking::Client::new();
+    let response = client
+        .post(format!("{base}/customers"))
+        .bearer_auth(key)
+        .json(&serde_json::json!({"code": "first"}))
+        .send()
+        .expect("post");
+    assert_eq!(response.status(), 200);
+    assert!(
+        terminate(&mut child).success(),
+        "SIGTERM stops it with exit code 0"
+    );
+
+    // The second start finds the key and prints none; the customer is still there.
+    let (mut child, base, printed) = start(folder.path(), &[]);
+    assert!(
+        !printed.iter().any(|line| line.contains("clientela_")),
+        "{printed:?}"
+    );
+    let response = client
+        .get(format!("{base}/customers/first"))
+        .bearer_auth(key)
+        .send()
+        .expect("get");
+    assert_eq!(response.status(), 200);
+    assert!(terminate(&mut child).success());
+}
+
+#[test]
+fn keys_are_created_listed_and_revoked_from_the_command_line() {
+    let folder = tempfile::tempdir().expect("folder");
+    let create = command(folder.path())
+        .args(["key", "create", "--name", "importer", "--scope", "write"])
+        .output()
+        .expect("key create");
+    assert!(
+        create.status.success(),
+        "{}",
+        String::from_utf8_lossy(&create.stderr)
+    );
+    let token = String::from_utf8_lossy(&create.stdout).trim().to_owned();
+    assert!(token.starts_with("clientela_"), "{token}");
+    let id = token.split('_').nth(1).expect("id").to_owned();
+
+    let list = command(folder.path())
+        .args(["key", "list"])
+        .output()
+        .expect("key list");
+    let listing = String::from_utf8_lossy(&list.stdout).into_owned();
+    assert!(listing.contains(&id) && listing.contains("importer") && listing.contains("write"));
+    assert!(!listing.contains(&token), "secrets are never listed");
+
+    let revoke = command(folder.path())
+        .args(["key", "revoke", &id])
+        .output()
+        .expect("revoke");
+    assert!(revoke.status.success());
+    let again = command(folder.path())
+        .args(["key", "revoke", &id])
+        .output()
+        .expect("revoke");
+    assert!(
+        !again.status.success(),
+        "a revoked key cannot be revoked twice"
+    );
+    let list = command(folder.path())
+        .args(["key", "list"])
+        .output()
+        .expect("key list");
+    assert!(String::from_utf8_lossy(&list.stdout).contains("revoked"));
+}
+
+#[test]
+fn a_bad_setting_stops_the_start_naming_it() {
+    let folder = tempfile::tempdir().expect("folder");
+    let output = command(folder.path())
+        .env("CLIENTELA__SERVER__BINDD", "127.0.0.1:1")
+        .arg("migrate")
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("bindd"));
+
+    let output = command(folder.path())
+        .env("CLIENTELA__DATABASE__URL", "mysql://localhost/db")
+        .arg("migrate")
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown scheme"));
+}
+
+#[test]
+fn migrate_applies_the_migrations_once() {
+    let folder = tempfile::tempdir().expect("folder");
+    let first = command(folder.path())
+        .env("CLIENTELA__DATABASE__MIGRATE", "false")
+        .arg("migrate")
+        .output()
+        .expect("migrate");
+    assert!(String::from_utf8_lossy(&first.stdout).contains("applied"));
+    let second = command(folder.path())
+        .arg("migrate")
+        .output()
+        .expect("migrate");
+    assert!(String::from_utf8_lossy(&second.stdout).contains("up to date"));
+}
+
+#[test]
+fn json_log_format_writes_one_object_per_line() {
+    let folder = tempfile::tempdir().expect("folder");
+    let (mut child, base, _) = start(folder.path(), &[("CLIENTELA__LOG__FORMAT", "json")]);
+    // A request first: it is logged, and by its answer the signal handlers are in place.
+    let health = reqwest::blocking::get(format!("{base}/healthz")).expect("healthz");
+    assert_eq!(health.status(), 200);
+    assert!(terminate(&mut child).success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+        .expect("read");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    assert!(!lines.is_empty());
+    for line in lines {
+        let parsed: serde_json::Value = serde_json::from_str(line).expect("a JSON log line");
+        assert!(parsed.get("level").is_some(), "{line}");
+    }
+}
