@@ -9,7 +9,9 @@ use clientela_core::wire::{ListPage, SingleResponse};
 use ratatui::crossterm::event::KeyEvent;
 use serde_json::Value;
 
-use crate::client::{ApiError, GeoPreview, ListQuery};
+use clientela_core::wire::GeoResolveResponse;
+
+use crate::client::{ApiError, ListQuery};
 use crate::form::{Form, FormOutcome};
 use crate::input::LineInput;
 use crate::keys::{self, ListAction};
@@ -56,7 +58,7 @@ pub enum Msg {
     },
     GeoResolved {
         request: u64,
-        result: Result<GeoPreview, ApiError>,
+        result: Result<GeoResolveResponse, ApiError>,
     },
 }
 
@@ -109,7 +111,7 @@ pub enum Mode {
     Detail {
         scroll: u16,
         /// The resolver's warnings for the shown place, fetched when the pane opens.
-        geo: Option<Box<GeoPreview>>,
+        geo: Option<Box<GeoResolveResponse>>,
         geo_request: u64,
     },
     Form(Box<Form>),

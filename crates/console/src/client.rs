@@ -7,13 +7,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clientela_core::Customer;
-use clientela_core::geo::{GeoWarning, Location};
-use clientela_core::wire::{ListPage, Problem, SingleResponse};
+use clientela_core::wire::{GeoResolveResponse, ListPage, Problem, SingleResponse};
 use reqwest::StatusCode;
 use reqwest::Url;
 use reqwest::blocking::{RequestBuilder, Response};
 use reqwest::header::{AUTHORIZATION, IF_MATCH};
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::strings;
@@ -35,15 +33,6 @@ pub struct ListQuery {
     pub prefix: String,
     pub active: Option<bool>,
     pub country: String,
-}
-
-/// `GET /geo/resolve`: a location and what the resolver wants the caller to know about it.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct GeoPreview {
-    #[serde(flatten)]
-    pub location: Location,
-    #[serde(default)]
-    pub warnings: Vec<GeoWarning>,
 }
 
 /// Why a request did not give the answer the console wanted.
@@ -177,7 +166,7 @@ impl Client {
         country: &str,
         state: &str,
         city: &str,
-    ) -> Result<GeoPreview, ApiError> {
+    ) -> Result<GeoResolveResponse, ApiError> {
         let mut url = self.url(&["geo", "resolve"]);
         url.query_pairs_mut()
             .append_pair("country", country)
@@ -284,16 +273,6 @@ mod tests {
         assert_eq!(client.key(), Err(ApiError::NoKey));
         std::fs::write(&path, "secret\n").unwrap();
         assert_eq!(client.key().as_deref(), Ok("secret"));
-    }
-
-    #[test]
-    fn geo_preview_reads_the_resolve_answer() {
-        let body = r#"{"country":{"code":"ES","alpha3":"ESP","name":"Spain","wikidataId":"Q29"},
-            "state":null,"city":null,"status":"partial",
-            "warnings":[{"field":"state","kind":"unresolved","message":"unknown state"}]}"#;
-        let preview: GeoPreview = serde_json::from_str(body).unwrap();
-        assert_eq!(preview.location.country.unwrap().alpha3, "ESP");
-        assert_eq!(preview.warnings.len(), 1);
     }
 
     #[test]

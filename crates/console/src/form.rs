@@ -9,10 +9,10 @@ use clientela_core::{Customer, Gender};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use serde_json::{Map, Value};
 
-use crate::client::GeoPreview;
 use crate::input::{LineInput, TextArea};
 use crate::keys::{self, FormAction};
 use crate::strings;
+use clientela_core::wire::GeoResolveResponse;
 
 /// The form's fields, in the order Tab visits them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -93,7 +93,7 @@ pub enum FormOutcome {
 /// The location preview beside the place fields, fed by `GET /geo/resolve`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GeoState {
-    pub preview: Option<GeoPreview>,
+    pub preview: Option<GeoResolveResponse>,
     /// Ticks since the last keystroke in a place field, while a lookup is owed.
     pub quiet_ticks: Option<u32>,
     /// The id of the newest lookup sent; older answers are dropped.

@@ -1,8 +1,9 @@
 //! Shared test fixtures: customers as the API would send them, and key presses.
 
 use clientela_core::Customer;
+use clientela_core::geo::Location;
 use clientela_core::merge::MergeResult;
-use clientela_core::wire::{ListPage, Problem, ProblemField, SingleResponse};
+use clientela_core::wire::{GeoResolveResponse, ListPage, Problem, ProblemField, SingleResponse};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
 
@@ -115,4 +116,12 @@ pub fn loaded_app(rows: usize, next: Option<&str>) -> App {
         },
     );
     app
+}
+
+/// What `GET /geo/resolve` answers for no input at all.
+pub fn empty_resolution() -> GeoResolveResponse {
+    GeoResolveResponse {
+        location: Location::default(),
+        warnings: Vec::new(),
+    }
 }

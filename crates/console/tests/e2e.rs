@@ -289,6 +289,8 @@ fn an_admin_toggles_edits_creates_and_deletes_through_the_console() {
     tmux.type_text("E2E-000");
     tmux.keys(&["Tab", "Tab"]);
     tmux.type_text("Portugal");
+    // The resolver's reading shows as you type (GET /geo/resolve, after a short pause).
+    tmux.wait_for("→ PT Portugal");
     tmux.keys(&["C-s"]);
     tmux.wait_for("E2E-000 created");
     let created = eventually(&api, "E2E-000", |c| c.is_some()).unwrap();

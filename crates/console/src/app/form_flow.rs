@@ -5,7 +5,9 @@ use clientela_core::merge::MergeResult;
 use clientela_core::wire::SingleResponse;
 
 use super::{App, Command, GEO_DEBOUNCE_TICKS, Mode};
-use crate::client::{ApiError, GeoPreview};
+use clientela_core::wire::GeoResolveResponse;
+
+use crate::client::ApiError;
 use crate::form::{FieldId, Form};
 use crate::strings;
 
@@ -51,7 +53,11 @@ pub fn on_tick(app: &mut App) -> Option<Command> {
     Some(resolve(&mut app.geo_requests, form))
 }
 
-pub fn on_geo(app: &mut App, request: u64, result: Result<GeoPreview, ApiError>) -> Vec<Command> {
+pub fn on_geo(
+    app: &mut App,
+    request: u64,
+    result: Result<GeoResolveResponse, ApiError>,
+) -> Vec<Command> {
     // A failed lookup (404 while the API has no resolver, a timeout) shows no preview:
     // the preview is a help, never a reason to block the form.
     let preview = result.ok();

@@ -196,7 +196,7 @@ fn enter_opens_the_detail_fetching_the_customer_and_its_location_warnings() {
         &mut app,
         Msg::GeoResolved {
             request,
-            result: Ok(GeoPreview::default()),
+            result: Ok(empty_resolution()),
         },
     );
     assert!(matches!(&app.mode, Mode::Detail { geo: Some(_), .. }));

@@ -288,7 +288,7 @@ fn typing_a_place_asks_the_resolver_once_typing_pauses() {
         &mut app,
         Msg::GeoResolved {
             request: stale,
-            result: Ok(GeoPreview::default()),
+            result: Ok(empty_resolution()),
         },
     );
     assert_eq!(form(&app).geo.preview, None, "an older answer is dropped");
@@ -296,7 +296,7 @@ fn typing_a_place_asks_the_resolver_once_typing_pauses() {
         &mut app,
         Msg::GeoResolved {
             request,
-            result: Ok(GeoPreview::default()),
+            result: Ok(empty_resolution()),
         },
     );
     assert!(form(&app).geo.preview.is_some());

@@ -9,14 +9,14 @@ use ratatui::style::Stylize;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use crate::client::GeoPreview;
 use crate::strings;
+use clientela_core::wire::GeoResolveResponse;
 
 const LABEL_WIDTH: usize = 11;
 
 pub fn render(
     customer: &Customer,
-    geo: Option<&GeoPreview>,
+    geo: Option<&GeoResolveResponse>,
     scroll: u16,
     frame: &mut Frame,
     area: Rect,
@@ -44,7 +44,7 @@ fn optional(value: &Option<String>) -> String {
     value.clone().unwrap_or_else(|| strings::NONE.to_owned())
 }
 
-fn lines<'a>(customer: &Customer, geo: Option<&GeoPreview>) -> Vec<Line<'a>> {
+fn lines<'a>(customer: &Customer, geo: Option<&GeoResolveResponse>) -> Vec<Line<'a>> {
     let location = &customer.location;
     let mut lines = vec![
         field(strings::LABEL_CODE, customer.code.clone()),

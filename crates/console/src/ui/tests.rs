@@ -9,8 +9,8 @@ use ratatui::crossterm::event::KeyCode;
 
 use super::*;
 use crate::app::{Msg, update};
-use crate::client::GeoPreview;
 use crate::test_support::*;
+use clientela_core::wire::GeoResolveResponse;
 
 /// The screen as text, one string per line, after rendering `app` at `width` x `height`.
 fn screen(app: &App, width: u16, height: u16) -> Vec<String> {
@@ -111,7 +111,7 @@ fn the_detail_shows_every_field_the_normalized_location_and_metadata() {
     let mut app = loaded_app(3, None);
     update(&mut app, key(KeyCode::Enter));
     if let Mode::Detail { geo, .. } = &mut app.mode {
-        *geo = Some(Box::new(GeoPreview {
+        *geo = Some(Box::new(GeoResolveResponse {
             location: app.rows[0].location.clone(),
             warnings: vec![GeoWarning {
                 field: GeoField::City,
@@ -152,7 +152,7 @@ fn the_form_shows_a_server_error_under_its_field_and_the_location_preview() {
             _ => unreachable!(),
         },
     );
-    form.geo.preview = Some(GeoPreview {
+    form.geo.preview = Some(GeoResolveResponse {
         location: customer("x").location,
         warnings: Vec::new(),
     });
