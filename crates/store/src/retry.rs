@@ -129,4 +129,81 @@ mod tests {
         assert!(outcome.is_err());
         assert_eq!(runs, 1);
     }
+
+    /// PostgreSQL's real errors, provoked on `CLIENTELA_TEST_PG`, are the ones retried: the
+    /// classification reads diesel's kind and PostgreSQL's message, and either may change.
+    #[test]
+    fn postgres_deadlocks_and_serialization_failures_are_recognised() {
+        use diesel::connection::SimpleConnection;
+        use diesel::{Connection, PgConnection, RunQueryDsl};
+
+        let Some(url) = std::env::var("CLIENTELA_TEST_PG")
+            .ok()
+            .filter(|url| !url.is_empty())
+        else {
+            eprintln!("skipped: set CLIENTELA_TEST_PG to provoke PostgreSQL conflicts");
+            return;
+        };
+        let connect = || PgConnection::establish(&url).map_err(|error| error.to_string());
+        let (Ok(mut first), Ok(mut second)) = (connect(), connect()) else {
+            panic!("could not connect to CLIENTELA_TEST_PG");
+        };
+        let run = |connection: &mut PgConnection, sql: &str| {
+            diesel::sql_query(sql).execute(connection).map(|_| ())
+        };
+
+        // Serialization failure: a repeatable-read transaction updates a row that another
+        // committed after its snapshot.
+        let schema = format!("retry_{}", std::process::id());
+        let setup = format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; \
+             CREATE TABLE {schema}.counter (id INT PRIMARY KEY, value INT); \
+             INSERT INTO {schema}.counter VALUES (1, 0);"
+        );
+        assert!(first.batch_execute(&setup).is_ok());
+        let update = format!("UPDATE {schema}.counter SET value = value + 1 WHERE id = 1");
+        assert!(
+            first
+                .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                .is_ok()
+        );
+        assert!(run(&mut first, &format!("SELECT value FROM {schema}.counter")).is_ok());
+        assert!(run(&mut second, &update).is_ok());
+        let conflict = run(&mut first, &update).err().map(StoreError::Database);
+        let _ = first.batch_execute("ROLLBACK");
+        let _ = first.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
+        assert!(
+            conflict.as_ref().is_some_and(is_transient_conflict),
+            "{conflict:?}"
+        );
+
+        // Deadlock: two transactions each hold one advisory lock and want the other's.
+        let base = i64::from(std::process::id()) << 20;
+        let (one, two) = (base + 1, base + 2);
+        assert!(first.batch_execute("BEGIN").is_ok());
+        assert!(second.batch_execute("BEGIN").is_ok());
+        let lock = |key: i64| format!("SELECT pg_advisory_xact_lock({key})");
+        assert!(run(&mut first, &lock(one)).is_ok());
+        assert!(run(&mut second, &lock(two)).is_ok());
+        let (first_outcome, second_outcome) = std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| {
+                let outcome = run(&mut first, &lock(two));
+                let _ = first.batch_execute("ROLLBACK");
+                outcome
+            });
+            std::thread::sleep(Duration::from_millis(200));
+            let outcome = run(&mut second, &lock(one));
+            let _ = second.batch_execute("ROLLBACK");
+            (waiter.join().ok(), outcome)
+        });
+        let deadlock = [first_outcome.and_then(Result::err), second_outcome.err()]
+            .into_iter()
+            .flatten()
+            .next()
+            .map(StoreError::Database);
+        assert!(
+            deadlock.as_ref().is_some_and(is_transient_conflict),
+            "{deadlock:?}"
+        );
+    }
 }

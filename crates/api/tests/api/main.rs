@@ -14,6 +14,7 @@ mod geo;
 mod limits;
 mod listing;
 mod merge;
+mod properties;
 mod security;
 mod seed;
 mod unicode;
