@@ -5,6 +5,7 @@
 #![allow(clippy::expect_used)]
 
 mod crash;
+mod limits;
 mod logs;
 mod outage;
 mod shutdown;

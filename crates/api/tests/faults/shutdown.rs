@@ -171,7 +171,7 @@ pub fn sigterm_drains_in_flight_requests(database: &Database) {
         .map(|outcome| outcome.acknowledged.len())
         .sum();
     eprintln!(
-        "sigterm on {}: {sent} batches sent, {acknowledged} acknowledged, {} unanswered, {} half-written, exit {status}",
+        "sigterm on {}: {sent} batches sent, {acknowledged} acknowledged, {} unanswered, {} half-written, {status}",
         database.name(),
         sent - acknowledged,
         half_written.len()
