@@ -9,12 +9,15 @@
 //! - Debian `iso-codes`: ISO 3166-1/2 names and their translations (LGPL 2.1+).
 //!
 //! The packages land in `target/gazetteer-sources/` and are reused by later runs.
+//! `cargo xtask gazetteer cases` writes the accuracy cases instead (see `cases`).
 
+mod cases;
 mod cities;
 mod countries;
 mod fetch;
+mod keshvar;
+mod known_places;
 mod mo;
-mod names;
 mod states;
 
 use std::collections::HashMap;
@@ -76,9 +79,14 @@ pub struct SourceDirs {
 }
 
 pub fn run(root: &Path, arguments: &[String]) -> Result<()> {
-    if let Some(unknown) = arguments.first() {
-        bail!("`cargo xtask gazetteer` takes no arguments, got `{unknown}`");
+    match arguments.first().map(String::as_str) {
+        None => build_file(root),
+        Some("cases") => cases::run(root),
+        Some(unknown) => bail!("`cargo xtask gazetteer` takes nothing or `cases`, got `{unknown}`"),
     }
+}
+
+fn build_file(root: &Path) -> Result<()> {
     let sources_dir = root.join("target").join("gazetteer-sources");
     std::fs::create_dir_all(&sources_dir)?;
     let dirs = SourceDirs {

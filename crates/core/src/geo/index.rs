@@ -29,6 +29,8 @@ pub(super) struct Index {
     /// the code of the region that contains them, so there can be more than one.
     pub state_fips: HashMap<(u32, String), Vec<u32>>,
     pub wikidata: HashMap<u32, Vec<Place>>,
+    /// Each country's state name keys, for matching a misspelt state within its country.
+    pub state_keys_by_country: HashMap<u32, Vec<(Box<str>, u32)>>,
 }
 
 impl Index {
@@ -56,6 +58,15 @@ impl Index {
             }
             if let Some(qid) = state.wikidata {
                 index.add_wikidata(qid, Place::State(position));
+            }
+        }
+        for (key, state, _) in gazetteer.state_names.iter() {
+            if let Some(record) = gazetteer.states.get(state as usize) {
+                index
+                    .state_keys_by_country
+                    .entry(record.country)
+                    .or_default()
+                    .push((key.into(), state));
             }
         }
         for (position, city) in (0u32..).zip(&gazetteer.cities) {

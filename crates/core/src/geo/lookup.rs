@@ -3,8 +3,9 @@
 
 use super::fold;
 use super::forms;
-use super::gazetteer::{Gazetteer, NameRank};
+use super::gazetteer::{Gazetteer, NameRank, NameTable};
 use super::index::{Index, Place};
+use super::spelling;
 
 /// A loaded gazetteer and the indexes over it.
 #[derive(Debug)]
@@ -17,6 +18,12 @@ pub(super) struct Places {
 #[derive(Debug, Default)]
 pub(super) struct Candidates {
     pub found: Vec<(u32, NameRank)>,
+    /// A state the value also names when read as a FIPS code instead of an ISO one.
+    pub fips_reading: Option<u32>,
+    /// The name matched when the value was only close to it.
+    pub approximate_of: Option<String>,
+    /// Found through another spelling of the value rather than the value itself.
+    pub loose: bool,
 }
 
 impl Candidates {
@@ -26,6 +33,9 @@ impl Candidates {
                 .into_iter()
                 .map(|position| (position, NameRank::Primary))
                 .collect(),
+            fips_reading: None,
+            approximate_of: None,
+            loose: false,
         }
     }
 
@@ -48,6 +58,39 @@ impl Candidates {
     pub fn positions(&self) -> impl Iterator<Item = u32> + '_ {
         self.found.iter().map(|(position, _)| *position)
     }
+}
+
+/// The records `text` names; failing that, the records the first of its other spellings
+/// that names any does ("The Republic of Austria" as "Republic of Austria", "Congo,
+/// Republic of" as "Republic of Congo", "Provincia de Herāt" as "Herāt"). Spellings are
+/// tried in order, from the closest to what was sent, so a loose one never outvotes a close
+/// one.
+fn names_or_spellings(table: &NameTable, text: &str, subdivision_words: bool) -> Candidates {
+    let exact = |key: &str| Candidates {
+        found: table.get(&fold(key)).collect(),
+        fips_reading: None,
+        approximate_of: None,
+        loose: false,
+    };
+    let found = exact(text);
+    if !found.is_empty() {
+        return found;
+    }
+    for spelling in spelling::spellings(text) {
+        let short = subdivision_words
+            .then(|| spelling::without_subdivision_word(&spelling))
+            .flatten();
+        for variant in std::iter::once(spelling).chain(short) {
+            let found = exact(&variant);
+            if !found.is_empty() {
+                return Candidates {
+                    loose: true,
+                    ..found
+                };
+            }
+        }
+    }
+    Candidates::default()
 }
 
 impl Places {
@@ -91,10 +134,7 @@ impl Places {
                 return Candidates::exact([*position]);
             }
         }
-        let key = fold(text);
-        Candidates {
-            found: self.gazetteer.country_names.get(&key).collect(),
-        }
+        names_or_spellings(&self.gazetteer.country_names, text, true)
     }
 
     /// What a `state` value may mean, given the country when one was understood.
@@ -120,46 +160,111 @@ impl Places {
                 return by_code;
             }
         }
-        let key = fold(text);
-        let by_name = Candidates {
-            found: self.gazetteer.state_names.get(&key).collect(),
-        };
+        let by_name = names_or_spellings(&self.gazetteer.state_names, text, true);
         if !by_name.is_empty() {
             return by_name;
         }
-        forms::full_fips(text)
+        let by_fips = forms::full_fips(text)
             .and_then(|(fips_country, fips_state)| {
                 let country = *self.index.fips_country.get(&fips_country)?;
                 self.index.state_fips.get(&(country, fips_state))
             })
             .map(|states| Candidates::exact(states.iter().copied()))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        match country {
+            Some(country) if by_fips.is_empty() => self.close_state_spelling(text, country),
+            _ => by_fips,
+        }
+    }
+
+    /// A state of `country` whose name is spelt almost like `text` ("Tavoush" for Tavush,
+    /// "Sinope" for Sinop): only within one country, whose few hundred names leave little
+    /// room for a near miss to be someone else, only for names that start alike, and only
+    /// when one state is clearly closest. Edit distance rather than Jaro-Winkler, which
+    /// rewards a shared prefix ("London Borough of ...") far too much.
+    fn close_state_spelling(&self, text: &str, country: u32) -> Candidates {
+        const SIMILAR_ENOUGH: f64 = 0.8;
+        const CLEAR_LEAD: f64 = 0.05;
+        let wanted: Vec<String> = std::iter::once(fold(text))
+            .chain(spelling::without_subdivision_word(text).map(|short| fold(&short)))
+            .filter(|key| key.chars().count() >= 5)
+            .collect();
+        let Some(keys) = self.index.state_keys_by_country.get(&country) else {
+            return Candidates::default();
+        };
+        let mut best: Option<(f64, u32, &str)> = None;
+        let mut runner_up = 0.0_f64;
+        for (key, state) in keys {
+            let score = wanted
+                .iter()
+                .filter(|wanted| wanted.chars().next() == key.chars().next())
+                .map(|wanted| strsim::normalized_levenshtein(wanted, key))
+                .fold(0.0, f64::max);
+            match best {
+                Some((best_score, best_state, _)) if score > best_score => {
+                    if !self.related_states(state, best_state) {
+                        runner_up = runner_up.max(best_score);
+                    }
+                    best = Some((score, *state, key));
+                }
+                Some((_, best_state, _)) => {
+                    if !self.related_states(state, best_state) {
+                        runner_up = runner_up.max(score);
+                    }
+                }
+                None => best = Some((score, *state, key)),
+            }
+        }
+        match best {
+            Some((score, state, key))
+                if score >= SIMILAR_ENOUGH && score - runner_up >= CLEAR_LEAD =>
+            {
+                Candidates {
+                    approximate_of: Some(key.to_owned()),
+                    ..Candidates::exact([state])
+                }
+            }
+            _ => Candidates::default(),
+        }
+    }
+
+    /// The same state, or one inside the other.
+    fn related_states(&self, left: &u32, right: u32) -> bool {
+        self.state_within(*left, right) || self.state_within(right, *left)
     }
 
     /// A country-relative code: the ISO 3166-2 suffix ("B" for ES-B) or the FIPS 10-4 code
-    /// ("56"). Where the two readings name different states, FIPS wins, since a bare number is
-    /// the FIPS form the contract documents; the ISO reading is then dropped.
+    /// ("56"). Where both readings exist and differ, ISO wins, being by far the more common
+    /// standard (FIPS 10-4 was withdrawn in 2008), and the FIPS reading is kept for the
+    /// warning.
     fn relative_code_candidates(&self, text: &str, country: u32) -> Candidates {
         let Some(code) = forms::relative_code(text) else {
             return Candidates::default();
         };
-        let fips = forms::fips_relative(&code)
-            .and_then(|fips| self.index.state_fips.get(&(country, fips)));
-        if let Some(states) = fips {
-            return Candidates::exact(states.iter().copied());
-        }
+        let fips: Vec<u32> = forms::fips_relative(&code)
+            .and_then(|fips| self.index.state_fips.get(&(country, fips)))
+            .cloned()
+            .unwrap_or_default();
         let alpha2 = self
             .gazetteer
             .countries
             .get(country as usize)
             .map(|record| record.alpha2.as_str())
             .unwrap_or_default();
-        Candidates::exact(
-            self.index
-                .state_code
-                .get(&format!("{alpha2}-{code}"))
-                .copied(),
-        )
+        match self
+            .index
+            .state_code
+            .get(&format!("{alpha2}-{code}"))
+            .copied()
+        {
+            Some(iso) => Candidates {
+                fips_reading: fips.first().copied().filter(|fips_state| {
+                    !self.state_within(iso, *fips_state) && !self.state_within(*fips_state, iso)
+                }),
+                ..Candidates::exact([iso])
+            },
+            None => Candidates::exact(fips),
+        }
     }
 
     /// What a `city` value may mean.
@@ -173,9 +278,7 @@ impl Places {
                 _ => None,
             });
         }
-        Candidates {
-            found: self.gazetteer.city_names.get(&fold(text)).collect(),
-        }
+        names_or_spellings(&self.gazetteer.city_names, text, false)
     }
 
     /// Whether `state` is `ancestor` or lies inside it.

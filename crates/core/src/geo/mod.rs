@@ -16,6 +16,7 @@ mod index;
 mod lookup;
 mod overlay;
 mod resolve;
+pub mod spelling;
 #[cfg(test)]
 mod tests;
 
@@ -131,6 +132,8 @@ pub enum WarningKind {
     Ambiguous,
     /// Found, but not inside the country or state also given.
     Contradiction,
+    /// Not found as written; matched a close spelling within the country given.
+    Approximate,
 }
 
 /// Turns place names and codes into a [`Location`]. Cheap to share and to clone: the data

@@ -349,7 +349,31 @@ impl Overlay<'_> {
                 state.parent = parent;
             }
         }
+        self.lift_fips_codes_to_first_order_divisions();
         Ok(())
+    }
+
+    /// FIPS 10-4 codes only first-order divisions: where the source puts one on a state
+    /// nested in another (a Spanish province carrying its autonomous community's code), the
+    /// code belongs to the outermost state, if that one has none of its own.
+    fn lift_fips_codes_to_first_order_divisions(&mut self) {
+        let states = &mut self.gazetteer.states;
+        for position in 0..states.len() {
+            let Some(fips) = states[position].fips.clone() else {
+                continue;
+            };
+            let mut outermost = position;
+            for _ in 0..4 {
+                match states[outermost].parent {
+                    Some(parent) if (parent as usize) < states.len() => outermost = parent as usize,
+                    _ => break,
+                }
+            }
+            if outermost != position && states[outermost].fips.is_none() {
+                states[outermost].fips = Some(fips);
+                states[position].fips = None;
+            }
+        }
     }
 
     /// A city already in the gazetteer under this name, in this country, at this spot.

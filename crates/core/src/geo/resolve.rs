@@ -150,6 +150,20 @@ impl Places {
         let mut positions: Vec<u32> = candidates.positions().collect();
         positions.sort_unstable();
         positions.dedup();
+        // A value read loosely (without the words for the kind of state it named) that fits
+        // several states has lost what told them apart.
+        if candidates.loose && positions.len() > 1 {
+            warnings.push(GeoWarning {
+                field: GeoField::State,
+                kind: WarningKind::Ambiguous,
+                message: format!(
+                    "`{text}` matches {} states once read without its kind of subdivision; \
+                     send the ISO 3166-2 code; kept as sent",
+                    positions.len()
+                ),
+            });
+            return None;
+        }
         // A region and one of its own provinces sharing a name or code are one answer: the
         // region, which the other lies in.
         let outermost: Vec<u32> = positions
@@ -162,7 +176,31 @@ impl Places {
             })
             .collect();
         match outermost.as_slice() {
-            [only] => Some(*only),
+            [only] => {
+                if candidates.approximate_of.is_some() {
+                    warnings.push(GeoWarning {
+                        field: GeoField::State,
+                        kind: WarningKind::Approximate,
+                        message: format!(
+                            "`{text}` is not a known state name; read as {}, the closest \
+                             spelling in the country",
+                            self.state_label(*only)
+                        ),
+                    });
+                }
+                if let Some(fips_state) = candidates.fips_reading {
+                    warnings.push(GeoWarning {
+                        field: GeoField::State,
+                        kind: WarningKind::Ambiguous,
+                        message: format!(
+                            "`{text}` read as ISO 3166-2 {}; as a FIPS 10-4 code it would be {}",
+                            self.state_label(*only),
+                            self.state_label(fips_state)
+                        ),
+                    });
+                }
+                Some(*only)
+            }
             [] => None,
             several => {
                 let labels: Vec<String> = several
