@@ -151,3 +151,30 @@ fn a_csv_without_its_key_columns_is_refused() {
     let refused = Resolver::builder().overlay_csc("iso2,name\nES,Spain\n", "id\n", "id\n");
     assert!(refused.is_err());
 }
+
+#[test]
+fn a_number_that_is_both_an_iso_suffix_and_a_fips_code_reads_as_iso_with_a_warning() {
+    let resolver = overlay_or_skip!();
+    let resolution = resolve(resolver, Some("DZ"), Some("04"), None);
+    assert_eq!(
+        resolution
+            .location
+            .state
+            .as_ref()
+            .map(|state| state.code.as_str()),
+        Some("DZ-04")
+    );
+    assert_eq!(resolution.warnings.len(), 1);
+    assert_eq!(resolution.warnings[0].kind, WarningKind::Ambiguous);
+    assert!(resolution.warnings[0].message.contains("FIPS"));
+}
+
+#[test]
+fn a_fips_code_given_to_a_province_belongs_to_its_region() {
+    let resolver = overlay_or_skip!();
+    let location = resolve(resolver, None, Some("SP29"), None).location;
+    assert_eq!(
+        location.state.map(|state| state.code).as_deref(),
+        Some("ES-MD")
+    );
+}

@@ -114,8 +114,13 @@ pub(super) fn apply_csc(
     let countries = Table::parse(CSC_OVERLAY_FILES[0], countries_csv)?;
     let states = Table::parse(CSC_OVERLAY_FILES[1], states_csv)?;
     let cities = Table::parse(CSC_OVERLAY_FILES[2], cities_csv)?;
+    let country_by_alpha2 = (0u32..)
+        .zip(&gazetteer.countries)
+        .map(|(position, country)| (country.alpha2.clone(), position))
+        .collect();
     let mut overlay = Overlay {
         gazetteer,
+        country_by_alpha2,
         country_names: NewNames::default(),
         state_names: NewNames::default(),
         city_names: NewNames::default(),
@@ -131,6 +136,7 @@ pub(super) fn apply_csc(
         state_names,
         city_names,
         report,
+        ..
     } = overlay;
     let tables = [
         (&mut gazetteer.country_names, country_names),
@@ -167,6 +173,7 @@ impl NewNames {
 
 struct Overlay<'a> {
     gazetteer: &'a mut Gazetteer,
+    country_by_alpha2: HashMap<String, u32>,
     country_names: NewNames,
     state_names: NewNames,
     city_names: NewNames,
@@ -175,10 +182,7 @@ struct Overlay<'a> {
 
 impl Overlay<'_> {
     fn country_position(&self, alpha2: &str) -> Option<u32> {
-        (0u32..)
-            .zip(&self.gazetteer.countries)
-            .find(|(_, country)| country.alpha2 == alpha2)
-            .map(|(position, _)| position)
+        self.country_by_alpha2.get(alpha2).copied()
     }
 
     fn countries(&mut self, table: &Table) -> Result<(), OverlayError> {
@@ -230,6 +234,7 @@ impl Overlay<'_> {
                     let Ok(position) = u32::try_from(self.gazetteer.countries.len() - 1) else {
                         continue;
                     };
+                    self.country_by_alpha2.insert(code.clone(), position);
                     position
                 }
             };

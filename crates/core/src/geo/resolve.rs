@@ -2,6 +2,8 @@
 //! choosing among what is left, inferring what was not sent, and saying what was guessed or
 //! contradicted.
 
+use super::forms;
+use super::index::Place;
 use super::lookup::{Candidates, Places};
 use super::{
     CityRef, CountryRef, GeoField, GeoInput, GeoWarning, Location, Resolution, StateRef,
@@ -77,7 +79,7 @@ impl Places {
         positions.dedup();
         match positions.as_slice() {
             [] => {
-                warnings.push(unresolved(GeoField::Country, text));
+                warnings.push(self.unresolved(GeoField::Country, text));
                 None
             }
             [only] => Some(*only),
@@ -142,7 +144,7 @@ impl Places {
                 .iter()
                 .any(|warning| warning.field == GeoField::State)
             {
-                warnings.push(unresolved(GeoField::State, text));
+                warnings.push(self.unresolved(GeoField::State, text));
             }
             return None;
         }
@@ -236,7 +238,7 @@ impl Places {
     ) -> Option<u32> {
         let mut candidates = self.city_candidates(text);
         if candidates.is_empty() {
-            warnings.push(unresolved(GeoField::City, text));
+            warnings.push(self.unresolved(GeoField::City, text));
             return None;
         }
         let anywhere = candidates.positions().next();
@@ -329,6 +331,46 @@ impl Places {
         Some(chosen)
     }
 
+    /// The warning for a value that names nothing of its field's kind; a WikiData ID says
+    /// what it names instead, if the gazetteer knows it as another kind of place.
+    fn unresolved(&self, field: GeoField, text: &str) -> GeoWarning {
+        let message = match forms::wikidata_number(text) {
+            Some(number) => match self
+                .index
+                .wikidata
+                .get(&number)
+                .and_then(|places| places.first())
+            {
+                Some(Place::Country(country)) => format!(
+                    "`{text}` is the WikiData ID of the country {}, not of a {}; kept as sent",
+                    self.country_name(*country),
+                    field.name()
+                ),
+                Some(Place::State(state)) => format!(
+                    "`{text}` is the WikiData ID of the state {}, not of a {}; kept as sent",
+                    self.state_label(*state),
+                    field.name()
+                ),
+                Some(Place::City(city)) => format!(
+                    "`{text}` is the WikiData ID of the city {}, not of a {}; kept as sent",
+                    self.city_label(*city),
+                    field.name()
+                ),
+                None => format!(
+                    "`{text}` is not the WikiData ID of any {} the gazetteer or its overlays \
+                     know; kept as sent",
+                    field.name()
+                ),
+            },
+            None => format!("`{text}` is not a known {}; kept as sent", field.name()),
+        };
+        GeoWarning {
+            field,
+            kind: WarningKind::Unresolved,
+            message,
+        }
+    }
+
     fn same_place(&self, left: u32, right: u32) -> bool {
         let cities = &self.gazetteer.cities;
         match (cities.get(left as usize), cities.get(right as usize)) {
@@ -405,12 +447,4 @@ fn rounded_degrees(degrees: f32) -> f64 {
 
 fn wikidata_id(number: u32) -> String {
     format!("Q{number}")
-}
-
-fn unresolved(field: GeoField, text: &str) -> GeoWarning {
-    GeoWarning {
-        field,
-        kind: WarningKind::Unresolved,
-        message: format!("`{text}` is not a known {}; kept as sent", field.name()),
-    }
 }

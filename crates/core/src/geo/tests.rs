@@ -248,3 +248,49 @@ fn the_resolver_can_be_shared_across_threads() {
     fn shareable<T: Send + Sync>() {}
     shareable::<Resolver>();
 }
+
+#[test]
+fn a_country_wikidata_id_sent_as_a_city_says_what_it_names() {
+    let resolution = resolve(None, None, Some("Q29"));
+    assert!(resolution.location.city.is_none());
+    assert!(
+        resolution.warnings[0].message.contains("country Spain"),
+        "{:?}",
+        resolution.warnings
+    );
+}
+
+#[test]
+fn the_words_for_a_kind_of_subdivision_are_read_past() {
+    for form in [
+        "Provincia de Barcelona",
+        "province de Barcelone",
+        "Barcelona Province",
+    ] {
+        let location = resolve(Some("ES"), Some(form), None).location;
+        assert_eq!(
+            location.state.map(|s| s.code).as_deref(),
+            Some("ES-B"),
+            "{form}"
+        );
+    }
+}
+
+#[test]
+fn a_close_spelling_of_a_state_resolves_within_its_country_with_a_warning() {
+    let resolution = resolve(Some("AM"), Some("Tavoush"), None);
+    assert_eq!(
+        resolution.location.state.as_ref().map(|s| s.code.as_str()),
+        Some("AM-TV")
+    );
+    assert_eq!(
+        kinds(&resolution),
+        vec![(GeoField::State, WarningKind::Approximate)]
+    );
+}
+
+#[test]
+fn a_close_spelling_is_not_tried_without_a_country() {
+    let resolution = resolve(None, Some("Tavoush"), None);
+    assert!(resolution.location.state.is_none());
+}
