@@ -87,7 +87,7 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
         draft.gazetteer.cities.push(CityRecord {
             country,
             state,
-            name: city.name.clone(),
+            name: city.name.trim().to_owned(),
             wikidata: None,
             lat: parse(&city.latitude),
             lon: parse(&city.longitude),
@@ -176,7 +176,7 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
         draft.gazetteer.cities.push(CityRecord {
             country,
             state,
-            name: city.name.clone(),
+            name: city.name.trim().to_owned(),
             wikidata: None,
             lat: city.latitude,
             lon: city.longitude,

@@ -89,7 +89,7 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
             .map(|record| fold(&record.name));
         let display = match iso_by_code.get(code) {
             Some(iso_state) if country_name == Some(fold(&state.name)) => iso_state.name.clone(),
-            _ => state.name.clone(),
+            _ => state.name.trim().to_owned(),
         };
         draft.gazetteer.states.push(StateRecord {
             country,

@@ -232,7 +232,12 @@ impl Gazetteer {
     pub fn decode(bytes: &[u8]) -> Result<Gazetteer, GazetteerError> {
         let raw = miniz_oxide::inflate::decompress_to_vec(bytes)
             .map_err(|error| GazetteerError::Compression(format!("{error:?}")))?;
-        let gazetteer: Gazetteer = postcard::from_bytes(&raw)?;
+        Gazetteer::decode_inflated(&raw)
+    }
+
+    /// Decodes the file form once the deflate layer is off (as `build.rs` embeds it).
+    pub fn decode_inflated(raw: &[u8]) -> Result<Gazetteer, GazetteerError> {
+        let gazetteer: Gazetteer = postcard::from_bytes(raw)?;
         if gazetteer.format_version != FORMAT_VERSION {
             return Err(GazetteerError::Version {
                 found: gazetteer.format_version,

@@ -30,8 +30,9 @@ pub use overlay::{CSC_OVERLAY_FILES, OverlayError, OverlayReport};
 use gazetteer::Gazetteer;
 use lookup::Places;
 
-/// The gazetteer file `cargo xtask gazetteer` writes.
-static BUILTIN_GAZETTEER: &[u8] = include_bytes!("../../data/gazetteer.bin");
+/// The gazetteer `cargo xtask gazetteer` writes to `data/gazetteer.bin`, inflated by
+/// `build.rs` so that start-up only decodes it.
+static BUILTIN_GAZETTEER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/gazetteer.postcard"));
 
 /// The three place fields as a customer sent them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -224,7 +225,7 @@ impl ResolverBuilder {
 /// Decodes the embedded gazetteer. It is checked by a test on every build, so failing here
 /// means the binary was built from a broken checkout; there is no sensible way to go on.
 fn builtin_gazetteer() -> Gazetteer {
-    match Gazetteer::decode(BUILTIN_GAZETTEER) {
+    match Gazetteer::decode_inflated(BUILTIN_GAZETTEER) {
         Ok(gazetteer) => gazetteer,
         Err(error) => {
             panic!("the embedded gazetteer is unreadable ({error}); run `cargo xtask gazetteer`")

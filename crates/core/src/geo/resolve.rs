@@ -179,6 +179,23 @@ impl Places {
             .collect();
         match outermost.as_slice() {
             [only] => {
+                if positions.len() > 1 {
+                    let inner: Vec<String> = positions
+                        .iter()
+                        .filter(|state| *state != only)
+                        .take(3)
+                        .map(|state| self.state_label(*state))
+                        .collect();
+                    warnings.push(GeoWarning {
+                        field: GeoField::State,
+                        kind: WarningKind::Ambiguous,
+                        message: format!(
+                            "`{text}` also names {}, which lies in {}; chose the enclosing one",
+                            inner.join(", "),
+                            self.state_label(*only)
+                        ),
+                    });
+                }
                 if candidates.approximate_of.is_some() {
                     warnings.push(GeoWarning {
                         field: GeoField::State,

@@ -294,3 +294,16 @@ fn a_close_spelling_is_not_tried_without_a_country() {
     let resolution = resolve(None, Some("Tavoush"), None);
     assert!(resolution.location.state.is_none());
 }
+
+#[test]
+fn a_name_shared_by_a_region_and_a_district_inside_it_chooses_the_region_and_says_so() {
+    let resolution = resolve(Some("BD"), Some("Sylhet"), None);
+    assert_eq!(
+        resolution.location.state.as_ref().map(|s| s.code.as_str()),
+        Some("BD-G")
+    );
+    assert_eq!(
+        kinds(&resolution),
+        vec![(GeoField::State, WarningKind::Ambiguous)]
+    );
+}
