@@ -3,7 +3,21 @@
 //! [`Resolver::resolve`] is the one entry point the rest of the workspace uses; the
 //! [`Location`] it fills is stored with the customer and returned by the API. The data is the
 //! gazetteer embedded in the binary (built by `cargo xtask gazetteer`, see NOTICE for its
-//! sources) plus any overlays the caller loads through [`Resolver::builder`].
+//! sources) plus any overlays the caller loads through [`Resolver::builder`]. Core reads no
+//! files, so loading a countries-states-cities overlay folder is the caller's few lines:
+//!
+//! ```text
+//! let read = |file: &str| std::fs::read_to_string(folder.join(file));
+//! let [countries, states, cities] = CSC_OVERLAY_FILES.map(read);
+//! let resolver = Resolver::builder()
+//!     .overlay_csc(&countries?, &states?, &cities?)?   // OverlayError names file and record
+//!     .build();                                          // share it in an Arc
+//! ```
+//!
+//! Warnings: `unresolved` (kept as sent), `ambiguous` (chosen by population or enclosing
+//! region, or left unresolved when nothing could tell), `contradiction` (not in the country
+//! or state sent; left unresolved), `approximate` (a state matched by a close spelling within
+//! the country sent).
 //!
 //! Architecture Invariant: resolving never guesses at random. A value that stays ambiguous
 //! after the other fields narrowed it is either settled by population, with a warning, or
@@ -129,7 +143,8 @@ impl GeoField {
 pub enum WarningKind {
     /// Not found in the data; kept as sent.
     Unresolved,
-    /// Several places matched and one was chosen.
+    /// Several places matched: one was chosen (the most populous, or the region enclosing
+    /// the others), or none when nothing told them apart.
     Ambiguous,
     /// Found, but not inside the country or state also given.
     Contradiction,
