@@ -36,6 +36,7 @@ struct CscCity {
 
 #[derive(Deserialize)]
 struct GeonamesCity {
+    geonameid: u64,
     name: String,
     latitude: f32,
     longitude: f32,
@@ -109,7 +110,7 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
         right
             .population
             .cmp(&left.population)
-            .then(left.name.cmp(&right.name))
+            .then(left.geonameid.cmp(&right.geonameid))
     });
 
     let mut unmatched = Vec::new();
