@@ -95,11 +95,6 @@ pub struct NameTableBuilder {
 }
 
 impl NameTableBuilder {
-    /// Starts from an existing table, to add an overlay's names to it.
-    pub fn from_table(table: NameTable) -> NameTableBuilder {
-        NameTableBuilder { table }
-    }
-
     /// Adds `name` (folded here) as a key of record `target`.
     pub fn add(&mut self, name: &str, target: u32, rank: NameRank) {
         let key = fold(name);
@@ -137,33 +132,48 @@ impl NameTableBuilder {
                 .then(left.target.cmp(&right.target))
                 .then(left.rank.cmp(&right.rank))
         });
-        let mut compact_text = String::with_capacity(text.len() / 2);
-        let mut compact: Vec<NameEntry> = Vec::with_capacity(entries.len());
-        let mut previous_key: Option<&str> = None;
-        for entry in &entries {
-            let key = key_of(entry);
-            if previous_key == Some(key) {
-                if let Some(last) = compact.last()
-                    && last.target == entry.target
-                {
-                    continue;
-                }
-                let start = compact.last().map_or(0, |last| last.start);
-                compact.push(NameEntry { start, ..*entry });
+        compact(
+            entries.iter().map(|entry| (key_of(entry), *entry)),
+            text.len() / 2,
+            entries.len(),
+        )
+    }
+}
+
+/// Whether `left` comes before `right` (or with it) in a table's order.
+fn sorts_first(left: &(&str, NameEntry), right: &(&str, NameEntry)) -> bool {
+    (left.0, left.1.target, left.1.rank) <= (right.0, right.1.target, right.1.rank)
+}
+
+/// Builds a table from entries sorted by (key, target, rank): each (key, target) kept once
+/// with its best rank, each distinct key stored once in the text.
+fn compact<'a>(
+    sorted: impl Iterator<Item = (&'a str, NameEntry)>,
+    text_capacity: usize,
+    entries_capacity: usize,
+) -> NameTable {
+    let mut text = String::with_capacity(text_capacity);
+    let mut entries: Vec<NameEntry> = Vec::with_capacity(entries_capacity);
+    let mut previous_key: Option<&str> = None;
+    for (key, entry) in sorted {
+        if previous_key == Some(key) {
+            if let Some(last) = entries.last()
+                && last.target == entry.target
+            {
                 continue;
             }
-            let Ok(start) = u32::try_from(compact_text.len()) else {
-                break;
-            };
-            compact_text.push_str(key);
-            compact.push(NameEntry { start, ..*entry });
-            previous_key = Some(key);
+            let start = entries.last().map_or(0, |last| last.start);
+            entries.push(NameEntry { start, ..entry });
+            continue;
         }
-        NameTable {
-            text: compact_text,
-            entries: compact,
-        }
+        let Ok(start) = u32::try_from(text.len()) else {
+            break;
+        };
+        text.push_str(key);
+        entries.push(NameEntry { start, ..entry });
+        previous_key = Some(key);
     }
+    NameTable { text, entries }
 }
 
 impl NameTable {
@@ -176,6 +186,33 @@ impl NameTable {
             .iter()
             .take_while(move |entry| self.key(entry) == key)
             .map(|entry| (entry.target, entry.rank))
+    }
+
+    /// This table and `other` as one, in one linear pass over both (an overlay adds its
+    /// names this way instead of sorting the whole table again).
+    pub fn merge(self, other: NameTable) -> NameTable {
+        let mut left = self
+            .entries
+            .iter()
+            .map(|entry| (self.key(entry), *entry))
+            .peekable();
+        let mut right = other
+            .entries
+            .iter()
+            .map(|entry| (other.key(entry), *entry))
+            .peekable();
+        let merged = std::iter::from_fn(|| match (left.peek(), right.peek()) {
+            (Some(from_left), Some(from_right)) if sorts_first(from_left, from_right) => {
+                left.next()
+            }
+            (Some(_), None) => left.next(),
+            _ => right.next(),
+        });
+        compact(
+            merged,
+            self.text.len() + other.text.len(),
+            self.entries.len() + other.entries.len(),
+        )
     }
 
     /// Every (key, target, rank), in key order.
@@ -265,6 +302,23 @@ mod tests {
         assert_eq!(found, vec![(3, NameRank::Primary), (7, NameRank::Primary)]);
         assert_eq!(table.get("georgie").count(), 1);
         assert_eq!(table.get("georg").count(), 0);
+    }
+
+    #[test]
+    fn merging_two_tables_finds_the_names_of_both_once() {
+        let mut first = NameTableBuilder::default();
+        first.add("Georgia", 3, NameRank::Primary);
+        first.add("Gabon", 1, NameRank::Primary);
+        let mut second = NameTableBuilder::default();
+        second.add("Georgia", 3, NameRank::Alternate);
+        second.add("Georgia", 7, NameRank::Native);
+        second.add("Zambia", 9, NameRank::Primary);
+        let merged = first.build().merge(second.build());
+        let georgia: Vec<_> = merged.get("georgia").collect();
+        assert_eq!(georgia, vec![(3, NameRank::Primary), (7, NameRank::Native)]);
+        assert_eq!(merged.get("gabon").count(), 1);
+        assert_eq!(merged.get("zambia").count(), 1);
+        assert_eq!(merged.len(), 4);
     }
 
     #[test]

@@ -147,11 +147,11 @@ pub(super) fn apply_csc(
         if additions.0.is_empty() {
             continue;
         }
-        let mut builder = NameTableBuilder::from_table(std::mem::take(table));
+        let mut builder = NameTableBuilder::default();
         for (key, target, rank) in additions.0 {
             builder.add_folded(&key, target, rank);
         }
-        *table = builder.build();
+        *table = std::mem::take(table).merge(builder.build());
     }
     outcome.map(|()| report)
 }
