@@ -20,8 +20,8 @@ pub(super) struct Candidates {
     pub found: Vec<(u32, NameRank)>,
     /// A state the value also names when read as a FIPS code instead of an ISO one.
     pub fips_reading: Option<u32>,
-    /// The name matched when the value was only close to it.
-    pub approximate_of: Option<String>,
+    /// Matched only by a close spelling.
+    pub approximate: bool,
     /// Found through another spelling of the value rather than the value itself.
     pub loose: bool,
 }
@@ -34,7 +34,7 @@ impl Candidates {
                 .map(|position| (position, NameRank::Primary))
                 .collect(),
             fips_reading: None,
-            approximate_of: None,
+            approximate: false,
             loose: false,
         }
     }
@@ -69,7 +69,7 @@ fn names_or_spellings(table: &NameTable, text: &str, subdivision_words: bool) ->
     let exact = |key: &str| Candidates {
         found: table.get(&fold(key)).collect(),
         fips_reading: None,
-        approximate_of: None,
+        approximate: false,
         loose: false,
     };
     let found = exact(text);
@@ -181,9 +181,11 @@ impl Places {
     /// "Sinope" for Sinop): only within one country, whose few hundred names leave little
     /// room for a near miss to be someone else, only for names that start alike, and only
     /// when one state is clearly closest. Edit distance rather than Jaro-Winkler, which
-    /// rewards a shared prefix ("London Borough of ...") far too much.
+    /// rewards a shared prefix ("London Borough of ...") far too much, and at most two edits,
+    /// so that "Kazakhstan occidental" never becomes "Kazakhstan oriental".
     fn close_state_spelling(&self, text: &str, country: u32) -> Candidates {
         const SIMILAR_ENOUGH: f64 = 0.8;
+        const MOST_EDITS: usize = 2;
         const CLEAR_LEAD: f64 = 0.05;
         let wanted: Vec<String> = std::iter::once(fold(text))
             .chain(spelling::without_subdivision_word(text).map(|short| fold(&short)))
@@ -192,45 +194,51 @@ impl Places {
         let Some(keys) = self.index.state_keys_by_country.get(&country) else {
             return Candidates::default();
         };
-        let mut best: Option<(f64, u32, &str)> = None;
-        let mut runner_up = 0.0_f64;
-        for (key, state) in keys {
-            let score = wanted
+        let scores: Vec<(f64, u32)> = keys
+            .iter()
+            .map(|(key, state)| {
+                let score = wanted
+                    .iter()
+                    .filter(|wanted| wanted.chars().next() == key.chars().next())
+                    .filter(|wanted| strsim::levenshtein(wanted, key) <= MOST_EDITS)
+                    .map(|wanted| strsim::normalized_levenshtein(wanted, key))
+                    .fold(0.0, f64::max);
+                (score, *state)
+            })
+            .collect();
+        let Some((best_score, best_state)) = scores
+            .iter()
+            .copied()
+            .max_by(|left, right| left.0.total_cmp(&right.0))
+        else {
+            return Candidates::default();
+        };
+        let runner_up = scores
+            .iter()
+            .filter(|(_, state)| !self.related_states(*state, best_state))
+            .map(|(score, _)| *score)
+            .fold(0.0, f64::max);
+        if best_score >= SIMILAR_ENOUGH && best_score - runner_up >= CLEAR_LEAD {
+            // A region and a district inside it may share the name; both go on, and the
+            // region is chosen as for an exact name.
+            let tied = scores
                 .iter()
-                .filter(|wanted| wanted.chars().next() == key.chars().next())
-                .map(|wanted| strsim::normalized_levenshtein(wanted, key))
-                .fold(0.0, f64::max);
-            match best {
-                Some((best_score, best_state, _)) if score > best_score => {
-                    if !self.related_states(state, best_state) {
-                        runner_up = runner_up.max(best_score);
-                    }
-                    best = Some((score, *state, key));
-                }
-                Some((_, best_state, _)) => {
-                    if !self.related_states(state, best_state) {
-                        runner_up = runner_up.max(score);
-                    }
-                }
-                None => best = Some((score, *state, key)),
+                .filter(|(score, state)| {
+                    *score == best_score && self.related_states(*state, best_state)
+                })
+                .map(|(_, state)| *state);
+            Candidates {
+                approximate: true,
+                ..Candidates::exact(tied)
             }
-        }
-        match best {
-            Some((score, state, key))
-                if score >= SIMILAR_ENOUGH && score - runner_up >= CLEAR_LEAD =>
-            {
-                Candidates {
-                    approximate_of: Some(key.to_owned()),
-                    ..Candidates::exact([state])
-                }
-            }
-            _ => Candidates::default(),
+        } else {
+            Candidates::default()
         }
     }
 
     /// The same state, or one inside the other.
-    fn related_states(&self, left: &u32, right: u32) -> bool {
-        self.state_within(*left, right) || self.state_within(right, *left)
+    fn related_states(&self, left: u32, right: u32) -> bool {
+        self.state_within(left, right) || self.state_within(right, left)
     }
 
     /// A country-relative code: the ISO 3166-2 suffix ("B" for ES-B) or the FIPS 10-4 code

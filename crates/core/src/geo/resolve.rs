@@ -196,7 +196,7 @@ impl Places {
                         ),
                     });
                 }
-                if candidates.approximate_of.is_some() {
+                if candidates.approximate {
                     warnings.push(GeoWarning {
                         field: GeoField::State,
                         kind: WarningKind::Approximate,
