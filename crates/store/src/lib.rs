@@ -38,7 +38,9 @@ use std::time::Duration;
 use diesel::prelude::*;
 
 pub use connection::{DbConnection, SqliteSync, Target};
-pub use customers::{BatchRequest, ItemFailure, ItemOutcome, ListQuery, prefix_upper_bound};
+pub use customers::{
+    BatchRequest, ItemFailure, ItemOutcome, ListQuery, Precondition, prefix_upper_bound,
+};
 pub use error::StoreError;
 pub use keys::{ApiKeyRecord, NewApiKey};
 pub use reindex::ReindexPage;

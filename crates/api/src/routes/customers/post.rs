@@ -11,7 +11,7 @@ use clientela_core::wire::{BatchItem, BatchResponse, ItemError, ProblemField, Si
 use clientela_core::{
     CustomerPatch, FieldError, MAX_BATCH, MergeResult, Timestamp, parse_customer,
 };
-use clientela_store::{BatchRequest, ItemFailure, ItemOutcome};
+use clientela_store::{BatchRequest, ItemFailure, ItemOutcome, Precondition};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -44,12 +44,12 @@ pub async fn post_customers(
     let body = read_body(payload, state.body_limit, state.body_timeout).await?;
     let value: Value = serde_json::from_slice(&body)
         .map_err(|error| ApiError::MalformedJson(format!("the body is not valid JSON: {error}")))?;
-    let if_match = parse_if_match(&request)?;
+    let precondition = parse_precondition(&request)?;
     let strict = params.strict || state.strict_geo;
     match value {
-        Value::Object(_) => post_one(&state, value, if_match, strict).await,
-        Value::Array(_) if if_match.is_some() => Err(ApiError::BadRequest(
-            "If-Match applies to a single customer, not to an array".into(),
+        Value::Object(_) => post_one(&state, value, precondition, strict).await,
+        Value::Array(_) if precondition.is_some() => Err(ApiError::BadRequest(
+            "If-Match and If-None-Match apply to a single customer, not to an array".into(),
         )),
         Value::Array(items) => post_batch(&state, items, params.atomic, strict).await,
         _ => Err(ApiError::Invalid {
@@ -62,13 +62,13 @@ pub async fn post_customers(
 async fn post_one(
     state: &AppState,
     value: Value,
-    if_match: Option<i64>,
+    precondition: Option<Precondition>,
     strict: bool,
 ) -> Result<HttpResponse, ApiError> {
     let patch = parse_customer(value)
         .map_err(|invalid| ApiError::invalid_customer(None, &invalid.errors))?;
     let code = patch.code.clone();
-    let outcomes = upsert(state, vec![(0, patch)], if_match, true, strict).await?;
+    let outcomes = upsert(state, vec![(0, patch)], precondition, true, strict).await?;
     match outcomes.into_iter().next() {
         Some(Ok(applied)) => Ok(HttpResponse::Ok()
             .insert_header((header::ETAG, format!("\"{}\"", applied.customer.version)))
@@ -80,9 +80,9 @@ async fn post_one(
             })),
         Some(Err(ItemFailure::Invalid(errors))) => Err(ApiError::invalid_customer(None, &errors)),
         Some(Err(ItemFailure::Suppressed)) => Err(ApiError::Conflict(suppressed_message(&code))),
-        Some(Err(ItemFailure::VersionMismatch { current })) => {
+        Some(Err(ItemFailure::PreconditionFailed { current })) => {
             Err(ApiError::PreconditionFailed(match current {
-                Some(version) => format!("`{code}` is at version {version}; reload and retry"),
+                Some(version) => format!("`{code}` exists at version {version}"),
                 None => format!("no customer has the code `{code}`"),
             }))
         }
@@ -170,7 +170,7 @@ async fn post_batch(
 async fn upsert(
     state: &AppState,
     items: Vec<(usize, CustomerPatch)>,
-    if_match: Option<i64>,
+    precondition: Option<Precondition>,
     atomic: bool,
     strict: bool,
 ) -> Result<Vec<ItemOutcome>, ApiError> {
@@ -185,7 +185,7 @@ async fn upsert(
         store.upsert_batch(
             &BatchRequest {
                 items: &items,
-                if_match,
+                precondition,
                 atomic,
             },
             &context,
@@ -227,7 +227,7 @@ fn failure_error(code: &str, failure: &ItemFailure) -> ItemError {
                 message: suppressed_message(code),
             }],
         },
-        ItemFailure::VersionMismatch { .. } => ItemError {
+        ItemFailure::PreconditionFailed { .. } => ItemError {
             status: 412,
             title: "Precondition failed".into(),
             detail: "the stored version differs".into(),
@@ -253,19 +253,25 @@ fn suppressed_message(code: &str) -> String {
     format!("`{code}` was erased and is suppressed; DELETE /suppressions/{{code}} allows it again")
 }
 
-/// `If-Match: "<version>"`, as `GET /customers/{code}` sent it in `ETag`.
-fn parse_if_match(request: &HttpRequest) -> Result<Option<i64>, ApiError> {
-    let Some(value) = request.headers().get(header::IF_MATCH) else {
+/// `If-Match: "<version>"` (as `GET /customers/{code}` sent it in `ETag`): update only that
+/// version. `If-None-Match: *`: create only, never merge into an existing customer.
+fn parse_precondition(request: &HttpRequest) -> Result<Option<Precondition>, ApiError> {
+    let header_text = |name| {
+        request.headers().get(name).map(|value| value.to_str().map(str::trim).unwrap_or(""))
+    };
+    if let Some(text) = header_text(header::IF_NONE_MATCH) {
+        return match text {
+            "*" => Ok(Some(Precondition::Absent)),
+            _ => Err(ApiError::BadRequest("If-None-Match takes only `*` (create only)".into())),
+        };
+    }
+    let Some(text) = header_text(header::IF_MATCH) else {
         return Ok(None);
     };
-    value
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .and_then(|text| text.strip_prefix('"'))
-        .and_then(|text| text.strip_suffix('"'))
+    text.strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
         .and_then(|version| version.parse().ok())
-        .map(Some)
+        .map(|version| Some(Precondition::Version(version)))
         .ok_or_else(|| {
             ApiError::BadRequest(
                 "If-Match must be one ETag as sent by GET /customers/{code}, like \"3\"".into(),
