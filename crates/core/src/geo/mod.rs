@@ -21,6 +21,7 @@ pub struct GeoInput<'a> {
 
 /// What the resolver made of a [`GeoInput`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Location {
     pub country: Option<CountryRef>,
@@ -30,6 +31,7 @@ pub struct Location {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CountryRef {
     /// ISO 3166-1 alpha-2.
@@ -40,6 +42,7 @@ pub struct CountryRef {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StateRef {
     /// ISO 3166-2.
@@ -49,6 +52,7 @@ pub struct StateRef {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CityRef {
     pub name: String,
@@ -60,6 +64,7 @@ pub struct CityRef {
 /// `resolved`: every part sent was understood; `partial`: some were; `unresolved`: none
 /// were; `empty`: nothing was sent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum LocationStatus {
     Resolved,
@@ -77,6 +82,7 @@ pub struct Resolution {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GeoWarning {
     pub field: GeoField,
     pub kind: WarningKind,
@@ -84,6 +90,7 @@ pub struct GeoWarning {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum GeoField {
     Country,
@@ -102,6 +109,7 @@ impl GeoField {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum WarningKind {
     /// Not found in the data; kept as sent.
