@@ -7,7 +7,11 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod ingest;
 pub mod logging;
+pub mod metrics;
+mod middleware;
+pub mod openapi;
 mod routes;
 
 use std::net::TcpListener;
@@ -15,11 +19,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use clientela_core::geo::Resolver;
 use clientela_store::Store;
 
 use crate::auth::KeyChecker;
+use crate::metrics::Metrics;
 
 /// What every request handler shares.
 #[derive(Debug, Clone)]
@@ -31,6 +37,8 @@ pub struct AppState {
     pub strict_geo: bool,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// This server's Prometheus metrics.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -41,6 +49,7 @@ impl AppState {
             keys: Arc::new(KeyChecker::default()),
             strict_geo: false,
             body_limit: config::DEFAULT_BODY_LIMIT,
+            metrics: Arc::new(Metrics::new()),
         }
     }
 }
@@ -79,7 +88,10 @@ pub fn run_with(
             .app_data(data.clone())
             .app_data(routes::query_config())
             .app_data(routes::path_config())
-            .wrap(tracing_actix_web::TracingLogger::default())
+            // The last wrap runs first: request ID, then its span, then metrics inside it.
+            .wrap(from_fn(middleware::observe_request))
+            .wrap(tracing_actix_web::TracingLogger::<middleware::RequestSpan>::new())
+            .wrap(from_fn(middleware::assign_request_id))
             .configure(routes::configure)
             .default_service(web::to(routes::not_found))
     })

@@ -1,5 +1,9 @@
-//! The command line: `serve` (the default), `migrate`, `key create|list|revoke`.
+//! The command line: `serve` (the default), `migrate`, `key create|list|revoke`, `import`,
+//! `export`, `healthcheck`.
 
+pub mod export;
+mod healthcheck;
+pub mod import;
 mod keys;
 mod serve;
 
@@ -33,6 +37,17 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Key(keys::KeyCommand),
+    /// Create or update customers from a JSON array, JSON lines or CSV file, 100 at a time,
+    /// exactly as POST /customers would; resumes where an interrupted run stopped.
+    Import(import::ImportArgs),
+    /// Write every customer as JSON lines.
+    Export(export::ExportArgs),
+    /// Exit 0 when the local server answers GET /healthz (for container healthchecks).
+    Healthcheck {
+        /// Check this server instead of the one `server.bind` names, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -43,6 +58,9 @@ pub fn main() -> ExitCode {
             Command::Serve => serve::serve(&settings),
             Command::Migrate => migrate(&settings),
             Command::Key(command) => keys::run(&settings, command),
+            Command::Import(args) => import::run(&settings, &args),
+            Command::Export(args) => export::run(&settings, &args),
+            Command::Healthcheck { url } => healthcheck::run(&settings, url.as_deref()),
         }
     });
     match outcome {

@@ -1,8 +1,10 @@
 //! Route registration: one module per resource, each with its handlers.
 
-mod customers;
-mod health;
-mod suppressions;
+pub(crate) mod customers;
+pub(crate) mod docs;
+pub(crate) mod health;
+pub(crate) mod metrics;
+pub(crate) mod suppressions;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -12,6 +14,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
     customers::configure(config);
     suppressions::configure(config);
     health::configure(config);
+    metrics::configure(config);
+    docs::configure(config);
 }
 
 /// Unknown routes answer with a problem document like every other error.
