@@ -6,7 +6,7 @@ use crate::command::{self, output};
 
 /// Crates whose dependency graph must not contain diesel: the architecture says the console
 /// talks to the API over HTTP only, and core does no I/O.
-const NO_DATABASE_CRATES: [&str; 1] = ["clientela-core"];
+const NO_DATABASE_CRATES: [&str; 2] = ["clientela-core", "clientela-console"];
 
 pub fn run() -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());

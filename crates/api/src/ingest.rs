@@ -17,7 +17,7 @@ use clientela_core::wire::{BatchItem, BatchResponse, ItemError, ProblemField, Si
 use clientela_core::{
     CustomerPatch, FieldError, MAX_BATCH, MergeResult, Timestamp, parse_customer,
 };
-use clientela_store::{BatchRequest, ItemFailure, ItemOutcome, Store};
+use clientela_store::{BatchRequest, ItemFailure, ItemOutcome, Precondition, Store};
 use serde_json::Value;
 
 use crate::error::{ApiError, problem_fields};
@@ -40,12 +40,16 @@ pub struct IngestedBatch {
 }
 
 impl Ingest<'_> {
-    /// One customer object; `if_match` applies it only to that stored version.
-    pub fn one(&self, value: Value, if_match: Option<i64>) -> Result<SingleResponse, ApiError> {
+    /// One customer object, applied only if `precondition` (If-Match / If-None-Match) holds.
+    pub fn one(
+        &self,
+        value: Value,
+        precondition: Option<Precondition>,
+    ) -> Result<SingleResponse, ApiError> {
         let patch = parse_customer(value)
             .map_err(|invalid| ApiError::invalid_customer(None, &invalid.errors))?;
         let code = patch.code.clone();
-        let outcomes = self.upsert(&[(0, patch)], if_match, true)?;
+        let outcomes = self.upsert(&[(0, patch)], precondition, true)?;
         match outcomes.into_iter().next() {
             Some(Ok(applied)) => Ok(SingleResponse {
                 code,
@@ -59,9 +63,9 @@ impl Ingest<'_> {
             Some(Err(ItemFailure::Suppressed)) => {
                 Err(ApiError::Conflict(suppressed_message(&code)))
             }
-            Some(Err(ItemFailure::VersionMismatch { current })) => {
+            Some(Err(ItemFailure::PreconditionFailed { current })) => {
                 Err(ApiError::PreconditionFailed(match current {
-                    Some(version) => format!("`{code}` is at version {version}; reload and retry"),
+                    Some(version) => format!("`{code}` exists at version {version}"),
                     None => format!("no customer has the code `{code}`"),
                 }))
             }
@@ -157,7 +161,7 @@ impl Ingest<'_> {
     fn upsert(
         &self,
         items: &[(usize, CustomerPatch)],
-        if_match: Option<i64>,
+        precondition: Option<Precondition>,
         atomic: bool,
     ) -> Result<Vec<ItemOutcome>, ApiError> {
         let context = MergeContext {
@@ -167,7 +171,7 @@ impl Ingest<'_> {
         };
         let request = BatchRequest {
             items,
-            if_match,
+            precondition,
             atomic,
         };
         Ok(self.store.upsert_batch(&request, &context)?)
@@ -206,7 +210,7 @@ fn failure_error(code: &str, failure: &ItemFailure) -> ItemError {
                 message: suppressed_message(code),
             }],
         },
-        ItemFailure::VersionMismatch { .. } => ItemError {
+        ItemFailure::PreconditionFailed { .. } => ItemError {
             status: 412,
             title: "Precondition failed".into(),
             detail: "the stored version differs".into(),

@@ -85,3 +85,22 @@ pub struct ProblemField {
     pub field: String,
     pub message: String,
 }
+
+/// `GET /geo/resolve` and each line of `clientela-api geo resolve`: the location fields
+/// and what the caller should be told about them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GeoResolveResponse {
+    #[serde(flatten)]
+    pub location: crate::geo::Location,
+    pub warnings: Vec<GeoWarning>,
+}
+
+impl From<crate::geo::Resolution> for GeoResolveResponse {
+    fn from(resolution: crate::geo::Resolution) -> Self {
+        GeoResolveResponse {
+            location: resolution.location,
+            warnings: resolution.warnings,
+        }
+    }
+}

@@ -16,10 +16,31 @@ use crate::{Store, WriteSql};
 #[derive(Debug, Clone, Copy)]
 pub struct BatchRequest<'a> {
     pub items: &'a [(usize, CustomerPatch)],
-    /// Apply only if the stored version is this (`If-Match`); meant for one item.
-    pub if_match: Option<i64>,
+    /// Apply only if the stored customer is in this state (`If-Match` / `If-None-Match`);
+    /// meant for one item.
+    pub precondition: Option<Precondition>,
     /// All or nothing: if any item fails, write none.
     pub atomic: bool,
+}
+
+/// What must hold of the stored customer for a patch to apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// It exists at this version (`If-Match: "<version>"`).
+    Version(i64),
+    /// It does not exist (`If-None-Match: *`): create only.
+    Absent,
+}
+
+impl Precondition {
+    fn holds(self, stored: Option<&Customer>) -> bool {
+        match self {
+            Precondition::Version(version) => {
+                stored.map(|customer| customer.version) == Some(version)
+            }
+            Precondition::Absent => stored.is_none(),
+        }
+    }
 }
 
 /// Why an item was not applied.
@@ -29,8 +50,8 @@ pub enum ItemFailure {
     Invalid(Vec<FieldError>),
     /// The code was erased with `suppress=true`.
     Suppressed,
-    /// `If-Match` named another version than the stored one (`None`: no customer).
-    VersionMismatch { current: Option<i64> },
+    /// The precondition does not hold; `current` is the stored version (`None`: no customer).
+    PreconditionFailed { current: Option<i64> },
 }
 
 pub type ItemOutcome = Result<Applied, ItemFailure>;
@@ -155,10 +176,10 @@ fn merge_batch(
             .is_some_and(|hash| suppressed.contains(hash))
         {
             Err(ItemFailure::Suppressed)
-        } else if let Some(expected) = request.if_match
-            && stored.map(|customer| customer.version) != Some(expected)
+        } else if let Some(precondition) = request.precondition
+            && !precondition.holds(stored)
         {
-            Err(ItemFailure::VersionMismatch {
+            Err(ItemFailure::PreconditionFailed {
                 current: stored.map(|customer| customer.version),
             })
         } else {

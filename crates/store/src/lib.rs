@@ -27,6 +27,7 @@ mod customers;
 mod error;
 mod keys;
 mod migrate;
+mod reindex;
 mod rows;
 mod schema;
 mod sql;
@@ -36,9 +37,12 @@ use std::time::Duration;
 use diesel::prelude::*;
 
 pub use connection::{DbConnection, SqliteSync, Target};
-pub use customers::{BatchRequest, ItemFailure, ItemOutcome, ListQuery, prefix_upper_bound};
+pub use customers::{
+    BatchRequest, ItemFailure, ItemOutcome, ListQuery, Precondition, prefix_upper_bound,
+};
 pub use error::StoreError;
 pub use keys::{ApiKeyRecord, NewApiKey};
+pub use reindex::ReindexPage;
 pub use sql::code_hash;
 
 use connection::{Pool, build_pool};

@@ -1,7 +1,8 @@
-//! The command line: `serve` (the default), `migrate`, `key create|list|revoke`, `import`,
-//! `export`, `healthcheck`.
+//! The command line: `serve` (the default), `migrate`, `key create|list|revoke`,
+//! `geo resolve|reindex`, `import`, `export`, `healthcheck`.
 
 pub mod export;
+mod geo;
 mod healthcheck;
 pub mod import;
 mod keys;
@@ -48,6 +49,9 @@ enum Command {
         #[arg(long)]
         url: Option<String>,
     },
+    /// Resolve places, or re-resolve stored customers.
+    #[command(subcommand)]
+    Geo(geo::GeoCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -61,6 +65,7 @@ pub fn main() -> ExitCode {
             Command::Import(args) => import::run(&settings, &args),
             Command::Export(args) => export::run(&settings, &args),
             Command::Healthcheck { url } => healthcheck::run(&settings, url.as_deref()),
+            Command::Geo(command) => geo::run(&settings, command),
         }
     });
     match outcome {

@@ -36,7 +36,7 @@ pub fn customer() -> Value {
         "metadata": {"currentDiscountRate": "10%", "isNew": true},
         "location": {
             "country": {"code": "ES", "alpha3": "ESP", "name": "Spain", "wikidataId": "Q29"},
-            "state": {"code": "ES-B", "name": "Barcelona", "wikidataId": "Q81949"},
+            "state": {"code": "ES-B", "name": "Barcelona", "wikidataId": null},
             "city": null,
             "status": "partial"
         },
@@ -52,7 +52,7 @@ pub fn single_response() -> Value {
         "result": "created",
         "customer": customer(),
         "warnings": [
-            {"field": "city", "kind": "unresolved", "message": "city `Q11355` is not a known place; kept as sent"}
+            {"field": "city", "kind": "unresolved", "message": "`Q11355` is not the WikiData ID of any city the gazetteer or its overlays know; kept as sent"}
         ]
     })
 }

@@ -32,6 +32,7 @@ use crate::routes;
         routes::customers::read::list_customers,
         routes::customers::delete::delete_customer,
         routes::suppressions::delete_suppression,
+        routes::geo::get_geo_resolve,
         routes::health::get_healthz,
         routes::health::get_readyz,
         routes::metrics::get_metrics,
@@ -41,6 +42,7 @@ use crate::routes;
     modifiers(&BearerKey),
     tags(
         (name = "customers", description = "Create, update, read, list and erase customers"),
+        (name = "places", description = "How country, state and city are understood"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     ),
 )]

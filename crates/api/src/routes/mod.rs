@@ -2,6 +2,7 @@
 
 pub(crate) mod customers;
 pub(crate) mod docs;
+pub(crate) mod geo;
 pub(crate) mod health;
 pub(crate) mod metrics;
 pub(crate) mod suppressions;
@@ -13,6 +14,7 @@ use crate::error::ApiError;
 pub fn configure(config: &mut web::ServiceConfig) {
     customers::configure(config);
     suppressions::configure(config);
+    geo::configure(config);
     health::configure(config);
     metrics::configure(config);
     docs::configure(config);

@@ -11,6 +11,7 @@ mod batch;
 mod concurrency;
 mod deletion;
 mod docs_page;
+mod geo;
 mod listing;
 mod merge;
 mod metrics;

@@ -122,3 +122,22 @@ on_both_backends! {
         assert_eq!(app.customer("absent"), None);
     }
 }
+
+on_both_backends! {
+    /// If-None-Match: * creates only: an existing customer is left alone with 412.
+    fn if_none_match_creates_only(app: &TestApp) {
+        let create = |city: &str| {
+            crate::support::send(
+                app.request(reqwest::Method::POST, "/customers")
+                    .header("If-None-Match", "*")
+                    .json(&json!({"code": "C7", "city": city})),
+            )
+        };
+        let (status, body) = create("Faro");
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["result"], "created");
+        let (status, problem) = create("Braga");
+        assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{problem}");
+        assert_eq!(app.customer("C7").expect("stored")["city"], "Faro");
+    }
+}

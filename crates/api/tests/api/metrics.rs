@@ -132,3 +132,33 @@ on_both_backends! {
         }
     }
 }
+
+#[test]
+fn geo_lookups_are_counted_apart_from_writes() {
+    let app = TestApp::sqlite();
+    assert_eq!(
+        app.get("/geo/resolve?country=ES&state=Barcelona").0,
+        StatusCode::OK
+    );
+    assert_eq!(app.get("/geo/resolve?country=Atlantis").0, StatusCode::OK);
+    let metrics = scrape(&app);
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"clientela_geo_resolutions_total{source="lookup",status="resolved"}"#
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"clientela_geo_resolutions_total{source="lookup",status="unresolved"}"#
+        ),
+        Some(1.0)
+    );
+    assert!(
+        !metrics.contains(r#"source="write""#),
+        "nothing was written"
+    );
+}

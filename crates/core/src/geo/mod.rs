@@ -1,15 +1,52 @@
 //! Location resolution: what `country`, `state` and `city` as sent mean.
 //!
 //! [`Resolver::resolve`] is the one entry point the rest of the workspace uses; the
-//! [`Location`] it fills is stored with the customer and returned by the API. The data behind
-//! it lives in submodules, so a richer gazetteer can replace them without touching callers.
+//! [`Location`] it fills is stored with the customer and returned by the API. The data is the
+//! gazetteer embedded in the binary (built by `cargo xtask gazetteer`, see NOTICE for its
+//! sources) plus any overlays the caller loads through [`Resolver::builder`]. Core reads no
+//! files, so loading a countries-states-cities overlay folder is the caller's few lines:
+//!
+//! ```text
+//! let read = |file: &str| std::fs::read_to_string(folder.join(file));
+//! let [countries, states, cities] = CSC_OVERLAY_FILES.map(read);
+//! let resolver = Resolver::builder()
+//!     .overlay_csc(&countries?, &states?, &cities?)?   // OverlayError names file and record
+//!     .build();                                          // share it in an Arc
+//! ```
+//!
+//! Warnings: `unresolved` (kept as sent), `ambiguous` (chosen by population or enclosing
+//! region, or left unresolved when nothing could tell), `contradiction` (not in the country
+//! or state sent; left unresolved), `approximate` (a state matched by a close spelling within
+//! the country sent).
+//!
+//! Architecture Invariant: resolving never guesses at random. A value that stays ambiguous
+//! after the other fields narrowed it is either settled by population, with a warning, or
+//! left unresolved; a wrong place is worse than none.
 
 mod fold;
-mod iso;
+mod forms;
+pub mod gazetteer;
+mod index;
+mod lookup;
+mod overlay;
+mod resolve;
+pub mod spelling;
+#[cfg(test)]
+mod tests;
+
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
 pub use fold::fold;
+pub use overlay::{CSC_OVERLAY_FILES, OverlayError, OverlayReport};
+
+use gazetteer::Gazetteer;
+use lookup::Places;
+
+/// The gazetteer `cargo xtask gazetteer` writes to `data/gazetteer.bin`, inflated by
+/// `build.rs` so that start-up only decodes it.
+static BUILTIN_GAZETTEER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/gazetteer.postcard"));
 
 /// The three place fields as a customer sent them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -114,38 +151,108 @@ impl GeoField {
 pub enum WarningKind {
     /// Not found in the data; kept as sent.
     Unresolved,
-    /// Several places matched and one was chosen.
+    /// Several places matched: one was chosen (the most populous, or the region enclosing
+    /// the others), or none when nothing told them apart.
     Ambiguous,
     /// Found, but not inside the country or state also given.
     Contradiction,
+    /// Not found as written; matched a close spelling within the country given.
+    Approximate,
 }
 
-/// Turns place names and codes into a [`Location`]. Cheap to share: build it once at start.
-#[derive(Debug)]
+/// Turns place names and codes into a [`Location`]. Cheap to share and to clone: the data
+/// sits behind an `Arc`, and [`Resolver::builtin`] decodes the embedded gazetteer once per
+/// process.
+#[derive(Debug, Clone)]
 pub struct Resolver {
-    data: iso::IsoData,
+    places: Arc<Places>,
 }
 
 impl Resolver {
-    /// The resolver over the data built into the binary.
+    /// The resolver over the gazetteer built into the binary.
     pub fn builtin() -> Resolver {
+        static BUILTIN: OnceLock<Arc<Places>> = OnceLock::new();
+        let places = BUILTIN.get_or_init(|| Arc::new(Places::new(builtin_gazetteer())));
         Resolver {
-            data: iso::IsoData::load(),
+            places: Arc::clone(places),
+        }
+    }
+
+    /// Starts from the built-in gazetteer, to add overlays to it.
+    pub fn builder() -> ResolverBuilder {
+        ResolverBuilder {
+            gazetteer: builtin_gazetteer(),
+            reports: Vec::new(),
         }
     }
 
     pub fn resolve(&self, input: &GeoInput<'_>) -> Resolution {
         fn given(value: Option<&str>) -> Option<&str> {
-            value.filter(|text| !text.trim().is_empty())
+            value.map(str::trim).filter(|text| !text.is_empty())
         }
         let input = GeoInput {
             country: given(input.country),
             state: given(input.state),
             city: given(input.city),
         };
-        let mut resolution = self.data.resolve(&input);
+        let mut resolution = self.places.resolve(&input);
         resolution.location.status = status_of(&input, &resolution.location);
         resolution
+    }
+
+    /// How many countries, states and cities the resolver knows.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let gazetteer = &self.places.gazetteer;
+        (
+            gazetteer.countries.len(),
+            gazetteer.states.len(),
+            gazetteer.cities.len(),
+        )
+    }
+}
+
+/// The built-in gazetteer with overlays added, see [`Resolver::builder`].
+#[derive(Debug)]
+pub struct ResolverBuilder {
+    gazetteer: Gazetteer,
+    reports: Vec<OverlayReport>,
+}
+
+impl ResolverBuilder {
+    /// Adds a countries-states-cities export: the text of its `countries.csv`, `states.csv`
+    /// and `cities.csv` (see [`CSC_OVERLAY_FILES`]).
+    pub fn overlay_csc(
+        mut self,
+        countries_csv: &str,
+        states_csv: &str,
+        cities_csv: &str,
+    ) -> Result<ResolverBuilder, OverlayError> {
+        let report =
+            overlay::apply_csc(&mut self.gazetteer, countries_csv, states_csv, cities_csv)?;
+        self.reports.push(report);
+        Ok(self)
+    }
+
+    /// What each overlay added, in the order they were applied.
+    pub fn reports(&self) -> &[OverlayReport] {
+        &self.reports
+    }
+
+    pub fn build(self) -> Resolver {
+        Resolver {
+            places: Arc::new(Places::new(self.gazetteer)),
+        }
+    }
+}
+
+/// Decodes the embedded gazetteer. It is checked by a test on every build, so failing here
+/// means the binary was built from a broken checkout; there is no sensible way to go on.
+fn builtin_gazetteer() -> Gazetteer {
+    match Gazetteer::decode_inflated(BUILTIN_GAZETTEER) {
+        Ok(gazetteer) => gazetteer,
+        Err(error) => {
+            panic!("the embedded gazetteer is unreadable ({error}); run `cargo xtask gazetteer`")
+        }
     }
 }
 
@@ -162,76 +269,5 @@ fn status_of(input: &GeoInput<'_>, location: &Location) -> LocationStatus {
         (_, 0) => LocationStatus::Unresolved,
         (sent, understood) if sent == understood => LocationStatus::Resolved,
         _ => LocationStatus::Partial,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn resolve(country: Option<&str>, state: Option<&str>, city: Option<&str>) -> Resolution {
-        Resolver::builtin().resolve(&GeoInput {
-            country,
-            state,
-            city,
-        })
-    }
-
-    #[test]
-    fn country_code_and_state_name_resolve_the_seed_example() {
-        let resolution = resolve(Some("ES"), Some("Barcelona"), None);
-        let location = resolution.location;
-        assert_eq!(
-            location.country.map(|country| country.alpha3).as_deref(),
-            Some("ESP")
-        );
-        assert_eq!(
-            location.state.map(|state| state.code).as_deref(),
-            Some("ES-B")
-        );
-        assert_eq!(location.status, LocationStatus::Resolved);
-        assert!(resolution.warnings.is_empty());
-    }
-
-    #[test]
-    fn every_iso_country_form_resolves_to_spain() {
-        for form in ["ES", "es", "ESP", "724", "Spain", " spain "] {
-            let location = resolve(Some(form), None, None).location;
-            assert_eq!(
-                location.country.map(|c| c.code).as_deref(),
-                Some("ES"),
-                "{form}"
-            );
-        }
-    }
-
-    #[test]
-    fn an_iso_subdivision_code_implies_its_country() {
-        let location = resolve(None, Some("ES-B"), None).location;
-        assert_eq!(location.country.map(|c| c.code).as_deref(), Some("ES"));
-        assert_eq!(location.state.map(|s| s.name).as_deref(), Some("Barcelona"));
-    }
-
-    #[test]
-    fn a_state_of_another_country_is_a_contradiction() {
-        let resolution = resolve(Some("FR"), Some("ES-B"), None);
-        assert!(resolution.location.state.is_none());
-        assert_eq!(resolution.location.status, LocationStatus::Partial);
-        assert_eq!(resolution.warnings[0].kind, WarningKind::Contradiction);
-    }
-
-    #[test]
-    fn garbage_stays_unresolved_with_a_warning() {
-        let resolution = resolve(Some("Atlantis"), None, None);
-        assert_eq!(resolution.location.status, LocationStatus::Unresolved);
-        assert_eq!(resolution.warnings[0].field, GeoField::Country);
-    }
-
-    #[test]
-    fn nothing_sent_is_empty() {
-        assert_eq!(
-            resolve(None, Some("  "), None).location.status,
-            LocationStatus::Empty
-        );
     }
 }

@@ -6,6 +6,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use clientela_core::wire::Problem;
+use clientela_store::Precondition;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
@@ -43,6 +44,8 @@ pub struct PostParams {
         ("If-Match" = Option<String>, Header,
             description = "Apply a single-object POST only to this stored version, as \
                            `GET /customers/{code}` sent it in `ETag` (e.g. `\"3\"`); 412 otherwise"),
+        ("If-None-Match" = Option<String>, Header,
+            description = "`*`: create only; 412 when the code exists already (single object only)"),
     ),
     request_body(
         content = PostCustomersBody,
@@ -60,11 +63,11 @@ pub struct PostParams {
                 ("one" = (value = json!(examples::single_response()))),
                 ("batch" = (value = json!(examples::batch_response()))),
             )),
-        (status = 400, description = "Malformed JSON, or If-Match with an array", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON, or If-Match / If-None-Match with an array", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or bad API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's scope is below `write`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The code was erased with `suppress=true`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match named another version", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match named another version, or If-None-Match: * and the code exists", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over `server.body_limit`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An invalid customer; an empty array or more than 100 items; a body that is not an object or array; any failed item with `atomic=true`",
             body = Problem, content_type = "application/problem+json",
@@ -92,7 +95,7 @@ pub async fn post_customers(
         .map_err(|error| ApiError::BadRequest(format!("could not read the body: {error}")))?;
     let value: Value = serde_json::from_slice(&body)
         .map_err(|error| ApiError::MalformedJson(format!("the body is not valid JSON: {error}")))?;
-    let if_match = parse_if_match(&request)?;
+    let precondition = parse_precondition(&request)?;
     let strict_geo = params.strict || state.strict_geo;
     let atomic = params.atomic;
     let metrics = state.metrics.clone();
@@ -105,7 +108,7 @@ pub async fn post_customers(
                     resolver: &state.resolver,
                     strict_geo,
                 }
-                .one(value, if_match)
+                .one(value, precondition)
             })
             .await?;
             let response = outcome.inspect_err(|error| {
@@ -118,8 +121,8 @@ pub async fn post_customers(
                 .insert_header((header::ETAG, format!("\"{}\"", response.customer.version)))
                 .json(response))
         }
-        Value::Array(_) if if_match.is_some() => Err(ApiError::BadRequest(
-            "If-Match applies to a single customer, not to an array".into(),
+        Value::Array(_) if precondition.is_some() => Err(ApiError::BadRequest(
+            "If-Match and If-None-Match apply to a single customer, not to an array".into(),
         )),
         Value::Array(items) => {
             let count = items.len();
@@ -157,19 +160,30 @@ fn refuses_customers(error: &ApiError) -> bool {
     )
 }
 
-/// `If-Match: "<version>"`, as `GET /customers/{code}` sent it in `ETag`.
-fn parse_if_match(request: &HttpRequest) -> Result<Option<i64>, ApiError> {
-    let Some(value) = request.headers().get(header::IF_MATCH) else {
+/// `If-Match: "<version>"` (as `GET /customers/{code}` sent it in `ETag`): update only that
+/// version. `If-None-Match: *`: create only, never merge into an existing customer.
+fn parse_precondition(request: &HttpRequest) -> Result<Option<Precondition>, ApiError> {
+    let header_text = |name| {
+        request
+            .headers()
+            .get(name)
+            .map(|value| value.to_str().map(str::trim).unwrap_or(""))
+    };
+    if let Some(text) = header_text(header::IF_NONE_MATCH) {
+        return match text {
+            "*" => Ok(Some(Precondition::Absent)),
+            _ => Err(ApiError::BadRequest(
+                "If-None-Match takes only `*` (create only)".into(),
+            )),
+        };
+    }
+    let Some(text) = header_text(header::IF_MATCH) else {
         return Ok(None);
     };
-    value
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .and_then(|text| text.strip_prefix('"'))
-        .and_then(|text| text.strip_suffix('"'))
+    text.strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
         .and_then(|version| version.parse().ok())
-        .map(Some)
+        .map(|version| Some(Precondition::Version(version)))
         .ok_or_else(|| {
             ApiError::BadRequest(
                 "If-Match must be one ETag as sent by GET /customers/{code}, like \"3\"".into(),

@@ -1,0 +1,136 @@
+//! The part of [`super::update`] that takes in the API's answers: pages, fetched customers,
+//! saved toggles and deletes, and connection failures.
+
+use clientela_core::Customer;
+use clientela_core::wire::{ListPage, SingleResponse};
+
+use super::{App, Command, Connection, Mode, RETRY_TICKS};
+use crate::client::ApiError;
+use crate::strings;
+
+pub fn on_page(app: &mut App, generation: u64, result: Result<ListPage, ApiError>) -> Vec<Command> {
+    if generation != app.generation {
+        return Vec::new();
+    }
+    app.loading = false;
+    match result {
+        Ok(page) => {
+            app.connection = Connection::Up;
+            app.rows.extend(page.items);
+            app.next_cursor = page.next;
+            if app.follow_to_bottom {
+                app.follow_to_bottom = app.next_cursor.is_some();
+                app.select(app.rows.len().saturating_sub(1));
+            }
+            app.next_page_if_needed().into_iter().collect()
+        }
+        Err(error) => {
+            match &error {
+                ApiError::NoKey | ApiError::Unreachable(_) => {}
+                ApiError::Status {
+                    status: 401 | 403, ..
+                } => {}
+                other => {
+                    // The server answers but refuses this query (a bad country, say):
+                    // say so and keep what is shown; retrying would not help.
+                    app.connection = Connection::Up;
+                    app.warn(other.to_string());
+                    return Vec::new();
+                }
+            }
+            app.connection = Connection::Down {
+                reason: describe_connection_error(app, &error),
+                retry_in_ticks: RETRY_TICKS,
+            };
+            Vec::new()
+        }
+    }
+}
+
+pub fn describe_connection_error(app: &App, error: &ApiError) -> String {
+    match error {
+        ApiError::NoKey => strings::key_missing(&app.key_file),
+        ApiError::Unreachable(why) => strings::unreachable(&app.server, why),
+        ApiError::Status { status, .. } => strings::key_refused(&app.server, *status),
+        other => other.to_string(),
+    }
+}
+
+pub fn on_fetched(app: &mut App, code: &str, result: Result<Customer, ApiError>) -> Vec<Command> {
+    match result {
+        Ok(customer) => {
+            if let Mode::Form(form) = &mut app.mode
+                && form.code() == code
+                && !form.is_create()
+            {
+                // Only the version: the form still diffs against what the user opened,
+                // so a second save sends only their own changes.
+                form.version = Some(customer.version);
+            }
+            if let Some(index) = app.row_index(code) {
+                app.rows[index] = customer;
+            }
+        }
+        Err(ApiError::Status { status: 404, .. }) => {
+            if let Some(index) = app.row_index(code) {
+                app.rows.remove(index);
+                let selected = app.selected;
+                app.select(selected);
+            }
+            if matches!(app.mode, Mode::Detail { .. }) {
+                app.mode = Mode::List;
+            }
+            app.warn(strings::not_found(code));
+        }
+        Err(error) => app.warn(strings::action_failed(code, &error.to_string())),
+    }
+    Vec::new()
+}
+
+pub fn on_active_saved(
+    app: &mut App,
+    code: &str,
+    previous: bool,
+    result: Result<SingleResponse, ApiError>,
+) -> Vec<Command> {
+    app.pending_writes.remove(code);
+    match result {
+        Ok(response) => {
+            let is_active = response.customer.is_active;
+            if let Some(index) = app.row_index(code) {
+                app.rows[index] = response.customer;
+            }
+            app.notify(strings::toggled(code, is_active));
+            Vec::new()
+        }
+        Err(error) => {
+            if let Some(index) = app.row_index(code) {
+                app.rows[index].is_active = previous;
+            }
+            if error.status() == Some(412) {
+                app.warn(strings::changed_elsewhere(code));
+                return vec![Command::FetchCustomer {
+                    code: code.to_owned(),
+                }];
+            }
+            app.warn(strings::toggle_refused(code, &error.to_string()));
+            Vec::new()
+        }
+    }
+}
+
+pub fn on_deleted(app: &mut App, code: &str, result: Result<(), ApiError>) -> Vec<Command> {
+    app.pending_writes.remove(code);
+    match result {
+        Ok(()) => {
+            if let Some(index) = app.row_index(code) {
+                app.rows.remove(index);
+                let selected = app.selected;
+                app.select(selected);
+            }
+            app.notify(strings::deleted(code));
+        }
+        Err(error) => app.warn(strings::action_failed(code, &error.to_string())),
+    }
+    app.next_page_if_needed().into_iter().collect()
+}

@@ -1,0 +1,284 @@
+//! The HTTP client for the clientela API: one blocking method per endpoint the console uses,
+//! each answering a typed result. It runs on worker threads (see `run.rs`), never inside
+//! `update` or `render`.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clientela_core::Customer;
+use clientela_core::wire::{GeoResolveResponse, ListPage, Problem, SingleResponse};
+use reqwest::StatusCode;
+use reqwest::Url;
+use reqwest::blocking::{RequestBuilder, Response};
+use reqwest::header::{AUTHORIZATION, IF_MATCH, IF_NONE_MATCH};
+use serde_json::Value;
+
+use crate::strings;
+
+/// How many customers one list request asks for.
+pub const PAGE_SIZE: usize = 200;
+
+/// Where the API key comes from. A key file is read again for every request, so starting
+/// the API after the console (which writes the file) or rotating the key needs no restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    Given(String),
+    File(PathBuf),
+}
+
+/// What `GET /customers` is asked to filter by.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    pub prefix: String,
+    pub active: Option<bool>,
+    pub country: String,
+}
+
+/// Why a request did not give the answer the console wanted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// No `--api-key`, no `CLIENTELA_API_KEY`, and no readable key file.
+    NoKey,
+    /// The server could not be reached at all (refused, timed out, DNS).
+    Unreachable(String),
+    /// The server answered with an error status, and the problem document when it sent one.
+    Status {
+        status: u16,
+        problem: Option<Problem>,
+    },
+    /// The server answered 2xx with a body the console does not understand.
+    Decode(String),
+    /// A create found the code already taken (the API would have merged into it).
+    AlreadyExists,
+}
+
+impl ApiError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            ApiError::Status { problem, .. } => problem.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::NoKey => formatter.write_str("no API key"),
+            ApiError::Unreachable(why) | ApiError::Decode(why) => formatter.write_str(why),
+            ApiError::Status { status, problem } => {
+                let text = match problem {
+                    Some(problem) => {
+                        strings::http_status(*status, &problem.title, problem.detail.as_deref())
+                    }
+                    None => {
+                        let reason = StatusCode::from_u16(*status)
+                            .ok()
+                            .and_then(|code| code.canonical_reason())
+                            .unwrap_or("error");
+                        strings::http_status(*status, reason, None)
+                    }
+                };
+                formatter.write_str(&text)
+            }
+            ApiError::AlreadyExists => formatter.write_str("already exists"),
+        }
+    }
+}
+
+/// A connection to one clientela API.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::blocking::Client,
+    base: Url,
+    key: KeySource,
+}
+
+impl Client {
+    pub fn new(base: Url, key: KeySource) -> Result<Client, reqwest::Error> {
+        let http = reqwest::blocking::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(15))
+            .build()?;
+        Ok(Client { http, base, key })
+    }
+
+    pub fn list(&self, query: &ListQuery, after: Option<&str>) -> Result<ListPage, ApiError> {
+        let mut url = self.url(&["customers"]);
+        {
+            let mut pairs = url.query_pairs_mut();
+            pairs.append_pair("limit", &PAGE_SIZE.to_string());
+            if let Some(after) = after {
+                pairs.append_pair("after", after);
+            }
+            if !query.prefix.is_empty() {
+                pairs.append_pair("q", &query.prefix);
+            }
+            if let Some(active) = query.active {
+                pairs.append_pair("active", if active { "true" } else { "false" });
+            }
+            if !query.country.is_empty() {
+                pairs.append_pair("country", &query.country);
+            }
+        }
+        json(self.send(self.http.get(url))?)
+    }
+
+    pub fn get(&self, code: &str) -> Result<Customer, ApiError> {
+        json(self.send(self.http.get(self.url(&["customers", code])))?)
+    }
+
+    /// `POST /customers` with one object; `if_match` guards against overwriting a newer version.
+    pub fn post(&self, body: &Value, if_match: Option<i64>) -> Result<SingleResponse, ApiError> {
+        let mut request = self.http.post(self.url(&["customers"])).json(body);
+        if let Some(version) = if_match {
+            request = request.header(IF_MATCH, format!("\"{version}\""));
+        }
+        json(self.send(request)?)
+    }
+
+    /// Creates a customer, refusing when the code is taken (`If-None-Match: *`): a plain
+    /// POST would merge into the existing customer, which is not what "new customer" means.
+    pub fn create(&self, body: &Value) -> Result<SingleResponse, ApiError> {
+        let request = self.http.post(self.url(&["customers"])).json(body);
+        match self.send(request.header(IF_NONE_MATCH, "*")) {
+            Ok(response) => json(response),
+            Err(ApiError::Status { status: 412, .. }) => Err(ApiError::AlreadyExists),
+            Err(other) => Err(other),
+        }
+    }
+
+    pub fn delete(&self, code: &str) -> Result<(), ApiError> {
+        self.send(self.http.delete(self.url(&["customers", code])))
+            .map(drop)
+    }
+
+    pub fn resolve_geo(
+        &self,
+        country: &str,
+        state: &str,
+        city: &str,
+    ) -> Result<GeoResolveResponse, ApiError> {
+        let mut url = self.url(&["geo", "resolve"]);
+        url.query_pairs_mut()
+            .append_pair("country", country)
+            .append_pair("state", state)
+            .append_pair("city", city);
+        json(self.send(self.http.get(url))?)
+    }
+
+    /// The base URL with path segments appended, each percent-encoded as one segment, so a
+    /// code holding `/`, `?` or spaces names exactly that customer.
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url
+    }
+
+    fn key(&self) -> Result<String, ApiError> {
+        let key = match &self.key {
+            KeySource::Given(key) => key.clone(),
+            KeySource::File(path) => std::fs::read_to_string(path).map_err(|_| ApiError::NoKey)?,
+        };
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(ApiError::NoKey);
+        }
+        Ok(key.to_owned())
+    }
+
+    fn send(&self, request: RequestBuilder) -> Result<Response, ApiError> {
+        let response = request
+            .header(AUTHORIZATION, format!("Bearer {}", self.key()?))
+            .send()
+            .map_err(|error| ApiError::Unreachable(describe_transport_error(&error)))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let problem = response.json::<Problem>().ok();
+        Err(ApiError::Status {
+            status: status.as_u16(),
+            problem,
+        })
+    }
+}
+
+fn json<T: serde::de::DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    response
+        .json()
+        .map_err(|error| ApiError::Decode(error.to_string()))
+}
+
+/// A short reason a person can act on, instead of reqwest's nested error chain.
+fn describe_transport_error(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        "timed out".to_owned()
+    } else if error.is_connect() {
+        "connection refused".to_owned()
+    } else {
+        let mut source: Option<&dyn std::error::Error> = Some(error);
+        let mut last = error.to_string();
+        while let Some(current) = source {
+            last = current.to_string();
+            source = current.source();
+        }
+        last
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn client(base: &str) -> Client {
+        let base = Url::parse(base).unwrap();
+        Client::new(base, KeySource::Given("k".to_owned())).unwrap()
+    }
+
+    #[test]
+    fn a_code_with_reserved_characters_is_one_encoded_path_segment() {
+        let url = client("http://127.0.0.1:8080/").url(&["customers", "a/b c?d#e"]);
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:8080/customers/a%2Fb%20c%3Fd%23e"
+        );
+    }
+
+    #[test]
+    fn a_base_url_with_a_path_keeps_it() {
+        let url = client("http://example.test/api").url(&["customers"]);
+        assert_eq!(url.as_str(), "http://example.test/api/customers");
+    }
+
+    #[test]
+    fn a_missing_or_empty_key_file_is_no_key() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("admin.key");
+        let base = Url::parse("http://127.0.0.1:1").unwrap();
+        let client = Client::new(base, KeySource::File(path.clone())).unwrap();
+        assert_eq!(client.key(), Err(ApiError::NoKey));
+        std::fs::write(&path, "  \n").unwrap();
+        assert_eq!(client.key(), Err(ApiError::NoKey));
+        std::fs::write(&path, "secret\n").unwrap();
+        assert_eq!(client.key().as_deref(), Ok("secret"));
+    }
+
+    #[test]
+    fn an_unreachable_server_is_reported_as_such() {
+        // Port 9 (discard) on loopback is closed on a normal machine: connect is refused.
+        let error = client("http://127.0.0.1:9").get("x").unwrap_err();
+        assert!(matches!(error, ApiError::Unreachable(_)), "{error:?}");
+    }
+}

@@ -1,0 +1,127 @@
+//! Shared test fixtures: customers as the API would send them, and key presses.
+
+use clientela_core::Customer;
+use clientela_core::geo::Location;
+use clientela_core::merge::MergeResult;
+use clientela_core::wire::{GeoResolveResponse, ListPage, Problem, ProblemField, SingleResponse};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde_json::json;
+
+use crate::app::{App, Command, Msg, update};
+use crate::client::ApiError;
+
+/// A customer as `GET /customers/{code}` answers it: in Barcelona, Spain, version 3.
+pub fn customer(code: &str) -> Customer {
+    let body = json!({
+        "code": code,
+        "isActive": true,
+        "country": "ES",
+        "state": "Barcelona",
+        "city": null,
+        "yearBorn": 1984,
+        "gender": 2,
+        "metadata": {"tier": "gold", "tags": ["a", "b"]},
+        "location": {
+            "country": {"code": "ES", "alpha3": "ESP", "name": "Spain", "wikidataId": "Q29"},
+            "state": {"code": "ES-B", "name": "Barcelona", "wikidataId": "Q81949"},
+            "city": null,
+            "status": "resolved"
+        },
+        "createdAt": "2025-11-28T18:00:00.000000Z",
+        "updatedAt": "2025-11-29T09:30:00.000000Z",
+        "version": 3
+    });
+    serde_json::from_value(body).unwrap_or_else(|error| panic!("fixture: {error}"))
+}
+
+pub fn customers(count: usize) -> Vec<Customer> {
+    (0..count).map(|n| customer(&format!("C-{n:05}"))).collect()
+}
+
+pub fn page(items: Vec<Customer>, next: Option<&str>) -> ListPage {
+    ListPage {
+        items,
+        next: next.map(str::to_owned),
+    }
+}
+
+pub fn saved(customer: Customer, result: MergeResult) -> SingleResponse {
+    SingleResponse {
+        code: customer.code.clone(),
+        result,
+        customer,
+        warnings: Vec::new(),
+    }
+}
+
+pub fn status_error(status: u16, errors: &[(&str, &str)]) -> ApiError {
+    ApiError::Status {
+        status,
+        problem: Some(Problem {
+            problem_type: "about:blank".to_owned(),
+            title: "Unprocessable Content".to_owned(),
+            status,
+            detail: Some("the customer is not valid".to_owned()),
+            errors: errors
+                .iter()
+                .map(|(field, message)| ProblemField {
+                    index: None,
+                    field: (*field).to_owned(),
+                    message: (*message).to_owned(),
+                })
+                .collect(),
+        }),
+    }
+}
+
+pub fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+pub fn char_key(character: char) -> Msg {
+    key(KeyCode::Char(character))
+}
+
+pub fn ctrl(character: char) -> Msg {
+    Msg::Key(KeyEvent::new(
+        KeyCode::Char(character),
+        KeyModifiers::CONTROL,
+    ))
+}
+
+pub fn type_text(app: &mut App, text: &str) -> Vec<Command> {
+    text.chars()
+        .flat_map(|character| update(app, char_key(character)))
+        .collect()
+}
+
+/// An app on a 80x24 terminal that has loaded `rows` customers, with more to come when
+/// `next` is given.
+pub fn loaded_app(rows: usize, next: Option<&str>) -> App {
+    let mut app = App::new("http://127.0.0.1:8080", "./data/admin.key");
+    update(
+        &mut app,
+        Msg::Resize {
+            width: 80,
+            height: 24,
+        },
+    );
+    app.start();
+    let generation = app.generation;
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation,
+            result: Ok(page(customers(rows), next)),
+        },
+    );
+    app
+}
+
+/// What `GET /geo/resolve` answers for no input at all.
+pub fn empty_resolution() -> GeoResolveResponse {
+    GeoResolveResponse {
+        location: Location::default(),
+        warnings: Vec::new(),
+    }
+}

@@ -1,0 +1,98 @@
+//! Criterion benchmarks of location resolution: lookups by name, code and WikiData ID, and
+//! loading the embedded gazetteer (and the shared overlay, where `../shared/geo/csc` is
+//! present). Run with `cargo bench -p clientela-core --bench geo`.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use clientela_core::geo::{CSC_OVERLAY_FILES, GeoInput, Resolver};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+type Input = (
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+const LOOKUPS: &[(&str, Input)] = &[
+    ("country alpha-2", (Some("ES"), None, None)),
+    ("country numeric", (Some("724"), None, None)),
+    ("country name", (Some("Deutschland"), None, None)),
+    ("country alias", (Some("U.S.A."), None, None)),
+    ("country wikidata", (Some("Q29"), None, None)),
+    ("state iso 3166-2", (None, Some("ES-B"), None)),
+    (
+        "state name in country",
+        (Some("ES"), Some("Barcelona"), None),
+    ),
+    ("state fips in country", (Some("US"), Some("06"), None)),
+    ("state name alone", (None, Some("Bavaria"), None)),
+    ("city name in country", (Some("FR"), None, Some("Lyon"))),
+    ("city name alone", (None, None, Some("Zürich"))),
+    (
+        "city shared name in country",
+        (Some("US"), None, Some("Springfield")),
+    ),
+    ("city wikidata", (None, None, Some("Q1863"))),
+    (
+        "seed example",
+        (Some("ES"), Some("Barcelona"), Some("Q11355")),
+    ),
+    ("garbage", (Some("N/A"), Some("unknown"), Some("Atlantis"))),
+];
+
+fn overlay_texts() -> Option<Vec<String>> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/geo/csc");
+    let texts = CSC_OVERLAY_FILES
+        .iter()
+        .map(|file| std::fs::read_to_string(dir.join(file)))
+        .collect::<Result<Vec<_>, _>>();
+    if texts.is_err() {
+        eprintln!("skipped: ../shared/geo/csc not found; benchmarking the built-in gazetteer only");
+    }
+    texts.ok()
+}
+
+fn lookups(criterion: &mut Criterion) {
+    let overlay = overlay_texts();
+    let resolver = match &overlay {
+        Some(texts) => Resolver::builder()
+            .overlay_csc(&texts[0], &texts[1], &texts[2])
+            .map(|builder| builder.build())
+            .unwrap_or_else(|_| Resolver::builtin()),
+        None => Resolver::builtin(),
+    };
+    let mut group = criterion.benchmark_group("resolve");
+    for (label, (country, state, city)) in LOOKUPS {
+        let input = GeoInput {
+            country: *country,
+            state: *state,
+            city: *city,
+        };
+        group.bench_function(*label, |bencher| {
+            bencher.iter(|| resolver.resolve(black_box(&input)))
+        });
+    }
+    group.finish();
+}
+
+fn loading(criterion: &mut Criterion) {
+    let mut group = criterion.benchmark_group("load");
+    group.sample_size(10);
+    group.bench_function("builtin gazetteer", |bencher| {
+        bencher.iter(|| Resolver::builder().build())
+    });
+    if let Some(texts) = overlay_texts() {
+        group.bench_function("builtin gazetteer and csc overlay", |bencher| {
+            bencher.iter(|| {
+                Resolver::builder()
+                    .overlay_csc(&texts[0], &texts[1], &texts[2])
+                    .map(|builder| builder.build())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, lookups, loading);
+criterion_main!(benches);

@@ -1,0 +1,86 @@
+//! Code and WikiData lookups over a [`Gazetteer`], built in memory when it is loaded.
+//!
+//! Names live in the gazetteer's sorted [`NameTable`](super::gazetteer::NameTable)s; the
+//! codes here are few enough (a few thousand states, a few tens of thousands of WikiData IDs)
+//! that hash maps built at load cost milliseconds and answer in tens of nanoseconds.
+
+use std::collections::HashMap;
+
+use super::gazetteer::Gazetteer;
+
+/// A record of the gazetteer, by kind and index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Place {
+    Country(u32),
+    State(u32),
+    City(u32),
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Index {
+    pub alpha2: HashMap<String, u32>,
+    pub alpha3: HashMap<String, u32>,
+    pub numeric: HashMap<u16, u32>,
+    /// FIPS 10-4 country code → country, for full FIPS subdivision codes.
+    pub fips_country: HashMap<String, u32>,
+    /// ISO 3166-2 code → state.
+    pub state_code: HashMap<String, u32>,
+    /// (country, country-relative FIPS code) → states; the source data gives a few states
+    /// the code of the region that contains them, so there can be more than one.
+    pub state_fips: HashMap<(u32, String), Vec<u32>>,
+    pub wikidata: HashMap<u32, Vec<Place>>,
+    /// Each country's state name keys, for matching a misspelt state within its country.
+    pub state_keys_by_country: HashMap<u32, Vec<(Box<str>, u32)>>,
+}
+
+impl Index {
+    pub(super) fn build(gazetteer: &Gazetteer) -> Index {
+        let mut index = Index::default();
+        for (position, country) in (0u32..).zip(&gazetteer.countries) {
+            index.alpha2.insert(country.alpha2.clone(), position);
+            index.alpha3.insert(country.alpha3.clone(), position);
+            index.numeric.insert(country.numeric, position);
+            if let Some(fips) = &country.fips {
+                index.fips_country.entry(fips.clone()).or_insert(position);
+            }
+            for qid in country.wikidata.iter().chain(&country.other_wikidata) {
+                index.add_wikidata(*qid, Place::Country(position));
+            }
+        }
+        for (position, state) in (0u32..).zip(&gazetteer.states) {
+            index.state_code.insert(state.code.clone(), position);
+            if let Some(fips) = &state.fips {
+                index
+                    .state_fips
+                    .entry((state.country, fips.clone()))
+                    .or_default()
+                    .push(position);
+            }
+            if let Some(qid) = state.wikidata {
+                index.add_wikidata(qid, Place::State(position));
+            }
+        }
+        for (key, state, _) in gazetteer.state_names.iter() {
+            if let Some(record) = gazetteer.states.get(state as usize) {
+                index
+                    .state_keys_by_country
+                    .entry(record.country)
+                    .or_default()
+                    .push((key.into(), state));
+            }
+        }
+        for (position, city) in (0u32..).zip(&gazetteer.cities) {
+            if let Some(qid) = city.wikidata {
+                index.add_wikidata(qid, Place::City(position));
+            }
+        }
+        index
+    }
+
+    fn add_wikidata(&mut self, qid: u32, place: Place) {
+        let places = self.wikidata.entry(qid).or_default();
+        if !places.contains(&place) {
+            places.push(place);
+        }
+    }
+}

@@ -1,0 +1,467 @@
+//! Weighing country, state and city against each other: narrowing each by the others,
+//! choosing among what is left, inferring what was not sent, and saying what was guessed or
+//! contradicted.
+
+use super::forms;
+use super::index::Place;
+use super::lookup::{Candidates, Places};
+use super::{
+    CityRef, CountryRef, GeoField, GeoInput, GeoWarning, Location, Resolution, StateRef,
+    WarningKind,
+};
+
+/// A name shared by places in several countries is only resolved without a country when the
+/// most populous one is at least this many times bigger than the next: "Paris" alone is
+/// Paris, France; "Springfield" alone is nothing.
+const DOMINANT_POPULATION_FACTOR: u64 = 5;
+
+/// Two records of the same name closer than this (in degrees, about 5 km) are one place
+/// listed twice by the sources.
+pub(super) const SAME_PLACE_DEGREES: f32 = 0.05;
+
+impl Places {
+    pub(super) fn resolve(&self, input: &GeoInput<'_>) -> Resolution {
+        let mut warnings = Vec::new();
+
+        let country = input
+            .country
+            .and_then(|text| self.choose_country(text, &mut warnings));
+
+        let mut state_candidates = input.state.map(|text| {
+            let mut candidates = self.state_candidates(text, country);
+            self.narrow_states_to_country(text, country, &mut candidates, &mut warnings);
+            candidates
+        });
+
+        let city = input.city.and_then(|text| {
+            self.choose_city(text, country, state_candidates.as_ref(), &mut warnings)
+        });
+
+        // A city settles which of several same-named states was meant.
+        if let (Some(city), Some(candidates)) = (city, state_candidates.as_mut())
+            && let Some(city_state) = self.city_state(city)
+        {
+            candidates.retain(|state| self.state_within(city_state, state));
+        }
+        let mut state = match (input.state, state_candidates) {
+            (Some(text), Some(candidates)) => {
+                self.choose_state(text, country, candidates, &mut warnings)
+            }
+            _ => None,
+        };
+
+        if state.is_none() && input.state.is_none() {
+            state = city.and_then(|city| self.city_state(city));
+        }
+        let mut country = country;
+        if country.is_none() && input.country.is_none() {
+            country = state
+                .and_then(|state| self.state_country(state))
+                .or_else(|| city.and_then(|city| self.city_country(city)));
+        }
+
+        Resolution {
+            location: Location {
+                country: country.and_then(|position| self.country_ref(position)),
+                state: state.and_then(|position| self.state_ref(position)),
+                city: city.and_then(|position| self.city_ref(position)),
+                status: Default::default(),
+            },
+            warnings,
+        }
+    }
+
+    fn choose_country(&self, text: &str, warnings: &mut Vec<GeoWarning>) -> Option<u32> {
+        let mut candidates = self.country_candidates(text);
+        candidates.keep_best_rank();
+        let mut positions: Vec<u32> = candidates.positions().collect();
+        positions.sort_by_key(|position| std::cmp::Reverse(self.country_population(*position)));
+        positions.dedup();
+        match positions.as_slice() {
+            [] => {
+                warnings.push(self.unresolved(GeoField::Country, text));
+                None
+            }
+            [only] => Some(*only),
+            [chosen, others @ ..] => {
+                let chosen_name = self.country_name(*chosen);
+                let other_names: Vec<&str> = others
+                    .iter()
+                    .map(|other| self.country_name(*other))
+                    .collect();
+                warnings.push(GeoWarning {
+                    field: GeoField::Country,
+                    kind: WarningKind::Ambiguous,
+                    message: format!(
+                        "`{text}` may mean {chosen_name} or {}; chose {chosen_name}, the most \
+                         populous",
+                        other_names.join(", ")
+                    ),
+                });
+                Some(*chosen)
+            }
+        }
+    }
+
+    /// Drops states outside the given country; when that leaves none although some matched,
+    /// the state contradicts the country.
+    fn narrow_states_to_country(
+        &self,
+        text: &str,
+        country: Option<u32>,
+        candidates: &mut Candidates,
+        warnings: &mut Vec<GeoWarning>,
+    ) {
+        let Some(country) = country else { return };
+        let elsewhere: Option<u32> = candidates.positions().next();
+        candidates.retain(|state| self.state_country(state) == Some(country));
+        if candidates.is_empty()
+            && let Some(elsewhere) = elsewhere
+        {
+            warnings.push(GeoWarning {
+                field: GeoField::State,
+                kind: WarningKind::Contradiction,
+                message: format!(
+                    "`{text}` is {} in {}, not in {}; kept as sent",
+                    self.state_label(elsewhere),
+                    self.state_country(elsewhere)
+                        .map_or("another country", |other| self.country_name(other)),
+                    self.country_name(country),
+                ),
+            });
+        }
+    }
+
+    fn choose_state(
+        &self,
+        text: &str,
+        country: Option<u32>,
+        mut candidates: Candidates,
+        warnings: &mut Vec<GeoWarning>,
+    ) -> Option<u32> {
+        if candidates.is_empty() {
+            if !warnings
+                .iter()
+                .any(|warning| warning.field == GeoField::State)
+            {
+                warnings.push(self.unresolved(GeoField::State, text));
+            }
+            return None;
+        }
+        candidates.keep_best_rank();
+        let mut positions: Vec<u32> = candidates.positions().collect();
+        positions.sort_unstable();
+        positions.dedup();
+        // A value read loosely (without the words for the kind of state it named) that fits
+        // several states has lost what told them apart.
+        if candidates.loose && positions.len() > 1 {
+            warnings.push(GeoWarning {
+                field: GeoField::State,
+                kind: WarningKind::Ambiguous,
+                message: format!(
+                    "`{text}` matches {} states once read without its kind of subdivision; \
+                     send the ISO 3166-2 code; kept as sent",
+                    positions.len()
+                ),
+            });
+            return None;
+        }
+        // A region and one of its own provinces sharing a name or code are one answer: the
+        // region, which the other lies in.
+        let outermost: Vec<u32> = positions
+            .iter()
+            .copied()
+            .filter(|state| {
+                !positions
+                    .iter()
+                    .any(|other| other != state && self.state_within(*state, *other))
+            })
+            .collect();
+        match outermost.as_slice() {
+            [only] => {
+                if positions.len() > 1 {
+                    let inner: Vec<String> = positions
+                        .iter()
+                        .filter(|state| *state != only)
+                        .take(3)
+                        .map(|state| self.state_label(*state))
+                        .collect();
+                    warnings.push(GeoWarning {
+                        field: GeoField::State,
+                        kind: WarningKind::Ambiguous,
+                        message: format!(
+                            "`{text}` also names {}, which lies in {}; chose the enclosing one",
+                            inner.join(", "),
+                            self.state_label(*only)
+                        ),
+                    });
+                }
+                if candidates.approximate {
+                    warnings.push(GeoWarning {
+                        field: GeoField::State,
+                        kind: WarningKind::Approximate,
+                        message: format!(
+                            "`{text}` is not a known state name; read as {}, the closest \
+                             spelling in the country",
+                            self.state_label(*only)
+                        ),
+                    });
+                }
+                if let Some(fips_state) = candidates.fips_reading {
+                    warnings.push(GeoWarning {
+                        field: GeoField::State,
+                        kind: WarningKind::Ambiguous,
+                        message: format!(
+                            "`{text}` read as ISO 3166-2 {}; as a FIPS 10-4 code it would be {}",
+                            self.state_label(*only),
+                            self.state_label(fips_state)
+                        ),
+                    });
+                }
+                Some(*only)
+            }
+            [] => None,
+            several => {
+                let labels: Vec<String> = several
+                    .iter()
+                    .take(4)
+                    .map(|state| self.state_label(*state))
+                    .collect();
+                let scope = if country.is_some() {
+                    "send its ISO 3166-2 code"
+                } else {
+                    "send the country or the ISO 3166-2 code"
+                };
+                warnings.push(GeoWarning {
+                    field: GeoField::State,
+                    kind: WarningKind::Ambiguous,
+                    message: format!(
+                        "`{text}` matches {} states ({}); {scope}; kept as sent",
+                        several.len(),
+                        labels.join(", ")
+                    ),
+                });
+                None
+            }
+        }
+    }
+
+    fn choose_city(
+        &self,
+        text: &str,
+        country: Option<u32>,
+        states: Option<&Candidates>,
+        warnings: &mut Vec<GeoWarning>,
+    ) -> Option<u32> {
+        let mut candidates = self.city_candidates(text);
+        if candidates.is_empty() {
+            warnings.push(self.unresolved(GeoField::City, text));
+            return None;
+        }
+        let anywhere = candidates.positions().next();
+        if let Some(country) = country {
+            candidates.retain(|city| self.city_country(city) == Some(country));
+        }
+        if let Some(states) = states.filter(|states| !states.is_empty()) {
+            candidates.retain(|city| match self.city_state(city) {
+                Some(city_state) => states
+                    .positions()
+                    .any(|state| self.state_within(city_state, state)),
+                // A city the sources could not place in a state does not contradict one.
+                None => true,
+            });
+        }
+        if candidates.is_empty() {
+            if let Some(elsewhere) = anywhere {
+                warnings.push(GeoWarning {
+                    field: GeoField::City,
+                    kind: WarningKind::Contradiction,
+                    message: format!(
+                        "`{text}` is {}, not in the {} sent; kept as sent",
+                        self.city_label(elsewhere),
+                        if states.is_some_and(|states| !states.is_empty()) {
+                            "state"
+                        } else {
+                            "country"
+                        }
+                    ),
+                });
+            }
+            return None;
+        }
+        candidates.keep_best_rank();
+        self.choose_among_cities(text, country, &candidates, warnings)
+    }
+
+    fn choose_among_cities(
+        &self,
+        text: &str,
+        country: Option<u32>,
+        candidates: &Candidates,
+        warnings: &mut Vec<GeoWarning>,
+    ) -> Option<u32> {
+        let mut positions: Vec<u32> = candidates.positions().collect();
+        positions.sort_by_key(|city| (std::cmp::Reverse(self.city_population(*city)), *city));
+        positions.dedup();
+        let chosen = *positions.first()?;
+        let distinct: Vec<u32> = positions
+            .iter()
+            .copied()
+            .filter(|other| *other == chosen || !self.same_place(chosen, *other))
+            .collect();
+        let Some(runner_up) = distinct.get(1).copied() else {
+            return Some(chosen);
+        };
+        let chosen_population = u64::from(self.city_population(chosen));
+        let runner_up_population = u64::from(self.city_population(runner_up));
+        let clear_lead = chosen_population > runner_up_population;
+        let dominant = chosen_population >= runner_up_population * DOMINANT_POPULATION_FACTOR;
+        let spans_countries = distinct
+            .iter()
+            .any(|city| self.city_country(*city) != self.city_country(chosen));
+        if !clear_lead || (country.is_none() && spans_countries && !dominant) {
+            let labels: Vec<String> = distinct
+                .iter()
+                .take(4)
+                .map(|city| self.city_label(*city))
+                .collect();
+            warnings.push(GeoWarning {
+                field: GeoField::City,
+                kind: WarningKind::Ambiguous,
+                message: format!(
+                    "`{text}` matches {} places ({}); send the country or state; kept as sent",
+                    distinct.len(),
+                    labels.join("; ")
+                ),
+            });
+            return None;
+        }
+        warnings.push(GeoWarning {
+            field: GeoField::City,
+            kind: WarningKind::Ambiguous,
+            message: format!(
+                "`{text}` matches {} places; chose {}, the most populous",
+                distinct.len(),
+                self.city_label(chosen)
+            ),
+        });
+        Some(chosen)
+    }
+
+    /// The warning for a value that names nothing of its field's kind; a WikiData ID says
+    /// what it names instead, if the gazetteer knows it as another kind of place.
+    fn unresolved(&self, field: GeoField, text: &str) -> GeoWarning {
+        let message = match forms::wikidata_number(text) {
+            Some(number) => match self
+                .index
+                .wikidata
+                .get(&number)
+                .and_then(|places| places.first())
+            {
+                Some(Place::Country(country)) => format!(
+                    "`{text}` is the WikiData ID of the country {}, not of a {}; kept as sent",
+                    self.country_name(*country),
+                    field.name()
+                ),
+                Some(Place::State(state)) => format!(
+                    "`{text}` is the WikiData ID of the state {}, not of a {}; kept as sent",
+                    self.state_label(*state),
+                    field.name()
+                ),
+                Some(Place::City(city)) => format!(
+                    "`{text}` is the WikiData ID of the city {}, not of a {}; kept as sent",
+                    self.city_label(*city),
+                    field.name()
+                ),
+                None => format!(
+                    "`{text}` is not the WikiData ID of any {} the gazetteer or its overlays \
+                     know; kept as sent",
+                    field.name()
+                ),
+            },
+            None => format!("`{text}` is not a known {}; kept as sent", field.name()),
+        };
+        GeoWarning {
+            field,
+            kind: WarningKind::Unresolved,
+            message,
+        }
+    }
+
+    fn same_place(&self, left: u32, right: u32) -> bool {
+        let cities = &self.gazetteer.cities;
+        match (cities.get(left as usize), cities.get(right as usize)) {
+            (Some(left), Some(right)) => {
+                left.country == right.country
+                    && (left.lat - right.lat).abs() < SAME_PLACE_DEGREES
+                    && (left.lon - right.lon).abs() < SAME_PLACE_DEGREES
+            }
+            _ => false,
+        }
+    }
+
+    fn country_name(&self, country: u32) -> &str {
+        self.gazetteer
+            .countries
+            .get(country as usize)
+            .map_or("?", |record| record.name.as_str())
+    }
+
+    fn state_label(&self, state: u32) -> String {
+        self.gazetteer
+            .states
+            .get(state as usize)
+            .map_or_else(String::new, |record| {
+                format!("{} ({})", record.name, record.code)
+            })
+    }
+
+    fn city_label(&self, city: u32) -> String {
+        let Some(record) = self.gazetteer.cities.get(city as usize) else {
+            return String::new();
+        };
+        let within = record
+            .state
+            .map(|state| self.state_label(state))
+            .unwrap_or_else(|| self.country_name(record.country).to_owned());
+        format!("{} in {within}", record.name)
+    }
+
+    fn country_ref(&self, country: u32) -> Option<CountryRef> {
+        let record = self.gazetteer.countries.get(country as usize)?;
+        Some(CountryRef {
+            code: record.alpha2.clone(),
+            alpha3: record.alpha3.clone(),
+            name: record.name.clone(),
+            wikidata_id: record.wikidata.map(wikidata_id),
+        })
+    }
+
+    fn state_ref(&self, state: u32) -> Option<StateRef> {
+        let record = self.gazetteer.states.get(state as usize)?;
+        Some(StateRef {
+            code: record.code.clone(),
+            name: record.name.clone(),
+            wikidata_id: record.wikidata.map(wikidata_id),
+        })
+    }
+
+    fn city_ref(&self, city: u32) -> Option<CityRef> {
+        let record = self.gazetteer.cities.get(city as usize)?;
+        Some(CityRef {
+            name: record.name.clone(),
+            wikidata_id: record.wikidata.map(wikidata_id),
+            lat: Some(rounded_degrees(record.lat)),
+            lon: Some(rounded_degrees(record.lon)),
+        })
+    }
+}
+
+/// Five decimals (about a metre) are all an `f32` coordinate holds; more digits would be noise.
+fn rounded_degrees(degrees: f32) -> f64 {
+    (f64::from(degrees) * 1e5).round() / 1e5
+}
+
+fn wikidata_id(number: u32) -> String {
+    format!("Q{number}")
+}

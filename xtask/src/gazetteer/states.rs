@@ -1,0 +1,173 @@
+//! States: the ISO 3166-2 subdivisions of countries-states-cities (names, native names,
+//! coordinates) joined with iso-codes (ISO names, nesting, translations). Subdivisions
+//! only iso-codes lists are added too.
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+use clientela_core::geo::fold;
+use clientela_core::geo::gazetteer::{NameRank, StateRecord};
+use clientela_core::geo::spelling as names;
+use serde::Deserialize;
+
+use super::{Draft, SourceDirs, iso_translations, position, read_json};
+
+#[derive(Deserialize)]
+struct IsoSubdivisions {
+    #[serde(rename = "3166-2")]
+    subdivisions: Vec<IsoSubdivision>,
+}
+
+#[derive(Deserialize)]
+struct IsoSubdivision {
+    code: String,
+    name: String,
+    parent: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CscState {
+    id: u32,
+    name: String,
+    country_code: String,
+    iso3166_2: Option<String>,
+    native: Option<String>,
+}
+
+pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
+    let iso: IsoSubdivisions = read_json(
+        &dirs
+            .iso_codes
+            .join("usr/share/iso-codes/json/iso_3166-2.json"),
+    )?;
+    let translations = iso_translations(dirs, "iso_3166-2")?;
+    let iso_by_code: HashMap<&str, &IsoSubdivision> = iso
+        .subdivisions
+        .iter()
+        .map(|subdivision| (subdivision.code.as_str(), subdivision))
+        .collect();
+
+    let mut csc_states: Vec<CscState> = Vec::new();
+    let data = dirs.country_state_city.join("package/dist/data");
+    for entry in std::fs::read_dir(&data)? {
+        let path = entry?.path().join("states.json");
+        if path.exists() {
+            csc_states.extend(read_json::<Vec<CscState>>(&path)?);
+        }
+    }
+    csc_states.sort_by_key(|state| state.id);
+
+    for state in &csc_states {
+        let Some(code) = state.iso3166_2.as_deref().filter(|code| code.contains('-')) else {
+            continue;
+        };
+        if draft.state_by_code.contains_key(code) {
+            continue;
+        }
+        let Some(country) = draft.country_by_alpha2.get(&state.country_code).copied() else {
+            continue;
+        };
+        let at = position(draft.gazetteer.states.len())?;
+        let mut known_as = vec![(state.name.clone(), NameRank::Primary)];
+        if let Some(native) = &state.native {
+            known_as.push((native.clone(), NameRank::Native));
+        }
+        if let Some(iso_state) = iso_by_code.get(code) {
+            known_as.push((iso_state.name.clone(), NameRank::Primary));
+            for translated in translations.get(&iso_state.name).into_iter().flatten() {
+                known_as.push((translated.clone(), NameRank::Alternate));
+            }
+        }
+        add_names(draft, at, known_as);
+        draft.state_by_code.insert(code.to_owned(), at);
+        // A few states carry their country's name (DK-84 as "Denmark"); the ISO name is
+        // then the better one to show.
+        let country_name = draft
+            .gazetteer
+            .countries
+            .get(country as usize)
+            .map(|record| fold(&record.name));
+        let display = match iso_by_code.get(code) {
+            Some(iso_state) if country_name == Some(fold(&state.name)) => iso_state.name.clone(),
+            _ => state.name.trim().to_owned(),
+        };
+        draft.gazetteer.states.push(StateRecord {
+            country,
+            code: code.to_owned(),
+            name: display,
+            fips: None,
+            wikidata: None,
+            parent: None,
+            source_id: Some(state.id),
+        });
+    }
+
+    for subdivision in &iso.subdivisions {
+        if draft.state_by_code.contains_key(&subdivision.code) {
+            continue;
+        }
+        let Some(country) = subdivision
+            .code
+            .split_once('-')
+            .and_then(|(alpha2, _)| draft.country_by_alpha2.get(alpha2).copied())
+        else {
+            continue;
+        };
+        let at = position(draft.gazetteer.states.len())?;
+        let mut known_as = vec![(subdivision.name.clone(), NameRank::Primary)];
+        for translated in translations.get(&subdivision.name).into_iter().flatten() {
+            known_as.push((translated.clone(), NameRank::Alternate));
+        }
+        let display = names::spellings(&subdivision.name)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| subdivision.name.clone());
+        add_names(draft, at, known_as);
+        draft.state_by_code.insert(subdivision.code.clone(), at);
+        draft.gazetteer.states.push(StateRecord {
+            country,
+            code: subdivision.code.clone(),
+            name: display,
+            fips: None,
+            wikidata: None,
+            parent: None,
+            source_id: None,
+        });
+    }
+
+    // Nesting comes from iso-codes ("ES-B" lies in "ES-CT").
+    for subdivision in &iso.subdivisions {
+        let (Some(parent), Some(country)) = (&subdivision.parent, subdivision.code.split_once('-'))
+        else {
+            continue;
+        };
+        let parent_code = format!("{}-{parent}", country.0);
+        if let (Some(child), Some(parent)) = (
+            draft.state_by_code.get(&subdivision.code).copied(),
+            draft.state_by_code.get(&parent_code).copied(),
+        ) && child != parent
+            && let Some(record) = draft.gazetteer.states.get_mut(child as usize)
+        {
+            record.parent = Some(parent);
+        }
+    }
+    Ok(())
+}
+
+fn add_names(draft: &mut Draft, at: u32, known_as: Vec<(String, NameRank)>) {
+    for (name, rank) in known_as {
+        for (index, spelling) in names::spellings(&name).into_iter().enumerate() {
+            let rank = if index == 0 {
+                rank
+            } else {
+                rank.max(NameRank::Native)
+            };
+            if let Some(short) = names::without_subdivision_word(&spelling) {
+                draft
+                    .state_names
+                    .add(&short, at, rank.max(NameRank::Native));
+            }
+            draft.state_names.add(&spelling, at, rank);
+        }
+    }
+}
