@@ -5,7 +5,9 @@
 mod bench;
 mod ci;
 mod command;
+mod db;
 mod gazetteer;
+mod seed;
 
 use std::process::ExitCode;
 
@@ -17,7 +19,12 @@ tasks:
   bench              ingest | read | scale: the release server under HTTP load beside a
                      raw-database baseline (cargo xtask bench for the options)
   gazetteer          rebuild crates/core/data/gazetteer.bin from the pinned open-data packages
-  gazetteer cases    rewrite the geo accuracy cases, crates/core/tests/data/geo-cases.tsv";
+  gazetteer cases    rewrite the geo accuracy cases, crates/core/tests/data/geo-cases.tsv
+  db migrate         apply pending migrations to the development database
+  db reset --yes     erase the development database and migrate it afresh
+  db new NAME        create migrations/{sqlite,postgres}/<date>_NAME/{up,down}.sql
+  seed --count N     post N realistic fake customers to a running API, 100 per request
+                     ([--url http://127.0.0.1:8080] [--key KEY] [--seed S])";
 
 fn main() -> ExitCode {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
@@ -26,6 +33,8 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(),
         Some("bench") => bench::run(rest),
         Some("gazetteer") => gazetteer::run(&command::root(), rest),
+        Some("db") => db::run(rest),
+        Some("seed") => seed::run(rest),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             Ok(())
