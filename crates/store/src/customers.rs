@@ -35,7 +35,9 @@ pub enum Precondition {
 impl Precondition {
     fn holds(self, stored: Option<&Customer>) -> bool {
         match self {
-            Precondition::Version(version) => stored.map(|customer| customer.version) == Some(version),
+            Precondition::Version(version) => {
+                stored.map(|customer| customer.version) == Some(version)
+            }
             Precondition::Absent => stored.is_none(),
         }
     }

@@ -261,12 +261,17 @@ fn suppressed_message(code: &str) -> String {
 /// version. `If-None-Match: *`: create only, never merge into an existing customer.
 fn parse_precondition(request: &HttpRequest) -> Result<Option<Precondition>, ApiError> {
     let header_text = |name| {
-        request.headers().get(name).map(|value| value.to_str().map(str::trim).unwrap_or(""))
+        request
+            .headers()
+            .get(name)
+            .map(|value| value.to_str().map(str::trim).unwrap_or(""))
     };
     if let Some(text) = header_text(header::IF_NONE_MATCH) {
         return match text {
             "*" => Ok(Some(Precondition::Absent)),
-            _ => Err(ApiError::BadRequest("If-None-Match takes only `*` (create only)".into())),
+            _ => Err(ApiError::BadRequest(
+                "If-None-Match takes only `*` (create only)".into(),
+            )),
         };
     }
     let Some(text) = header_text(header::IF_MATCH) else {
