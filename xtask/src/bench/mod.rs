@@ -18,7 +18,10 @@ use serde_json::Value;
 use load::{LoadResult, Request};
 use server::{Database, Server};
 
-const USAGE: &str = "usage: cargo xtask bench <ingest|read|scale> [options]
+const USAGE: &str = "usage: cargo xtask bench <ingest|read|scale|geo> [options]
+
+  geo prints the resolver's accuracy per kind of input (with the overlay in ../shared/geo/csc
+  when present) and runs the criterion lookup benchmarks.
 
   --backend sqlite|postgres   database (default sqlite)
   --pg-url URL                PostgreSQL server (default $CLIENTELA_TEST_PG or
@@ -108,6 +111,9 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
         println!("{USAGE}");
         return Ok(());
     };
+    if task == "geo" {
+        return geo();
+    }
     let options = Options::parse(rest)?;
     match task.as_str() {
         "ingest" => ingest(&options),
@@ -310,6 +316,27 @@ fn latency_row(request: &str, result: &LoadResult) {
         result.percentile(0.5).as_secs_f64() * 1000.0,
         result.percentile(0.99).as_secs_f64() * 1000.0,
     );
+}
+
+/// The accuracy report (the accuracy test prints it) and the lookup benchmarks.
+fn geo() -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    crate::command::run(
+        &cargo,
+        &[
+            "test",
+            "--release",
+            "-p",
+            "clientela-core",
+            "--test",
+            "accuracy",
+            "--",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ],
+    )?;
+    crate::command::run(&cargo, &["bench", "-p", "clientela-core", "--bench", "geo"])
 }
 
 fn batch_of(size: u64, customer: impl Fn(u64) -> Value) -> Value {

@@ -6,6 +6,7 @@ mod geo;
 mod healthcheck;
 pub mod import;
 mod keys;
+mod resolver;
 mod serve;
 
 use std::path::PathBuf;
@@ -25,6 +26,10 @@ struct Cli {
     /// A TOML settings file (also CLIENTELA_CONFIG).
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// A geo overlay folder (countries.csv, states.csv, cities.csv of the
+    /// countries-states-cities export), added to `geo.overlays`; repeatable.
+    #[arg(long, global = true, value_name = "PATH")]
+    overlay: Vec<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -56,7 +61,8 @@ enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let outcome = Settings::load(cli.config.as_deref()).and_then(|settings| {
+    let outcome = Settings::load(cli.config.as_deref()).and_then(|mut settings| {
+        settings.geo.overlays.extend(cli.overlay);
         crate::logging::init(&settings.log);
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve::serve(&settings),

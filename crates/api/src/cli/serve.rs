@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use clientela_core::geo::Resolver;
 use clientela_store::Store;
 
 use crate::auth::{Scope, create_key};
@@ -20,7 +19,7 @@ use crate::{AppState, ServerOptions, run_with};
 pub fn serve(settings: &Settings) -> anyhow::Result<()> {
     let store = Store::open(&settings.store_options()).context("could not open the database")?;
     ensure_admin_key(&store, &settings.data_dir)?;
-    let resolver = Arc::new(resolver(settings)?);
+    let resolver = Arc::new(super::resolver::load(settings)?);
     let mut state = AppState::new(store.clone(), resolver);
     state.strict_geo = settings.geo.strict;
     state.body_limit = settings.server.body_limit;
@@ -40,12 +39,6 @@ pub fn serve(settings: &Settings) -> anyhow::Result<()> {
     })?;
     tracing::info!("clientela-api stopped");
     Ok(())
-}
-
-/// The place resolver the settings ask for; `import` uses the same so it resolves like the
-/// server.
-pub(crate) fn resolver(_settings: &Settings) -> anyhow::Result<Resolver> {
-    Ok(Resolver::builtin())
 }
 
 /// On the first start (no active key), creates an admin key, prints it once and writes it to

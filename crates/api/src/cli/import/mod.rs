@@ -84,7 +84,9 @@ fn sibling(file: &Path, suffix: &str) -> PathBuf {
 
 pub fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
     let store = Store::open(&settings.store_options()).context("could not open the database")?;
-    let resolver = super::serve::resolver(settings)?;
+    // The resolver the server would use (with `geo.overlays`), so a file imports exactly
+    // as the same customers posted to the API would.
+    let resolver = super::resolver::load(settings)?;
     let ingest = Ingest {
         store: &store,
         resolver: &resolver,
