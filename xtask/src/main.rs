@@ -5,8 +5,10 @@
 mod bench;
 mod ci;
 mod command;
+mod db;
 mod fuzz;
 mod gazetteer;
+mod seed;
 
 use std::process::ExitCode;
 
@@ -19,6 +21,11 @@ tasks:
                      raw-database baseline (cargo xtask bench for the options)
   gazetteer          rebuild crates/core/data/gazetteer.bin from the pinned open-data packages
   gazetteer cases    rewrite the geo accuracy cases, crates/core/tests/data/geo-cases.tsv
+  db migrate         apply pending migrations to the development database
+  db reset --yes     erase the development database and migrate it afresh
+  db new NAME        create migrations/{sqlite,postgres}/<date>_NAME/{up,down}.sql
+  seed --count N     post N realistic fake customers to a running API, 100 per request
+                     ([--url http://127.0.0.1:8080] [--key KEY] [--seed S])
   fuzz [TARGET] [--seconds N]
                      the cargo-fuzz targets (parse_customer, merge_patch, geo_resolve), each
                      N seconds (default 600); needs `cargo install cargo-fuzz`";
@@ -30,6 +37,8 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(),
         Some("bench") => bench::run(rest),
         Some("gazetteer") => gazetteer::run(&command::root(), rest),
+        Some("db") => db::run(rest),
+        Some("seed") => seed::run(rest),
         Some("fuzz") => fuzz::run(rest),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");

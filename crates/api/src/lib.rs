@@ -7,8 +7,12 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod ingest;
 pub mod limits;
 pub mod logging;
+pub mod metrics;
+mod middleware;
+pub mod openapi;
 pub mod rate_limit;
 mod routes;
 
@@ -23,6 +27,7 @@ use clientela_core::geo::Resolver;
 use clientela_store::Store;
 
 use crate::auth::KeyChecker;
+use crate::metrics::Metrics;
 
 /// What every request handler shares.
 #[derive(Debug, Clone)]
@@ -38,6 +43,8 @@ pub struct AppState {
     pub body_timeout: Duration,
     /// Largest total of header names and values, in bytes.
     pub max_header_bytes: usize,
+    /// This server's Prometheus metrics.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -50,6 +57,7 @@ impl AppState {
             body_limit: config::DEFAULT_BODY_LIMIT,
             body_timeout: Duration::from_secs(60),
             max_header_bytes: 16 * 1024,
+            metrics: Arc::new(Metrics::new()),
         }
     }
 }
@@ -100,8 +108,12 @@ pub fn run_with(
             .app_data(data.clone())
             .app_data(routes::query_config())
             .app_data(routes::path_config())
+            // The last wrap runs first: request ID, then its span, then metrics inside it,
+            // then the header limit (so refused requests are counted and logged too).
             .wrap(from_fn(limits::limit_headers))
-            .wrap(tracing_actix_web::TracingLogger::<logging::PrivateRootSpan>::new())
+            .wrap(from_fn(middleware::observe_request))
+            .wrap(tracing_actix_web::TracingLogger::<middleware::RequestSpan>::new())
+            .wrap(from_fn(middleware::assign_request_id))
             .configure(routes::configure)
             .default_service(web::to(routes::not_found))
     })

@@ -197,3 +197,115 @@ fn json_log_format_writes_one_object_per_line() {
         assert!(parsed.get("level").is_some(), "{line}");
     }
 }
+
+#[test]
+fn every_log_line_of_a_request_carries_its_request_id() {
+    let folder = tempfile::tempdir().expect("folder");
+    let (mut child, base, printed) = start(folder.path(), &[("CLIENTELA__LOG__FORMAT", "json")]);
+    let key = std::fs::read_to_string(folder.path().join("admin.key")).expect("admin.key");
+    let key = key.trim();
+    assert!(!printed.is_empty());
+    let client = reqwest::blocking::Client::new();
+    let created = client
+        .post(format!("{base}/customers"))
+        .bearer_auth(key)
+        .json(&serde_json::json!({"code": "to-erase"}))
+        .send()
+        .expect("post");
+    assert_eq!(created.status(), 200);
+    let erased = client
+        .delete(format!("{base}/customers/to-erase"))
+        .bearer_auth(key)
+        .header("x-request-id", "erase-request-7")
+        .send()
+        .expect("delete");
+    assert_eq!(erased.status(), 204);
+    assert_eq!(erased.headers()["x-request-id"], "erase-request-7");
+    assert!(terminate(&mut child).success());
+
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+        .expect("read");
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    let of_the_delete: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|line| line.to_string().contains("erase-request-7"))
+        .collect();
+    let messages: Vec<&str> = of_the_delete
+        .iter()
+        .filter_map(|line| line["fields"]["message"].as_str())
+        .collect();
+    assert!(
+        messages.contains(&"customer erased") && messages.contains(&"DELETE /customers/{code}"),
+        "the handler's line and the access line both carry the ID: {messages:?}\n{stderr}"
+    );
+    for line in of_the_delete {
+        assert_eq!(line["span"]["request_id"], "erase-request-7", "{line}");
+    }
+}
+
+#[test]
+fn healthcheck_exits_zero_only_while_the_server_answers() {
+    let folder = tempfile::tempdir().expect("folder");
+    let (mut child, base, _) = start(folder.path(), &[]);
+    let healthy = command(folder.path())
+        .args(["healthcheck", "--url", &base])
+        .output()
+        .expect("healthcheck");
+    assert!(
+        healthy.status.success(),
+        "{}",
+        String::from_utf8_lossy(&healthy.stderr)
+    );
+    assert!(terminate(&mut child).success());
+    let stopped = command(folder.path())
+        .args(["healthcheck", "--url", &base])
+        .output()
+        .expect("healthcheck");
+    assert!(!stopped.status.success(), "nothing answers once it stopped");
+}
+
+#[test]
+fn import_and_export_run_from_the_command_line() {
+    let folder = tempfile::tempdir().expect("folder");
+    let input = folder.path().join("customers.csv");
+    std::fs::write(&input, "code,country,yearBorn\nA-1,ES,1990\nA-2,,1200\n").expect("write");
+    let import = command(folder.path())
+        .arg("import")
+        .arg(&input)
+        .output()
+        .expect("import");
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let summary = String::from_utf8_lossy(&import.stdout);
+    assert!(
+        summary.contains("1 created, 0 updated, 0 unchanged, 1 failed"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("customers.csv.rejected.jsonl"),
+        "{summary}"
+    );
+
+    let output = folder.path().join("all.jsonl");
+    let export = command(folder.path())
+        .arg("export")
+        .arg("--output")
+        .arg(&output)
+        .output()
+        .expect("export");
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let exported = std::fs::read_to_string(&output).expect("exported");
+    assert_eq!(exported.lines().count(), 1);
+    assert!(exported.contains("\"code\":\"A-1\""), "{exported}");
+}

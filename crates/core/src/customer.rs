@@ -10,6 +10,7 @@ use crate::geo::Location;
 
 /// A customer as stored, and as represented in JSON (camelCase, timestamps in RFC 3339).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Customer {
     pub code: String,
@@ -19,11 +20,16 @@ pub struct Customer {
     pub state: Option<String>,
     pub city: Option<String>,
     pub year_born: Option<i32>,
+    /// 0 unknown, 1 male, 2 female, 3 other.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u8>, minimum = 0, maximum = 3))]
     pub gender: Option<Gender>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub metadata: Option<Map<String, Value>>,
     /// What the resolver made of `country`, `state` and `city` when they were last written.
     pub location: Location,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
     /// Starts at 1 and grows by one with every write that changes the customer.
     pub version: i64,

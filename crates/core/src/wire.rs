@@ -9,6 +9,7 @@ use crate::merge::MergeResult;
 
 /// `POST /customers` with one object: 200.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SingleResponse {
     pub code: String,
     pub result: MergeResult,
@@ -18,6 +19,7 @@ pub struct SingleResponse {
 
 /// `POST /customers` with an array: 200, one entry per item, in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchResponse {
     pub results: Vec<BatchItem>,
     pub created: usize,
@@ -28,6 +30,7 @@ pub struct BatchResponse {
 
 /// One item of a batch: `result` and `warnings` when it was applied, `error` when not.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchItem {
     pub index: usize,
     /// The code the item named; absent when it named none.
@@ -42,6 +45,7 @@ pub struct BatchItem {
 
 /// Why one item of a batch was not applied.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemError {
     pub status: u16,
     pub title: String,
@@ -52,6 +56,7 @@ pub struct ItemError {
 
 /// `GET /customers`: a page ordered by code and the cursor of the next one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListPage {
     pub items: Vec<Customer>,
     pub next: Option<String>,
@@ -59,6 +64,7 @@ pub struct ListPage {
 
 /// An RFC 9457 problem document (`application/problem+json`): every error the API sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     #[serde(rename = "type")]
     pub problem_type: String,
@@ -72,6 +78,7 @@ pub struct Problem {
 
 /// One problem with one field, of one item (`index`) when the body was an array.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProblemField {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<usize>,
@@ -82,6 +89,7 @@ pub struct ProblemField {
 /// `GET /geo/resolve` and each line of `clientela-api geo resolve`: the location fields
 /// and what the caller should be told about them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GeoResolveResponse {
     #[serde(flatten)]
     pub location: crate::geo::Location,

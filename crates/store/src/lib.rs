@@ -75,6 +75,15 @@ impl StoreOptions {
     }
 }
 
+/// The state of one connection pool: connections open, of which idle, and the most it opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    pub pool: &'static str,
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 /// The database behind the API. Cheap to clone; every method blocks, so async callers run
 /// it on a blocking thread.
 #[derive(Clone)]
@@ -147,6 +156,24 @@ impl Store {
     /// Applies pending migrations; returns the names of those applied.
     pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
         migrate::run_pending(&mut *self.writer.get()?)
+    }
+
+    /// How busy the connection pools are (for `/metrics`). SQLite has a reader pool and a
+    /// one-connection writer pool; PostgreSQL one pool for both.
+    pub fn pool_usage(&self) -> Vec<PoolUsage> {
+        let usage = |name: &'static str, pool: &Pool| {
+            let state = pool.state();
+            PoolUsage {
+                pool: name,
+                open: state.connections,
+                idle: state.idle_connections,
+                max: pool.max_size(),
+            }
+        };
+        match self.target {
+            Target::Sqlite(_) => vec![usage("read", &self.readers), usage("write", &self.writer)],
+            Target::Postgres(_) => vec![usage("shared", &self.readers)],
+        }
     }
 
     /// Checks that the database answers (for `/readyz`).

@@ -18,7 +18,10 @@ use serde_json::Value;
 use load::{LoadResult, Request};
 use server::{Database, Server};
 
-const USAGE: &str = "usage: cargo xtask bench <ingest|read|scale> [options]
+const USAGE: &str = "usage: cargo xtask bench <ingest|read|scale|geo> [options]
+
+  geo prints the resolver's accuracy per kind of input (with the overlay in ../shared/geo/csc
+  when present) and runs the criterion lookup benchmarks.
 
   --backend sqlite|postgres   database (default sqlite)
   --pg-url URL                PostgreSQL server (default $CLIENTELA_TEST_PG or
@@ -92,6 +95,21 @@ impl Options {
         }
     }
 
+    /// Drives `server` with this run's connections for this run's duration.
+    fn load(
+        &self,
+        server: &Server,
+        next: impl Fn(u64) -> Request + Send + Sync + 'static,
+    ) -> anyhow::Result<LoadResult> {
+        load::run(
+            &server.base,
+            &server.key,
+            self.connections,
+            self.duration,
+            next,
+        )
+    }
+
     /// Raw clients: SQLite has one writer however many connections ask, so one direct
     /// connection is its limit; PostgreSQL gets as many as the HTTP load.
     fn raw_connections(&self) -> usize {
@@ -108,6 +126,9 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
         println!("{USAGE}");
         return Ok(());
     };
+    if task == "geo" {
+        return geo();
+    }
     let options = Options::parse(rest)?;
     match task.as_str() {
         "ingest" => ingest(&options),
@@ -142,29 +163,17 @@ fn ingest(options: &Options) -> anyhow::Result<()> {
     let database = options.database("api")?;
     let server = Server::start(&binary, &database)?;
     let batch = options.batch;
-    let inserts = load::run(
-        &server.base,
-        &server.key,
-        options.connections,
-        options.duration,
-        move |n| Request::Post {
-            path: "/customers".into(),
-            body: batch_of(batch, |i| data::customer("api", n * batch + i)),
-        },
-    )?;
+    let inserts = options.load(&server, move |n| Request::Post {
+        path: "/customers".into(),
+        body: batch_of(batch, |i| data::customer("api", n * batch + i)),
+    })?;
     let existing = (inserts.requests * batch).clamp(1, 10_000);
-    let updates = load::run(
-        &server.base,
-        &server.key,
-        options.connections,
-        options.duration,
-        move |n| Request::Post {
-            path: "/customers".into(),
-            body: batch_of(batch, |i| {
-                data::patch("api", (n * batch + i) % existing, n + 1)
-            }),
-        },
-    )?;
+    let updates = options.load(&server, move |n| Request::Post {
+        path: "/customers".into(),
+        body: batch_of(batch, |i| {
+            data::patch("api", (n * batch + i) % existing, n + 1)
+        }),
+    })?;
     let (rss, peak) = server.memory_mib();
 
     println!(
@@ -191,34 +200,16 @@ fn read(options: &Options) -> anyhow::Result<()> {
     let stored: u64 = 100_000;
     raw::preload(&database, "read", stored)?;
     let server = Server::start(&binary, &database)?;
-    let singles = load::run(
-        &server.base,
-        &server.key,
-        options.connections,
-        options.duration,
-        |n| Request::Post {
-            path: "/customers".into(),
-            body: data::customer("single", n),
-        },
-    )?;
-    let gets = load::run(
-        &server.base,
-        &server.key,
-        options.connections,
-        options.duration,
-        move |n| Request::Get {
-            path: format!("/customers/{}", data::code("read", (n * 7_919) % stored)),
-        },
-    )?;
-    let pages = load::run(
-        &server.base,
-        &server.key,
-        options.connections,
-        options.duration,
-        move |n| Request::Get {
-            path: page_path("read", n),
-        },
-    )?;
+    let singles = options.load(&server, |n| Request::Post {
+        path: "/customers".into(),
+        body: data::customer("single", n),
+    })?;
+    let gets = options.load(&server, move |n| Request::Get {
+        path: format!("/customers/{}", data::code("read", (n * 7_919) % stored)),
+    })?;
+    let pages = options.load(&server, move |n| Request::Get {
+        path: page_path("read", n),
+    })?;
     let (rss, peak) = server.memory_mib();
     println!(
         "\n## read: {}, {stored} customers stored, {} connections, {} s per phase\n",
@@ -247,25 +238,13 @@ fn scale(options: &Options) -> anyhow::Result<()> {
         server::migrate(&binary, &database)?;
         raw::preload(&database, "scale", stored)?;
         let server = Server::start(&binary, &database)?;
-        let inserts = load::run(
-            &server.base,
-            &server.key,
-            options.connections,
-            options.duration,
-            move |n| Request::Post {
-                path: "/customers".into(),
-                body: batch_of(batch, |i| data::customer("fresh", n * batch + i)),
-            },
-        )?;
-        let pages = load::run(
-            &server.base,
-            &server.key,
-            options.connections,
-            options.duration,
-            move |n| Request::Get {
-                path: page_path("scale", n),
-            },
-        )?;
+        let inserts = options.load(&server, move |n| Request::Post {
+            path: "/customers".into(),
+            body: batch_of(batch, |i| data::customer("fresh", n * batch + i)),
+        })?;
+        let pages = options.load(&server, move |n| Request::Get {
+            path: page_path("scale", n),
+        })?;
         let (rss, peak) = server.memory_mib();
         results.push((stored, inserts, pages, rss, peak, server.startup));
     }
@@ -310,6 +289,27 @@ fn latency_row(request: &str, result: &LoadResult) {
         result.percentile(0.5).as_secs_f64() * 1000.0,
         result.percentile(0.99).as_secs_f64() * 1000.0,
     );
+}
+
+/// The accuracy report (the accuracy test prints it) and the lookup benchmarks.
+fn geo() -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    crate::command::run(
+        &cargo,
+        &[
+            "test",
+            "--release",
+            "-p",
+            "clientela-core",
+            "--test",
+            "accuracy",
+            "--",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ],
+    )?;
+    crate::command::run(&cargo, &["bench", "-p", "clientela-core", "--bench", "geo"])
 }
 
 fn batch_of(size: u64, customer: impl Fn(u64) -> Value) -> Value {

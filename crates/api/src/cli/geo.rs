@@ -21,7 +21,7 @@ pub enum GeoCommand {
 }
 
 pub fn run(settings: &Settings, command: GeoCommand) -> anyhow::Result<()> {
-    let resolver = Resolver::builtin();
+    let resolver = super::resolver::load(settings)?;
     match command {
         GeoCommand::Resolve => {
             let stdin = std::io::stdin();

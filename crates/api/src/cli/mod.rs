@@ -1,8 +1,12 @@
 //! The command line: `serve` (the default), `migrate`, `key create|list|revoke`,
-//! `geo resolve|reindex`.
+//! `geo resolve|reindex`, `import`, `export`, `healthcheck`.
 
+pub mod export;
 mod geo;
+mod healthcheck;
+pub mod import;
 mod keys;
+mod resolver;
 mod serve;
 
 use std::path::PathBuf;
@@ -22,6 +26,10 @@ struct Cli {
     /// A TOML settings file (also CLIENTELA_CONFIG).
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// A geo overlay folder (countries.csv, states.csv, cities.csv of the
+    /// countries-states-cities export), added to `geo.overlays`; repeatable.
+    #[arg(long, global = true, value_name = "PATH")]
+    overlay: Vec<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -35,6 +43,17 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Key(keys::KeyCommand),
+    /// Create or update customers from a JSON array, JSON lines or CSV file, 100 at a time,
+    /// exactly as POST /customers would; resumes where an interrupted run stopped.
+    Import(import::ImportArgs),
+    /// Write every customer as JSON lines.
+    Export(export::ExportArgs),
+    /// Exit 0 when the local server answers GET /healthz (for container healthchecks).
+    Healthcheck {
+        /// Check this server instead of the one `server.bind` names, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Resolve places, or re-resolve stored customers.
     #[command(subcommand)]
     Geo(geo::GeoCommand),
@@ -42,12 +61,16 @@ enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let outcome = Settings::load(cli.config.as_deref()).and_then(|settings| {
+    let outcome = Settings::load(cli.config.as_deref()).and_then(|mut settings| {
+        settings.geo.overlays.extend(cli.overlay);
         crate::logging::init(&settings.log);
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve::serve(&settings),
             Command::Migrate => migrate(&settings),
             Command::Key(command) => keys::run(&settings, command),
+            Command::Import(args) => import::run(&settings, &args),
+            Command::Export(args) => export::run(&settings, &args),
+            Command::Healthcheck { url } => healthcheck::run(&settings, url.as_deref()),
             Command::Geo(command) => geo::run(&settings, command),
         }
     });

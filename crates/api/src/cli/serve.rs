@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use clientela_core::geo::Resolver;
 use clientela_store::Store;
 
 use crate::auth::{KeyChecker, Scope, create_key};
@@ -21,7 +20,7 @@ use crate::{AppState, run_with};
 pub fn serve(settings: &Settings) -> anyhow::Result<()> {
     let store = Store::open(&settings.store_options()).context("could not open the database")?;
     ensure_admin_key(&store, &settings.data_dir)?;
-    let resolver = Arc::new(Resolver::builtin());
+    let resolver = Arc::new(super::resolver::load(settings)?);
     let mut state = AppState::new(store.clone(), resolver);
     state.strict_geo = settings.geo.strict;
     state.body_limit = settings.server.body_limit;

@@ -2,26 +2,48 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use clientela_core::geo::GeoInput;
-use clientela_core::wire::GeoResolveResponse;
+use clientela_core::wire::{GeoResolveResponse, Problem};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::auth::Scope;
 use crate::error::ApiError;
+use crate::metrics::ResolutionSource;
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config.service(get_geo_resolve);
 }
 
-#[derive(Debug, Deserialize)]
-struct ResolveParams {
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ResolveParams {
+    /// Country: name, ISO 3166-1 alpha-2, alpha-3 or numeric, or WikiData ID.
+    #[param(example = "ES")]
     country: Option<String>,
+    /// State: name, ISO 3166-2, FIPS 10-4 or WikiData ID.
+    #[param(example = "Barcelona")]
     state: Option<String>,
+    /// City: name or WikiData ID.
+    #[param(example = "Q11355")]
     city: Option<String>,
 }
 
+/// What the resolver makes of a country, state and city (nothing is stored).
+#[utoipa::path(
+    tag = "places",
+    params(ResolveParams),
+    responses(
+        (status = 200, description = "The location as a customer with these fields would get it, and warnings",
+            body = GeoResolveResponse),
+        (status = 400, description = "A query string that does not parse", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's scope is below `read`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["read"])),
+)]
 #[get("/geo/resolve")]
-async fn get_geo_resolve(
+pub async fn get_geo_resolve(
     request: HttpRequest,
     state: web::Data<AppState>,
     params: web::Query<ResolveParams>,
@@ -36,5 +58,8 @@ async fn get_geo_resolve(
         city: params.city.as_deref(),
     };
     let response = GeoResolveResponse::from(state.resolver.resolve(&input));
+    state
+        .metrics
+        .observe_resolution(response.location.status, ResolutionSource::Lookup);
     Ok(HttpResponse::Ok().json(response))
 }

@@ -1,23 +1,40 @@
 //! `/healthz` (the process answers) and `/readyz` (and its database does). No key needed.
 
 use actix_web::{HttpResponse, get, web};
-use serde_json::json;
+use clientela_core::wire::Problem;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::openapi::{Liveness, Readiness};
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config.service(get_healthz).service(get_readyz);
 }
 
+/// Liveness: the process answers.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "Alive", body = Liveness)),
+)]
 #[get("/healthz")]
-async fn get_healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+pub async fn get_healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Liveness { status: "ok" })
 }
 
+/// Readiness: the process and its database answer.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = Readiness),
+        (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 #[get("/readyz")]
-async fn get_readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn get_readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
     web::block(move || store.ping()).await??;
-    Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": state.store.kind()})))
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: "ready",
+        database: state.store.kind(),
+    }))
 }

@@ -1,9 +1,11 @@
 //! Route registration: one module per resource, each with its handlers.
 
-mod customers;
-mod geo;
-mod health;
-mod suppressions;
+pub(crate) mod customers;
+pub(crate) mod docs;
+pub(crate) mod geo;
+pub(crate) mod health;
+pub(crate) mod metrics;
+pub(crate) mod suppressions;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -14,6 +16,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
     suppressions::configure(config);
     geo::configure(config);
     health::configure(config);
+    metrics::configure(config);
+    docs::configure(config);
 }
 
 /// Unknown routes answer with a problem document like every other error.

@@ -1,6 +1,7 @@
 //! `DELETE /suppressions/{code}`: lets an erased, suppressed code be posted again.
 
 use actix_web::{HttpRequest, HttpResponse, delete, web};
+use clientela_core::wire::Problem;
 
 use crate::AppState;
 use crate::auth::Scope;
@@ -10,8 +11,21 @@ pub fn configure(config: &mut web::ServiceConfig) {
     config.service(delete_suppression);
 }
 
+/// Lift a suppression, so the code may be posted again.
+#[utoipa::path(
+    tag = "customers",
+    params(("code" = String, Path, description = "The erased customer's code")),
+    responses(
+        (status = 204, description = "Lifted"),
+        (status = 401, description = "No or bad API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's scope is below `admin`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The code is not suppressed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"])),
+)]
 #[delete("/suppressions/{code}")]
-async fn delete_suppression(
+pub async fn delete_suppression(
     request: HttpRequest,
     state: web::Data<AppState>,
     code: web::Path<String>,

@@ -58,6 +58,7 @@ pub struct GeoInput<'a> {
 
 /// What the resolver made of a [`GeoInput`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Location {
     pub country: Option<CountryRef>,
@@ -67,6 +68,7 @@ pub struct Location {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CountryRef {
     /// ISO 3166-1 alpha-2.
@@ -77,6 +79,7 @@ pub struct CountryRef {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StateRef {
     /// ISO 3166-2.
@@ -86,6 +89,7 @@ pub struct StateRef {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CityRef {
     pub name: String,
@@ -97,6 +101,7 @@ pub struct CityRef {
 /// `resolved`: every part sent was understood; `partial`: some were; `unresolved`: none
 /// were; `empty`: nothing was sent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum LocationStatus {
     Resolved,
@@ -114,6 +119,7 @@ pub struct Resolution {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GeoWarning {
     pub field: GeoField,
     pub kind: WarningKind,
@@ -121,6 +127,7 @@ pub struct GeoWarning {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum GeoField {
     Country,
@@ -139,6 +146,7 @@ impl GeoField {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum WarningKind {
     /// Not found in the data; kept as sent.

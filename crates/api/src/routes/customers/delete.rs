@@ -1,19 +1,38 @@
 //! `DELETE /customers/{code}`: erasure, optionally suppressing the code for good.
 
 use actix_web::{HttpRequest, HttpResponse, delete, web};
+use clientela_core::wire::Problem;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::auth::Scope;
 use crate::error::ApiError;
 
-#[derive(Debug, Deserialize)]
-struct DeleteParams {
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteParams {
     /// Also refuse later POSTs of this code (409) until `DELETE /suppressions/{code}`.
     #[serde(default)]
     suppress: bool,
 }
 
+/// Erase a customer (right to erasure).
+///
+/// With `suppress=true`, a hash of the code is kept so later POSTs of it are refused (409)
+/// until `DELETE /suppressions/{code}`.
+#[utoipa::path(
+    tag = "customers",
+    params(("code" = String, Path, description = "The customer's code"), DeleteParams),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 401, description = "No or bad API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's scope is below `admin`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No customer has this code", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"])),
+)]
 #[delete("/customers/{code}")]
 pub async fn delete_customer(
     request: HttpRequest,

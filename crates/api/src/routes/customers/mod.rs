@@ -1,8 +1,8 @@
 //! The `/customers` resource: create or update (`post`), read (`read`), erase (`delete`).
 
-mod delete;
-mod post;
-mod read;
+pub(crate) mod delete;
+pub(crate) mod post;
+pub(crate) mod read;
 
 use actix_web::web;
 

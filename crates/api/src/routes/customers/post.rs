@@ -1,35 +1,82 @@
 //! `POST /customers`: one customer object, or an array of 1 to 100, each a merge patch.
 //!
-//! Parsing and validation happen here, before the store is touched, so a request rejected
-//! as a whole (malformed JSON, too many items, an invalid item with `?atomic=true`) writes
-//! nothing. Valid items of a batch go to the store in one transaction.
+//! The handler reads the body and the headers; the work itself (parse, validate, merge,
+//! per-item results) is [`crate::ingest`], shared with `clientela-api import`.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use clientela_core::merge::MergeContext;
-use clientela_core::wire::{BatchItem, BatchResponse, ItemError, ProblemField, SingleResponse};
-use clientela_core::{
-    CustomerPatch, FieldError, MAX_BATCH, MergeResult, Timestamp, parse_customer,
-};
-use clientela_store::{BatchRequest, ItemFailure, ItemOutcome, Precondition};
+use clientela_core::wire::Problem;
+use clientela_store::Precondition;
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::auth::Scope;
-use crate::error::{ApiError, problem_fields};
+use crate::error::ApiError;
+use crate::ingest::Ingest;
 use crate::limits::read_body;
+use crate::openapi::{PostCustomersBody, PostCustomersResponse, examples};
 
-#[derive(Debug, Deserialize)]
-struct PostParams {
-    /// Save all items or none.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PostParams {
+    /// Save all items or none: if any item fails, the answer is a 422 (or 409) problem
+    /// document and nothing is written.
     #[serde(default)]
     atomic: bool,
-    /// Refuse places that cannot be resolved (also `geo.strict`).
+    /// Refuse places that cannot be resolved instead of keeping them as sent (also the
+    /// `geo.strict` setting).
     #[serde(default)]
     strict: bool,
 }
 
+/// Create or update customers.
+///
+/// The body is one customer object or an array of 1 to 100. A POST for an existing code is
+/// a merge patch (RFC 7396): a field left out keeps its value, a field sent as null is
+/// removed, `metadata` merges key by key. A patch that changes nothing is `unchanged`, so
+/// retrying is always safe. With an array, each valid item is saved even when others fail
+/// (unless `atomic=true`) and the answer has one result per item, in order.
+#[utoipa::path(
+    tag = "customers",
+    params(
+        PostParams,
+        ("If-Match" = Option<String>, Header,
+            description = "Apply a single-object POST only to this stored version, as \
+                           `GET /customers/{code}` sent it in `ETag` (e.g. `\"3\"`); 412 otherwise"),
+        ("If-None-Match" = Option<String>, Header,
+            description = "`*`: create only; 412 when the code exists already (single object only)"),
+    ),
+    request_body(
+        content = PostCustomersBody,
+        description = "One customer object, or an array of 1 to 100 of them.",
+        examples(
+            ("one" = (summary = "Create or update one customer", value = json!(examples::customer_input()))),
+            ("batch" = (summary = "Several at once", value = json!(examples::batch_input()))),
+        ),
+    ),
+    responses(
+        (status = 200, description = "Applied. One object: the customer as now stored; an array: one result per item.",
+            headers(("ETag" = String, description = "The customer's version (single object only)")),
+            body = PostCustomersResponse,
+            examples(
+                ("one" = (value = json!(examples::single_response()))),
+                ("batch" = (value = json!(examples::batch_response()))),
+            )),
+        (status = 400, description = "Malformed JSON, or If-Match / If-None-Match with an array", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's scope is below `write`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The code was erased with `suppress=true`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match named another version, or If-None-Match: * and the code exists", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over `server.body_limit`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An invalid customer; an empty array or more than 100 items; a body that is not an object or array; any failed item with `atomic=true`",
+            body = Problem, content_type = "application/problem+json",
+            example = json!(examples::invalid_problem())),
+        (status = 503, description = "The database is unavailable; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["write"])),
+)]
 #[post("/customers")]
 pub async fn post_customers(
     request: HttpRequest,
@@ -45,13 +92,54 @@ pub async fn post_customers(
     let value: Value = serde_json::from_slice(&body)
         .map_err(|error| ApiError::MalformedJson(format!("the body is not valid JSON: {error}")))?;
     let precondition = parse_precondition(&request)?;
-    let strict = params.strict || state.strict_geo;
+    let strict_geo = params.strict || state.strict_geo;
+    let atomic = params.atomic;
+    let metrics = state.metrics.clone();
     match value {
-        Value::Object(_) => post_one(&state, value, precondition, strict).await,
+        Value::Object(_) => {
+            let state = state.clone();
+            let outcome = web::block(move || {
+                Ingest {
+                    store: &state.store,
+                    resolver: &state.resolver,
+                    strict_geo,
+                }
+                .one(value, precondition)
+            })
+            .await?;
+            let response = outcome.inspect_err(|error| {
+                if refuses_customers(error) {
+                    metrics.observe_refused(1);
+                }
+            })?;
+            metrics.observe_single(response.result, response.customer.location.status);
+            Ok(HttpResponse::Ok()
+                .insert_header((header::ETAG, format!("\"{}\"", response.customer.version)))
+                .json(response))
+        }
         Value::Array(_) if precondition.is_some() => Err(ApiError::BadRequest(
             "If-Match and If-None-Match apply to a single customer, not to an array".into(),
         )),
-        Value::Array(items) => post_batch(&state, items, params.atomic, strict).await,
+        Value::Array(items) => {
+            let count = items.len();
+            let state = state.clone();
+            let outcome = web::block(move || {
+                Ingest {
+                    store: &state.store,
+                    resolver: &state.resolver,
+                    strict_geo,
+                }
+                .batch(items, atomic)
+            })
+            .await?;
+            let ingested = outcome.inspect_err(|error| {
+                if refuses_customers(error) {
+                    metrics.observe_refused(count);
+                }
+            })?;
+            metrics.observe_batch(&ingested.response, &ingested.written_locations);
+            Ok(HttpResponse::Ok().json(ingested.response))
+        }
         _ => Err(ApiError::Invalid {
             detail: "the body must be a customer object or an array of 1 to 100 of them".into(),
             errors: Vec::new(),
@@ -59,198 +147,13 @@ pub async fn post_customers(
     }
 }
 
-async fn post_one(
-    state: &AppState,
-    value: Value,
-    precondition: Option<Precondition>,
-    strict: bool,
-) -> Result<HttpResponse, ApiError> {
-    let patch = parse_customer(value)
-        .map_err(|invalid| ApiError::invalid_customer(None, &invalid.errors))?;
-    let code = patch.code.clone();
-    let outcomes = upsert(state, vec![(0, patch)], precondition, true, strict).await?;
-    match outcomes.into_iter().next() {
-        Some(Ok(applied)) => Ok(HttpResponse::Ok()
-            .insert_header((header::ETAG, format!("\"{}\"", applied.customer.version)))
-            .json(SingleResponse {
-                code,
-                result: applied.result,
-                customer: applied.customer,
-                warnings: applied.warnings,
-            })),
-        Some(Err(ItemFailure::Invalid(errors))) => Err(ApiError::invalid_customer(None, &errors)),
-        Some(Err(ItemFailure::Suppressed)) => Err(ApiError::Conflict(suppressed_message(&code))),
-        Some(Err(ItemFailure::PreconditionFailed { current })) => {
-            Err(ApiError::PreconditionFailed(match current {
-                Some(version) => format!("`{code}` exists at version {version}"),
-                None => format!("no customer has the code `{code}`"),
-            }))
-        }
-        None => Err(ApiError::Internal("the store returned no outcome".into())),
-    }
-}
-
-async fn post_batch(
-    state: &AppState,
-    items: Vec<Value>,
-    atomic: bool,
-    strict: bool,
-) -> Result<HttpResponse, ApiError> {
-    if items.is_empty() || items.len() > MAX_BATCH {
-        return Err(ApiError::Invalid {
-            detail: format!(
-                "the array holds {} customers; send 1 to {MAX_BATCH} per request",
-                items.len()
-            ),
-            errors: Vec::new(),
-        });
-    }
-    let total = items.len();
-    let mut results: Vec<Option<BatchItem>> = vec![None; total];
-    let mut valid: Vec<(usize, CustomerPatch)> = Vec::with_capacity(total);
-    let mut refused: Vec<ProblemField> = Vec::new();
-    for (index, item) in items.into_iter().enumerate() {
-        match parse_customer(item) {
-            Ok(patch) => valid.push((index, patch)),
-            Err(invalid) => {
-                refused.extend(problem_fields(Some(index), &invalid.errors));
-                results[index] = Some(failed(index, invalid.code, invalid_error(&invalid.errors)));
-            }
-        }
-    }
-    if atomic && !refused.is_empty() {
-        return Err(nothing_saved(total, refused, false));
-    }
-
-    let outcomes = upsert(state, valid.clone(), None, atomic, strict).await?;
-    if atomic && outcomes.iter().any(Result::is_err) {
-        let only_suppressed = outcomes
-            .iter()
-            .all(|outcome| !matches!(outcome, Err(ItemFailure::Invalid(_))));
-        for ((index, patch), outcome) in valid.iter().zip(&outcomes) {
-            if let Err(failure) = outcome {
-                let error = failure_error(&patch.code, failure);
-                refused.extend(error.errors.into_iter().map(|field| ProblemField {
-                    index: Some(*index),
-                    ..field
-                }));
-            }
-        }
-        return Err(nothing_saved(total, refused, only_suppressed));
-    }
-
-    for ((index, patch), outcome) in valid.into_iter().zip(outcomes) {
-        results[index] = Some(match outcome {
-            Ok(applied) => BatchItem {
-                index,
-                code: Some(patch.code),
-                result: Some(applied.result),
-                warnings: Some(applied.warnings),
-                error: None,
-            },
-            Err(failure) => {
-                let error = failure_error(&patch.code, &failure);
-                failed(index, Some(patch.code), error)
-            }
-        });
-    }
-    let results: Vec<BatchItem> = results.into_iter().flatten().collect();
-    let count = |wanted: MergeResult| results.iter().filter(|r| r.result == Some(wanted)).count();
-    let response = BatchResponse {
-        created: count(MergeResult::Created),
-        updated: count(MergeResult::Updated),
-        unchanged: count(MergeResult::Unchanged),
-        failed: results.iter().filter(|item| item.error.is_some()).count(),
-        results,
-    };
-    Ok(HttpResponse::Ok().json(response))
-}
-
-/// Runs the merge of valid patches on a blocking thread.
-async fn upsert(
-    state: &AppState,
-    items: Vec<(usize, CustomerPatch)>,
-    precondition: Option<Precondition>,
-    atomic: bool,
-    strict: bool,
-) -> Result<Vec<ItemOutcome>, ApiError> {
-    let store = state.store.clone();
-    let resolver = state.resolver.clone();
-    let outcomes = web::block(move || {
-        let context = MergeContext {
-            now: Timestamp::now(),
-            resolver: &resolver,
-            strict_geo: strict,
-        };
-        store.upsert_batch(
-            &BatchRequest {
-                items: &items,
-                precondition,
-                atomic,
-            },
-            &context,
-        )
-    })
-    .await??;
-    Ok(outcomes)
-}
-
-fn failed(index: usize, code: Option<String>, error: ItemError) -> BatchItem {
-    BatchItem {
-        index,
-        code,
-        result: None,
-        warnings: None,
-        error: Some(error),
-    }
-}
-
-fn invalid_error(errors: &[FieldError]) -> ItemError {
-    ItemError {
-        status: 422,
-        title: "Invalid customer".into(),
-        detail: "the customer is invalid".into(),
-        errors: problem_fields(None, errors),
-    }
-}
-
-fn failure_error(code: &str, failure: &ItemFailure) -> ItemError {
-    match failure {
-        ItemFailure::Invalid(errors) => invalid_error(errors),
-        ItemFailure::Suppressed => ItemError {
-            status: 409,
-            title: "Suppressed".into(),
-            detail: suppressed_message(code),
-            errors: vec![ProblemField {
-                index: None,
-                field: "code".into(),
-                message: suppressed_message(code),
-            }],
-        },
-        ItemFailure::PreconditionFailed { .. } => ItemError {
-            status: 412,
-            title: "Precondition failed".into(),
-            detail: "the stored version differs".into(),
-            errors: Vec::new(),
-        },
-    }
-}
-
-fn nothing_saved(total: usize, errors: Vec<ProblemField>, only_suppressed: bool) -> ApiError {
-    let failing: std::collections::BTreeSet<_> = errors.iter().filter_map(|e| e.index).collect();
-    let detail = format!(
-        "{} of {total} customers failed; nothing was saved (atomic)",
-        failing.len()
-    );
-    if only_suppressed {
-        ApiError::Conflict(detail)
-    } else {
-        ApiError::Invalid { detail, errors }
-    }
-}
-
-fn suppressed_message(code: &str) -> String {
-    format!("`{code}` was erased and is suppressed; DELETE /suppressions/{{code}} allows it again")
+/// Whether an ingest error means the customers sent were refused (counted as `failed`), as
+/// opposed to the service failing them (503, 500), which the request metrics already show.
+fn refuses_customers(error: &ApiError) -> bool {
+    matches!(
+        error,
+        ApiError::Invalid { .. } | ApiError::Conflict(_) | ApiError::PreconditionFailed(_)
+    )
 }
 
 /// `If-Match: "<version>"` (as `GET /customers/{code}` sent it in `ETag`): update only that

@@ -4,19 +4,40 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use clientela_core::Customer;
 use clientela_core::geo::GeoInput;
-use clientela_core::wire::{ListPage, ProblemField};
+use clientela_core::wire::{ListPage, Problem, ProblemField};
 use clientela_store::ListQuery;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::auth::Scope;
 use crate::error::ApiError;
+use crate::openapi::examples;
 
 /// Page sizes `GET /customers` accepts, and the default.
 const LIMITS: std::ops::RangeInclusive<usize> = 1..=500;
 const DEFAULT_LIMIT: usize = 50;
 
+/// Read one customer.
+///
+/// The answer carries `ETag: "<version>"`; send it back as `If-Match` on a POST to update
+/// only that version.
+#[utoipa::path(
+    tag = "customers",
+    params(("code" = String, Path, description = "The customer's code, percent-encoded as one path segment")),
+    responses(
+        (status = 200, description = "The customer", body = Customer,
+            headers(("ETag" = String, description = "The customer's version, quoted")),
+            example = json!(examples::customer())),
+        (status = 401, description = "No or bad API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's scope is below `read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No customer has this code", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["read"])),
+)]
 #[get("/customers/{code}")]
 pub async fn get_customer(
     request: HttpRequest,
@@ -38,15 +59,37 @@ pub async fn get_customer(
         .json(customer))
 }
 
-#[derive(Debug, Deserialize)]
-struct ListParams {
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Page size, 1 to 500.
+    #[param(minimum = 1, maximum = 500, default = 50)]
     limit: Option<usize>,
+    /// The `next` cursor of the previous page.
     after: Option<String>,
+    /// Only codes that start with this.
     q: Option<String>,
+    /// Only active (true) or inactive (false) customers.
     active: Option<bool>,
+    /// Only customers in this country, in any form `country` accepts (`ES`, `Spain`, `724`).
     country: Option<String>,
 }
 
+/// List customers, a page at a time, ordered by code.
+#[utoipa::path(
+    tag = "customers",
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page and the cursor of the next one (null on the last page)",
+            body = ListPage, example = json!(examples::list_page())),
+        (status = 400, description = "A query string that does not parse (e.g. `limit=abc`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's scope is below `read`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`limit` out of range, a cursor this API did not give out, or an unknown country", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["read"])),
+)]
 #[get("/customers")]
 pub async fn list_customers(
     request: HttpRequest,

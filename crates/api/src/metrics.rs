@@ -1,0 +1,234 @@
+//! Prometheus metrics, served as text at `GET /metrics`.
+//!
+//! Requests are counted by route pattern (`/customers/{code}`), never by raw path: a path
+//! holds a customer code, which is personal data and unbounded. Unknown routes count as
+//! `unmatched`. Each server (each replica) has its own registry: Prometheus scrapes every
+//! replica and sums them.
+
+use std::time::Duration;
+
+use clientela_core::geo::LocationStatus;
+use clientela_core::merge::MergeResult;
+use clientela_core::wire::BatchResponse;
+use clientela_store::PoolUsage;
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+/// The route label of requests that matched no route.
+pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// Where a place was resolved: while writing a customer, or for `GET /geo/resolve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResolutionSource {
+    Write,
+    Lookup,
+}
+
+/// Every metric the API exports, in one registry.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    request_seconds: HistogramVec,
+    customers_written: IntCounterVec,
+    geo_resolutions: IntCounterVec,
+    pool_connections: IntGaugeVec,
+    pool_max: IntGaugeVec,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    #[allow(
+        clippy::expect_used,
+        reason = "the names and labels are constants, valid in every build the tests pass"
+    )]
+    pub fn new() -> Metrics {
+        Metrics::build().expect("valid metric definitions")
+    }
+
+    fn build() -> prometheus::Result<Metrics> {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "clientela_http_requests_total",
+                "HTTP requests answered, by method, route pattern and status.",
+            ),
+            &["method", "route", "status"],
+        )?;
+        let request_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "clientela_http_request_duration_seconds",
+                "Time from a request's arrival to its answer, by method, route pattern and status.",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+            &["method", "route", "status"],
+        )?;
+        let customers_written = IntCounterVec::new(
+            Opts::new(
+                "clientela_customers_written_total",
+                "Customers sent to POST /customers, by result: created, updated, unchanged \
+                 (nothing written) or failed (refused).",
+            ),
+            &["result"],
+        )?;
+        let geo_resolutions = IntCounterVec::new(
+            Opts::new(
+                "clientela_geo_resolutions_total",
+                "Place resolutions by outcome (resolved, partial, unresolved, empty) and \
+                 source (write: a created or updated customer; lookup: GET /geo/resolve).",
+            ),
+            &["status", "source"],
+        )?;
+        let pool_connections = IntGaugeVec::new(
+            Opts::new(
+                "clientela_db_pool_connections",
+                "Database connections by pool and state (in_use, idle), read at scrape time.",
+            ),
+            &["pool", "state"],
+        )?;
+        let pool_max = IntGaugeVec::new(
+            Opts::new(
+                "clientela_db_pool_max_connections",
+                "The most connections each database pool opens.",
+            ),
+            &["pool"],
+        )?;
+        let build_info = IntGaugeVec::new(
+            Opts::new(
+                "clientela_build_info",
+                "Always 1; the labels say which build is running.",
+            ),
+            &["version"],
+        )?;
+        build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(request_seconds.clone()))?;
+        registry.register(Box::new(customers_written.clone()))?;
+        registry.register(Box::new(geo_resolutions.clone()))?;
+        registry.register(Box::new(pool_connections.clone()))?;
+        registry.register(Box::new(pool_max.clone()))?;
+        registry.register(Box::new(build_info))?;
+        Ok(Metrics {
+            registry,
+            requests,
+            request_seconds,
+            customers_written,
+            geo_resolutions,
+            pool_connections,
+            pool_max,
+        })
+    }
+
+    /// One answered request.
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let status = status.to_string();
+        let labels = [method, route, status.as_str()];
+        self.requests.with_label_values(&labels).inc();
+        self.request_seconds
+            .with_label_values(&labels)
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// A single-object POST that was applied.
+    pub fn observe_single(&self, result: MergeResult, location: LocationStatus) {
+        self.count_written(result_label(result), 1);
+        if result != MergeResult::Unchanged {
+            self.observe_resolution(location, ResolutionSource::Write);
+        }
+    }
+
+    /// An array POST that was answered item by item.
+    pub fn observe_batch(&self, response: &BatchResponse, written: &[LocationStatus]) {
+        self.count_written("created", response.created);
+        self.count_written("updated", response.updated);
+        self.count_written("unchanged", response.unchanged);
+        self.count_written("failed", response.failed);
+        for status in written {
+            self.observe_resolution(*status, ResolutionSource::Write);
+        }
+    }
+
+    /// Customers refused as a whole request (an invalid single object, an atomic batch).
+    pub fn observe_refused(&self, customers: usize) {
+        self.count_written("failed", customers);
+    }
+
+    pub fn observe_resolution(&self, status: LocationStatus, source: ResolutionSource) {
+        let status = match status {
+            LocationStatus::Resolved => "resolved",
+            LocationStatus::Partial => "partial",
+            LocationStatus::Unresolved => "unresolved",
+            LocationStatus::Empty => "empty",
+        };
+        let source = match source {
+            ResolutionSource::Write => "write",
+            ResolutionSource::Lookup => "lookup",
+        };
+        self.geo_resolutions
+            .with_label_values(&[status, source])
+            .inc();
+    }
+
+    /// The Prometheus text exposition, with the pool gauges read now.
+    pub fn render(&self, pools: &[PoolUsage]) -> String {
+        for usage in pools {
+            let in_use = i64::from(usage.open.saturating_sub(usage.idle));
+            self.pool_connections
+                .with_label_values(&[usage.pool, "in_use"])
+                .set(in_use);
+            self.pool_connections
+                .with_label_values(&[usage.pool, "idle"])
+                .set(i64::from(usage.idle));
+            self.pool_max
+                .with_label_values(&[usage.pool])
+                .set(i64::from(usage.max));
+        }
+        let mut text = Vec::new();
+        if let Err(error) = TextEncoder::new().encode(&self.registry.gather(), &mut text) {
+            tracing::error!(%error, "metrics could not be encoded");
+        }
+        String::from_utf8_lossy(&text).into_owned()
+    }
+
+    fn count_written(&self, result: &str, count: usize) {
+        if count > 0 {
+            self.customers_written
+                .with_label_values(&[result])
+                .inc_by(u64::try_from(count).unwrap_or(u64::MAX));
+        }
+    }
+}
+
+fn result_label(result: MergeResult) -> &'static str {
+    match result {
+        MergeResult::Created => "created",
+        MergeResult::Updated => "updated",
+        MergeResult::Unchanged => "unchanged",
+    }
+}
+
+/// The method label: the standard methods as they are, anything else as `other`, so a client
+/// cannot grow the label set.
+pub fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}

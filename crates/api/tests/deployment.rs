@@ -1,0 +1,151 @@
+//! `docker/compose.yaml` and `docker/Dockerfile` checked without a Docker engine: the compose
+//! file parses as YAML and wires the API to PostgreSQL with healthchecks; the Dockerfile has
+//! its stages, a non-root user and a healthcheck the image can run.
+
+#![allow(clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+fn repository_file(path: &str) -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    std::fs::read_to_string(root.join(path)).expect(path)
+}
+
+fn compose() -> Value {
+    yaml_serde::from_str(&repository_file("docker/compose.yaml")).expect("compose.yaml is YAML")
+}
+
+#[test]
+fn compose_runs_the_api_on_postgresql_once_it_is_healthy() {
+    let compose = compose();
+    let services = compose["services"].as_object().expect("services");
+    let names: Vec<&str> = services.keys().map(String::as_str).collect();
+    assert_eq!(names, ["postgres", "api"]);
+    let api = &compose["services"]["api"];
+    assert_eq!(api["build"]["dockerfile"], "docker/Dockerfile");
+    assert_eq!(
+        api["depends_on"]["postgres"]["condition"],
+        "service_healthy"
+    );
+    let ports: Vec<&str> = api["ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(ports, ["8080:8080"]);
+    let url = api["environment"]["CLIENTELA__DATABASE__URL"]
+        .as_str()
+        .expect("database url");
+    assert!(
+        url.starts_with("postgres://") && url.contains("@postgres:5432/"),
+        "{url}"
+    );
+    assert_eq!(
+        api["environment"]["CLIENTELA__SERVER__BIND"],
+        "0.0.0.0:8080"
+    );
+}
+
+#[test]
+fn compose_services_have_healthchecks_and_named_volumes() {
+    let compose = compose();
+    let volumes = compose["volumes"].as_object().expect("top-level volumes");
+    for (name, service) in compose["services"].as_object().expect("services") {
+        let test = &service["healthcheck"]["test"];
+        let test: Vec<&str> = test
+            .as_array()
+            .expect("healthcheck test")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(test.len() >= 2, "{name}: {test:?}");
+        for mount in service["volumes"].as_array().expect("volumes") {
+            let volume = mount
+                .as_str()
+                .expect("short syntax")
+                .split(':')
+                .next()
+                .expect("name");
+            assert!(
+                volumes.contains_key(volume),
+                "{name} mounts the named volume {volume}"
+            );
+        }
+    }
+    let api_check = compose["services"]["api"]["healthcheck"]["test"].to_string();
+    assert!(api_check.contains("clientela-api") && api_check.contains("healthcheck"));
+    let postgres_check = compose["services"]["postgres"]["healthcheck"]["test"].to_string();
+    assert!(postgres_check.contains("pg_isready"));
+}
+
+#[test]
+fn every_setting_compose_passes_is_in_the_readme_config_table() {
+    let readme = repository_file("README.md");
+    let compose = compose();
+    for (name, service) in compose["services"].as_object().expect("services") {
+        let Some(environment) = service["environment"].as_object() else {
+            continue;
+        };
+        for key in environment
+            .keys()
+            .filter(|key| key.starts_with("CLIENTELA__"))
+        {
+            assert!(
+                readme.contains(&format!("`{key}`")),
+                "{name}: {key} is not in the README's config table"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_dockerfile_caches_dependencies_and_runs_non_root_with_a_healthcheck() {
+    let dockerfile = repository_file("docker/Dockerfile");
+    let instructions: Vec<&str> = dockerfile
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect();
+    let stages: Vec<&str> = instructions
+        .iter()
+        .filter(|line| line.starts_with("FROM "))
+        .filter_map(|line| line.split(" AS ").nth(1))
+        .collect();
+    assert_eq!(stages, ["chef", "planner", "builder", "runtime"]);
+    assert!(dockerfile.contains("cargo chef prepare") && dockerfile.contains("cargo chef cook"));
+    let cook = dockerfile.find("cargo chef cook").expect("cook");
+    let copy_sources = dockerfile[cook..]
+        .find("COPY . .")
+        .expect("sources after cook");
+    assert!(
+        copy_sources > 0,
+        "dependencies are built before the sources are copied"
+    );
+
+    let runtime = &instructions[instructions
+        .iter()
+        .position(|line| line.ends_with("AS runtime"))
+        .expect("runtime stage")..];
+    let user = runtime
+        .iter()
+        .find_map(|line| line.strip_prefix("USER "))
+        .expect("a USER in the runtime stage");
+    assert!(
+        !user.starts_with("root") && !user.starts_with("0"),
+        "{user}"
+    );
+    let healthcheck = runtime
+        .iter()
+        .position(|line| line.starts_with("HEALTHCHECK"))
+        .expect("a HEALTHCHECK");
+    assert!(runtime[healthcheck + 1].contains("\"healthcheck\""));
+    assert!(
+        !runtime
+            .iter()
+            .any(|line| line.contains("curl") || line.contains("wget")),
+        "the runtime image has no curl; the binary checks itself"
+    );
+}
