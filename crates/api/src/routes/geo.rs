@@ -39,6 +39,7 @@ pub struct ResolveParams {
         (status = 400, description = "A query string that does not parse", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or bad API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's scope is below `read`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The key is over its request rate; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["read"])),
 )]

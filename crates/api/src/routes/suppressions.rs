@@ -17,9 +17,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
     params(("code" = String, Path, description = "The erased customer's code")),
     responses(
         (status = 204, description = "Lifted"),
+        (status = 400, description = "A path or query string that does not parse", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or bad API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's scope is below `admin`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The code is not suppressed", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The key is over its request rate; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["admin"])),

@@ -1,5 +1,6 @@
 //! Fault tests on the real `clientela-api` binary: SIGKILL mid-load, SIGTERM mid-load, a
-//! PostgreSQL outage, and what the logs may and may not contain.
+//! PostgreSQL outage, what the logs may and may not contain, the limit settings, and
+//! schemathesis against the served OpenAPI document.
 
 // In the harness a failed setup step is a failed test, said with its reason.
 #![allow(clippy::expect_used)]
@@ -8,6 +9,7 @@ mod crash;
 mod limits;
 mod logs;
 mod outage;
+mod schemathesis;
 mod shutdown;
 mod support;
 

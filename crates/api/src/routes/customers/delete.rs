@@ -26,9 +26,11 @@ pub struct DeleteParams {
     params(("code" = String, Path, description = "The customer's code"), DeleteParams),
     responses(
         (status = 204, description = "Erased"),
+        (status = 400, description = "A path or query string that does not parse", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or bad API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's scope is below `admin`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No customer has this code", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The key is over its request rate; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["admin"])),
