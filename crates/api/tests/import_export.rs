@@ -282,3 +282,36 @@ fn export_writes_every_customer_as_json_lines_in_code_order_across_pages() {
     assert_eq!(lines[500]["yearBorn"], 1990);
     assert!(lines[0]["location"].is_object(), "the full representation");
 }
+
+#[test]
+fn an_export_imports_back_into_an_empty_database_as_it_was() {
+    let source = Bench::new();
+    let file = source.file(
+        "customers.json",
+        &json!([
+            {"code": "R1", "country": "ES", "state": "Barcelona", "isActive": false,
+             "metadata": {"tier": "gold", "tags": ["a", "b"]}},
+            {"code": "R2", "yearBorn": 1977, "gender": 3}
+        ])
+        .to_string(),
+    );
+    source.import(&file).expect("import");
+    let mut exported = Vec::new();
+    export(&source.store, &mut exported).expect("export");
+
+    let target = Bench::new();
+    let dump = target.file("dump.jsonl", &String::from_utf8(exported).expect("utf-8"));
+    let progress = target.import(&dump).expect("import the export");
+    assert_eq!((progress.created, progress.failed), (2, 0));
+    for code in ["R1", "R2"] {
+        let (before, after) = (
+            source.customer(code).expect("source"),
+            target.customer(code).expect("target"),
+        );
+        for field in [
+            "isActive", "country", "state", "city", "yearBorn", "gender", "metadata", "location",
+        ] {
+            assert_eq!(before[field], after[field], "{code}.{field}");
+        }
+    }
+}

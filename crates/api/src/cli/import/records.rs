@@ -76,6 +76,19 @@ pub struct RecordProblem {
     pub input: String,
 }
 
+/// Fields of a customer's representation that a POST does not take: `export` writes them,
+/// `import` passes over them, so an export imports back as it was.
+const READ_ONLY_FIELDS: [&str; 4] = ["location", "createdAt", "updatedAt", "version"];
+
+fn without_read_only_fields(mut value: Value) -> Value {
+    if let Value::Object(object) = &mut value {
+        for field in READ_ONLY_FIELDS {
+            object.remove(field);
+        }
+    }
+    value
+}
+
 /// Every record of the file, in order.
 pub fn read(path: &Path, format: Format) -> anyhow::Result<Box<dyn Iterator<Item = Record>>> {
     let file = File::open(path).with_context(|| format!("could not open {}", path.display()))?;
@@ -86,7 +99,7 @@ pub fn read(path: &Path, format: Format) -> anyhow::Result<Box<dyn Iterator<Item
             Ok(Box::new(values.into_iter().enumerate().map(
                 |(index, value)| Record {
                     number: index + 1,
-                    value: Ok(value),
+                    value: Ok(without_read_only_fields(value)),
                 },
             )))
         }
@@ -99,9 +112,11 @@ pub fn read(path: &Path, format: Format) -> anyhow::Result<Box<dyn Iterator<Item
                     let value = match line {
                         Err(error) => Err(problem(None, format!("unreadable line: {error}"), "")),
                         Ok(line) if line.trim().is_empty() => return None,
-                        Ok(line) => serde_json::from_str(&line).map_err(|error| {
-                            problem(None, format!("not valid JSON: {error}"), &line)
-                        }),
+                        Ok(line) => serde_json::from_str(&line)
+                            .map(without_read_only_fields)
+                            .map_err(|error| {
+                                problem(None, format!("not valid JSON: {error}"), &line)
+                            }),
                     };
                     Some(Record { number, value })
                 }),
