@@ -79,10 +79,12 @@ impl ManageConnection for Manager {
                     SqliteSync::Full => "FULL",
                 };
                 // busy_timeout first: switching to WAL itself may wait on another process.
+                // Checkpoints are the store's background thread's job (`checkpoint`).
                 connection
                     .batch_execute(&format!(
                         "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                         PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
+                         PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; \
+                         PRAGMA wal_autocheckpoint = 0;"
                     ))
                     .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(connection))

@@ -19,9 +19,12 @@
 //! - SQLite: one writer connection per process (a pool of one) and `BEGIN IMMEDIATE`, which
 //!   takes the database's write lock before the first read, also against other processes.
 //!   Readers have their own connections and, in WAL mode, never wait for the writer.
+//!   WAL checkpoints run on a background thread, not inside a request's commit
+//!   ([`checkpoint`]).
 //!
 //! Reads are read-your-writes: a write is committed before its POST answers.
 
+mod checkpoint;
 mod connection;
 mod customers;
 mod error;
@@ -33,6 +36,7 @@ mod rows;
 mod schema;
 mod sql;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -46,6 +50,7 @@ pub use keys::{ApiKeyRecord, NewApiKey};
 pub use reindex::ReindexPage;
 pub use sql::code_hash;
 
+use checkpoint::Checkpointer;
 use connection::{Pool, build_pool};
 use sql::WriteSql;
 
@@ -91,6 +96,8 @@ pub struct Store {
     readers: Pool,
     writer: Pool,
     target: Target,
+    /// SQLite's background checkpoints; stops when the last clone of the store is dropped.
+    _checkpointer: Option<Arc<Checkpointer>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -112,8 +119,8 @@ impl Store {
         {
             std::fs::create_dir_all(folder)?;
         }
-        let (readers, writer) = match &target {
-            Target::Sqlite(_) => {
+        let (readers, writer, checkpointer) = match &target {
+            Target::Sqlite(path) => {
                 // The writer first: it switches the file to WAL before readers open it.
                 let writer = build_pool(&target, options.sqlite_sync, 1, options.connect_timeout)?;
                 let readers = build_pool(
@@ -122,7 +129,8 @@ impl Store {
                     options.pool_size,
                     options.connect_timeout,
                 )?;
-                (readers, writer)
+                let checkpointer = Checkpointer::start(path, writer.clone())?;
+                (readers, writer, Some(Arc::new(checkpointer)))
             }
             Target::Postgres(_) => {
                 let pool = build_pool(
@@ -131,13 +139,14 @@ impl Store {
                     options.pool_size,
                     options.connect_timeout,
                 )?;
-                (pool.clone(), pool)
+                (pool.clone(), pool, None)
             }
         };
         let store = Store {
             readers,
             writer,
             target,
+            _checkpointer: checkpointer,
         };
         if options.migrate {
             store.migrate()?;
