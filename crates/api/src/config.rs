@@ -211,6 +211,8 @@ impl Settings {
             keep_alive: Duration::from_secs(server.keep_alive),
             disconnect_timeout: Duration::from_secs(server.disconnect_timeout),
             max_connections: server.max_connections,
+            // The pool's connections, plus one for SQLite's separate writer.
+            blocking_threads: self.database.pool_size.max(1) as usize + 1,
         }
     }
 

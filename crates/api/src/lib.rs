@@ -76,6 +76,12 @@ pub struct ServerOptions {
     pub disconnect_timeout: Duration,
     /// Open connections per worker; further ones wait in the listen backlog.
     pub max_connections: usize,
+    /// Threads per worker for blocking work (every database call). Each holds at most one
+    /// database connection, so more threads than the pool has connections only wait. The
+    /// actix default, 512 divided by the cores, would let a database outage (every request
+    /// waiting `connect_timeout` for a connection) pile up hundreds of threads. The API sets
+    /// it from the pool size.
+    pub blocking_threads: usize,
 }
 
 impl Default for ServerOptions {
@@ -87,6 +93,7 @@ impl Default for ServerOptions {
             keep_alive: Duration::from_secs(5),
             disconnect_timeout: Duration::from_secs(1),
             max_connections: 10_000,
+            blocking_threads: 16,
         }
     }
 }
@@ -126,6 +133,7 @@ pub fn run_with(
         actix_web::http::KeepAlive::Timeout(options.keep_alive)
     })
     .max_connections(options.max_connections.max(1))
+    .worker_max_blocking_threads(options.blocking_threads.max(1))
     .listen(listener)?;
     if let Some(workers) = options.workers {
         server = server.workers(workers.max(1));
