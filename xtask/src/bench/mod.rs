@@ -217,11 +217,31 @@ fn read(options: &Options) -> anyhow::Result<()> {
         options.connections,
         options.duration.as_secs()
     );
-    println!("| request | requests/s | p50 ms | p99 ms |");
-    println!("|---|---:|---:|---:|");
-    latency_row("POST one customer", &singles);
-    latency_row("GET /customers/{code}", &gets);
-    latency_row("GET /customers?limit=50&q=…", &pages);
+    println!("| request | requests/s | p50 ms | p99 ms | server answered within |");
+    println!("|---|---:|---:|---:|---:|");
+    let within = |method, route, seconds: &str| -> anyhow::Result<String> {
+        let share = server.answered_within(method, route, seconds)?;
+        Ok(format!(
+            "{:.2}% ≤ {} ms",
+            100.0 * share,
+            seconds.parse::<f64>()? * 1000.0
+        ))
+    };
+    latency_row(
+        "POST one customer",
+        &singles,
+        &within("POST", "/customers", "0.002")?,
+    );
+    latency_row(
+        "GET /customers/{code}",
+        &gets,
+        &within("GET", "/customers/{code}", "0.001")?,
+    );
+    latency_row(
+        "GET /customers?limit=50&q=…",
+        &pages,
+        &within("GET", "/customers", "0.005")?,
+    );
     println!(
         "\nserver RSS {rss:.0} MiB (peak {peak:.0} MiB), start-up {} ms",
         server.startup.as_millis()
@@ -282,9 +302,9 @@ fn page_path(run: &str, n: u64) -> String {
     format!("/customers?limit=50&q={prefix}")
 }
 
-fn latency_row(request: &str, result: &LoadResult) {
+fn latency_row(request: &str, result: &LoadResult, server: &str) {
     println!(
-        "| {request} | {:.0} | {:.2} | {:.2} |",
+        "| {request} | {:.0} | {:.2} | {:.2} | {server} |",
         result.per_second(1),
         result.percentile(0.5).as_secs_f64() * 1000.0,
         result.percentile(0.99).as_secs_f64() * 1000.0,
