@@ -96,25 +96,15 @@ pub async fn post_customers(
     let precondition = parse_precondition(&request)?;
     let strict_geo = params.strict || state.strict_geo;
     let atomic = params.atomic;
-    let metrics = state.metrics.clone();
     match value {
         Value::Object(_) => {
-            let state = state.clone();
-            let outcome = web::block(move || {
-                Ingest {
-                    store: &state.store,
-                    resolver: &state.resolver,
-                    strict_geo,
-                }
-                .one(value, precondition)
+            let response = run_ingest(&state, strict_geo, 1, move |ingest| {
+                ingest.one(value, precondition)
             })
             .await?;
-            let response = outcome.inspect_err(|error| {
-                if refuses_customers(error) {
-                    metrics.observe_refused(1);
-                }
-            })?;
-            metrics.observe_single(response.result, response.customer.location.status);
+            state
+                .metrics
+                .observe_single(response.result, response.customer.location.status);
             Ok(HttpResponse::Ok()
                 .insert_header((header::ETAG, format!("\"{}\"", response.customer.version)))
                 .json(response))
@@ -124,22 +114,13 @@ pub async fn post_customers(
         )),
         Value::Array(items) => {
             let count = items.len();
-            let state = state.clone();
-            let outcome = web::block(move || {
-                Ingest {
-                    store: &state.store,
-                    resolver: &state.resolver,
-                    strict_geo,
-                }
-                .batch(items, atomic)
+            let ingested = run_ingest(&state, strict_geo, count, move |ingest| {
+                ingest.batch(items, atomic)
             })
             .await?;
-            let ingested = outcome.inspect_err(|error| {
-                if refuses_customers(error) {
-                    metrics.observe_refused(count);
-                }
-            })?;
-            metrics.observe_batch(&ingested.response, &ingested.written_locations);
+            state
+                .metrics
+                .observe_batch(&ingested.response, &ingested.written_locations);
             Ok(HttpResponse::Ok().json(ingested.response))
         }
         _ => Err(ApiError::Invalid {
@@ -147,6 +128,30 @@ pub async fn post_customers(
             errors: Vec::new(),
         }),
     }
+}
+
+/// Runs `work` with this request's [`Ingest`] on a blocking thread (it runs a store
+/// transaction); when the answer refuses the `customers` sent, counts them as `failed`.
+async fn run_ingest<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    strict_geo: bool,
+    customers: usize,
+    work: impl FnOnce(Ingest<'_>) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let worker = state.clone();
+    let outcome = web::block(move || {
+        work(Ingest {
+            store: &worker.store,
+            resolver: &worker.resolver,
+            strict_geo,
+        })
+    })
+    .await?;
+    outcome.inspect_err(|error| {
+        if refuses_customers(error) {
+            state.metrics.observe_refused(customers);
+        }
+    })
 }
 
 /// Whether an ingest error means the customers sent were refused (counted as `failed`), as
