@@ -219,8 +219,9 @@ fn read(options: &Options) -> anyhow::Result<()> {
     );
     println!("| request | requests/s | p50 ms | p99 ms | server answered within |");
     println!("|---|---:|---:|---:|---:|");
+    let metrics = server.metrics()?;
     let within = |method, route, seconds: &str| -> anyhow::Result<String> {
-        let share = server.answered_within(method, route, seconds)?;
+        let share = server::answered_within(&metrics, method, route, seconds)?;
         Ok(format!(
             "{:.2}% ≤ {} ms",
             100.0 * share,

@@ -154,14 +154,12 @@ impl Server {
         })
     }
 
-    /// The share of `method route` requests the server itself answered within `seconds`
-    /// (an upper bound of its latency histogram), from `/metrics`: what the server's own
-    /// clock says, without the load generator's share of the two cores.
-    pub fn answered_within(&self, method: &str, route: &str, seconds: &str) -> anyhow::Result<f64> {
+    /// The server's `/metrics` text.
+    pub fn metrics(&self) -> anyhow::Result<String> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let text = runtime.block_on(async {
+        Ok(runtime.block_on(async {
             reqwest::Client::new()
                 .get(format!("{}/metrics", self.base))
                 .bearer_auth(&self.key)
@@ -170,25 +168,7 @@ impl Server {
                 .error_for_status()?
                 .text()
                 .await
-        })?;
-        let series = format!("method=\"{method}\",route=\"{route}\",status=\"200\"");
-        let value = |name: &str, extra: &str| {
-            text.lines()
-                .find(|line| {
-                    line.starts_with(name) && line.contains(&series) && line.contains(extra)
-                })
-                .and_then(|line| line.rsplit(' ').next())
-                .and_then(|number| number.parse::<f64>().ok())
-        };
-        let within = value(
-            "clientela_http_request_duration_seconds_bucket",
-            &format!("le=\"{seconds}\""),
-        );
-        let count = value("clientela_http_request_duration_seconds_count", "");
-        match (within, count) {
-            (Some(within), Some(count)) if count > 0.0 => Ok(within / count),
-            _ => bail!("no {method} {route} latency in /metrics"),
-        }
+        })?)
     }
 
     /// Resident memory now and at its peak, in MiB.
@@ -213,5 +193,33 @@ impl Drop for Server {
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         let _ = self.child.wait();
+    }
+}
+
+/// The share of `method route` requests the server itself answered within `seconds` (an
+/// upper bound of its latency histogram), from its `/metrics` text: what the server's own
+/// clock says, without the load generator's share of the two cores.
+pub fn answered_within(
+    metrics: &str,
+    method: &str,
+    route: &str,
+    seconds: &str,
+) -> anyhow::Result<f64> {
+    let series = format!("method=\"{method}\",route=\"{route}\",status=\"200\"");
+    let value = |name: &str, extra: &str| {
+        metrics
+            .lines()
+            .find(|line| line.starts_with(name) && line.contains(&series) && line.contains(extra))
+            .and_then(|line| line.rsplit(' ').next())
+            .and_then(|number| number.parse::<f64>().ok())
+    };
+    let within = value(
+        "clientela_http_request_duration_seconds_bucket",
+        &format!("le=\"{seconds}\""),
+    );
+    let count = value("clientela_http_request_duration_seconds_count", "");
+    match (within, count) {
+        (Some(within), Some(count)) if count > 0.0 => Ok(within / count),
+        _ => bail!("no {method} {route} latency in /metrics"),
     }
 }
