@@ -51,11 +51,16 @@ pub async fn get_customer(
         .authorize(&request, &state.store, Scope::Read)
         .await?;
     let code = code.into_inner();
-    let store = state.store.clone();
-    let lookup = code.clone();
-    let customer = web::block(move || store.get(&lookup))
-        .await??
-        .ok_or_else(|| ApiError::NotFound(format!("no customer has the code `{code}`")))?;
+    let found = match state.store.get_inline(&code) {
+        Some(found) => found?,
+        None => {
+            let store = state.store.clone();
+            let lookup = code.clone();
+            web::block(move || store.get(&lookup)).await??
+        }
+    };
+    let customer =
+        found.ok_or_else(|| ApiError::NotFound(format!("no customer has the code `{code}`")))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, format!("\"{}\"", customer.version)))
         .json(customer))
