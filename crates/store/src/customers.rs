@@ -274,7 +274,7 @@ fn get_on(connection: &mut DbConnection, code: &str) -> Result<Option<Customer>,
 #[cfg(test)]
 mod tests {
     use super::prefix_upper_bound;
-    use crate::{Store, StoreOptions};
+    use crate::{ScratchSchema, Store, StoreOptions};
 
     #[test]
     fn a_point_read_runs_inline_only_while_a_sqlite_reader_is_free() {
@@ -298,11 +298,10 @@ mod tests {
 
     #[test]
     fn a_point_read_on_postgres_is_never_inline() {
-        let Ok(url) = std::env::var("CLIENTELA_TEST_PG") else {
-            eprintln!("skipped: CLIENTELA_TEST_PG is not set");
+        let Some(schema) = ScratchSchema::for_test("store") else {
             return;
         };
-        let mut options = StoreOptions::new(url);
+        let mut options = StoreOptions::new(schema.url());
         options.pool_size = 1;
         options.migrate = false;
         let store = Store::open(&options).unwrap();

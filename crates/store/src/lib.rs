@@ -34,6 +34,7 @@ mod reindex;
 mod retry;
 mod rows;
 mod schema;
+mod scratch;
 mod sql;
 
 use std::sync::Arc;
@@ -48,6 +49,7 @@ pub use customers::{
 pub use error::StoreError;
 pub use keys::{ApiKeyRecord, NewApiKey};
 pub use reindex::ReindexPage;
+pub use scratch::{ScratchSchema, TEST_PG_VARIABLE};
 pub use sql::code_hash;
 
 use checkpoint::Checkpointer;

@@ -7,16 +7,15 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use clientela_store::ScratchSchema;
 
 use crate::command::{root, run};
 
 /// Where a benchmark keeps its data: a SQLite file in a temporary folder, or a throwaway
-/// schema in a PostgreSQL database.
+/// schema in a PostgreSQL database (dropped with this value).
 pub enum Database {
     Sqlite { folder: PathBuf },
-    Postgres { server: String, schema: String },
+    Postgres { schema: ScratchSchema },
 }
 
 impl Database {
@@ -29,15 +28,9 @@ impl Database {
     }
 
     pub fn postgres(server: &str, name: &str) -> anyhow::Result<Database> {
-        let schema = format!("bench_{}_{name}", std::process::id());
-        let mut admin = PgConnection::establish(server).context("connect to PostgreSQL")?;
-        admin.batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))?;
-        Ok(Database::Postgres {
-            server: server.to_owned(),
-            schema,
-        })
+        let schema = ScratchSchema::create(server, &format!("bench_{name}"))
+            .context("create a schema on PostgreSQL")?;
+        Ok(Database::Postgres { schema })
     }
 
     pub fn url(&self) -> String {
@@ -45,10 +38,7 @@ impl Database {
             Database::Sqlite { folder } => {
                 format!("sqlite://{}", folder.join("clientela.db").display())
             }
-            Database::Postgres { server, schema } => {
-                let separator = if server.contains('?') { '&' } else { '?' };
-                format!("{server}{separator}options=-csearch_path%3D{schema}")
-            }
+            Database::Postgres { schema } => schema.url(),
         }
     }
 
@@ -56,8 +46,8 @@ impl Database {
     pub fn data_dir(&self) -> PathBuf {
         match self {
             Database::Sqlite { folder } => folder.clone(),
-            Database::Postgres { schema, .. } => {
-                std::env::temp_dir().join(format!("clientela-{schema}"))
+            Database::Postgres { schema } => {
+                std::env::temp_dir().join(format!("clientela-{}", schema.name()))
             }
         }
     }
@@ -65,17 +55,8 @@ impl Database {
 
 impl Drop for Database {
     fn drop(&mut self) {
-        match self {
-            Database::Sqlite { folder } => {
-                let _ = std::fs::remove_dir_all(folder);
-            }
-            Database::Postgres { server, schema } => {
-                if let Ok(mut admin) = PgConnection::establish(server) {
-                    let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-                }
-                let _ = std::fs::remove_dir_all(self.data_dir());
-            }
-        }
+        // The schema drops itself; the folders are ours.
+        let _ = std::fs::remove_dir_all(self.data_dir());
     }
 }
 

@@ -10,9 +10,7 @@ use actix_web::dev::ServerHandle;
 use clientela_api::auth::{Scope, create_key};
 use clientela_api::{AppState, ServerOptions, run_with};
 use clientela_core::geo::Resolver;
-use clientela_store::{Store, StoreOptions};
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use clientela_store::{ScratchSchema, Store, StoreOptions};
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, RequestBuilder};
 use serde_json::Value;
@@ -61,7 +59,7 @@ pub struct TestApp {
 
 enum Cleanup {
     Folder(#[allow(dead_code)] tempfile::TempDir),
-    Schema { server: String, schema: String },
+    Schema(#[allow(dead_code)] ScratchSchema),
     Nothing,
 }
 
@@ -79,23 +77,10 @@ impl TestApp {
 
     /// `None` (after saying so) when `CLIENTELA_TEST_PG` is not set.
     pub fn postgres() -> Option<TestApp> {
-        let Some(server) = std::env::var("CLIENTELA_TEST_PG")
-            .ok()
-            .filter(|url| !url.is_empty())
-        else {
-            eprintln!("skipped: set CLIENTELA_TEST_PG to run the PostgreSQL variant");
-            return None;
-        };
-        let schema = format!("test_{:016x}", rand_suffix());
-        let mut admin = PgConnection::establish(&server).expect("connect to CLIENTELA_TEST_PG");
-        admin
-            .batch_execute(&format!("CREATE SCHEMA {schema}"))
-            .expect("create schema");
-        let separator = if server.contains('?') { '&' } else { '?' };
-        let url = format!("{server}{separator}options=-csearch_path%3D{schema}");
+        let schema = ScratchSchema::for_test("test")?;
         Some(TestApp::start(
-            url,
-            Cleanup::Schema { server, schema },
+            schema.url(),
+            Cleanup::Schema(schema),
             Box::new(|_, _| {}),
         ))
     }
@@ -222,11 +207,6 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.stop();
-        if let Cleanup::Schema { server, schema } = &self.cleanup
-            && let Ok(mut admin) = PgConnection::establish(server)
-        {
-            let _ = admin.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
-        }
     }
 }
 
@@ -252,9 +232,4 @@ pub fn encode_segment(code: &str) -> String {
             other => format!("%{other:02X}"),
         })
         .collect()
-}
-
-fn rand_suffix() -> u64 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(std::time::SystemTime::now())
 }

@@ -8,8 +8,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use clientela_store::ScratchSchema;
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_clientela-api");
 
@@ -28,54 +27,27 @@ pub fn client() -> reqwest::blocking::Client {
 /// schema of its own (dropped afterwards).
 pub enum Database {
     Sqlite,
-    Postgres { server: String, schema: String },
+    Postgres(ScratchSchema),
 }
 
 impl Database {
     /// A fresh schema on `CLIENTELA_TEST_PG`; `None` (after saying so) when it is not set.
     pub fn postgres() -> Option<Database> {
-        let Some(server) = std::env::var("CLIENTELA_TEST_PG")
-            .ok()
-            .filter(|url| !url.is_empty())
-        else {
-            eprintln!("skipped: set CLIENTELA_TEST_PG to run the PostgreSQL variant");
-            return None;
-        };
-        let schema = format!("faults_{:016x}", random_suffix());
-        let mut admin = PgConnection::establish(&server).expect("connect to CLIENTELA_TEST_PG");
-        admin
-            .batch_execute(&format!("CREATE SCHEMA {schema}"))
-            .expect("create schema");
-        Some(Database::Postgres { server, schema })
+        ScratchSchema::for_test("faults").map(Database::Postgres)
     }
 
     /// The `CLIENTELA__DATABASE__URL` to give the server, if not the default SQLite file.
     pub fn url(&self) -> Option<String> {
         match self {
             Database::Sqlite => None,
-            Database::Postgres { server, schema } => {
-                let separator = if server.contains('?') { '&' } else { '?' };
-                Some(format!(
-                    "{server}{separator}options=-csearch_path%3D{schema}"
-                ))
-            }
+            Database::Postgres(schema) => Some(schema.url()),
         }
     }
 
     pub fn name(&self) -> &'static str {
         match self {
             Database::Sqlite => "sqlite",
-            Database::Postgres { .. } => "postgres",
-        }
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        if let Database::Postgres { server, schema } = self
-            && let Ok(mut admin) = PgConnection::establish(server)
-        {
-            let _ = admin.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
+            Database::Postgres(_) => "postgres",
         }
     }
 }
@@ -237,11 +209,6 @@ impl Drop for Server {
 
 pub fn temporary_folder() -> tempfile::TempDir {
     tempfile::tempdir().expect("temporary folder")
-}
-
-pub fn random_suffix() -> u64 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(std::time::SystemTime::now())
 }
 
 /// A free TCP port on the loopback interface (free when asked; good enough for tests).
