@@ -6,11 +6,13 @@
 //! and another calls every documented operation on a running server.
 
 pub mod examples;
+mod responses;
 mod schemas;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+pub use responses::{DatabaseUnavailable, KeyRefused};
 pub use schemas::{
     CustomerBatch, CustomerInput, Liveness, PostCustomersBody, PostCustomersResponse, Readiness,
 };

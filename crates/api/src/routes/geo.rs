@@ -10,6 +10,7 @@ use crate::AppState;
 use crate::auth::Scope;
 use crate::error::ApiError;
 use crate::metrics::ResolutionSource;
+use crate::openapi::KeyRefused;
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config.service(get_geo_resolve);
@@ -37,9 +38,8 @@ pub struct ResolveParams {
         (status = 200, description = "The location as a customer with these fields would get it, and warnings",
             body = GeoResolveResponse),
         (status = 400, description = "A query string that does not parse", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's scope is below `read`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "The key is over its request rate; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+        KeyRefused,
     ),
     security(("bearer" = ["read"])),
 )]

@@ -6,6 +6,7 @@ use clientela_core::wire::Problem;
 use crate::AppState;
 use crate::auth::Scope;
 use crate::error::ApiError;
+use crate::openapi::{DatabaseUnavailable, KeyRefused};
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config.service(delete_suppression);
@@ -18,11 +19,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
     responses(
         (status = 204, description = "Lifted"),
         (status = 400, description = "A path or query string that does not parse", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's scope is below `admin`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The code is not suppressed", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "The key is over its request rate; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+        KeyRefused,
+        DatabaseUnavailable,
     ),
     security(("bearer" = ["admin"])),
 )]

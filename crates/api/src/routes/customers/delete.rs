@@ -8,6 +8,7 @@ use utoipa::IntoParams;
 use crate::AppState;
 use crate::auth::Scope;
 use crate::error::ApiError;
+use crate::openapi::{DatabaseUnavailable, KeyRefused};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -27,11 +28,10 @@ pub struct DeleteParams {
     responses(
         (status = 204, description = "Erased"),
         (status = 400, description = "A path or query string that does not parse", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's scope is below `admin`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No customer has this code", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "The key is over its request rate; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+        KeyRefused,
+        DatabaseUnavailable,
     ),
     security(("bearer" = ["admin"])),
 )]

@@ -16,7 +16,9 @@ use crate::auth::Scope;
 use crate::error::ApiError;
 use crate::ingest::Ingest;
 use crate::limits::read_body;
-use crate::openapi::{PostCustomersBody, PostCustomersResponse, examples};
+use crate::openapi::{
+    DatabaseUnavailable, KeyRefused, PostCustomersBody, PostCustomersResponse, examples,
+};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -65,7 +67,6 @@ pub struct PostParams {
                 ("batch" = (value = json!(examples::batch_response()))),
             )),
         (status = 400, description = "Malformed JSON, or If-Match / If-None-Match with an array", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's scope is below `write`", body = Problem, content_type = "application/problem+json"),
         (status = 408, description = "The body did not arrive within `server.body_timeout`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The code was erased with `suppress=true`", body = Problem, content_type = "application/problem+json"),
@@ -74,8 +75,8 @@ pub struct PostParams {
         (status = 422, description = "An invalid customer; an empty array or more than 100 items; a body that is not an object or array; any failed item with `atomic=true`",
             body = Problem, content_type = "application/problem+json",
             example = json!(examples::invalid_problem())),
-        (status = 429, description = "The key is over its request rate; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+        KeyRefused,
+        DatabaseUnavailable,
     ),
     security(("bearer" = ["write"])),
 )]

@@ -14,7 +14,7 @@ use utoipa::IntoParams;
 use crate::AppState;
 use crate::auth::Scope;
 use crate::error::ApiError;
-use crate::openapi::examples;
+use crate::openapi::{DatabaseUnavailable, KeyRefused, examples};
 
 /// Page sizes `GET /customers` accepts, and the default.
 const LIMITS: std::ops::RangeInclusive<usize> = 1..=500;
@@ -32,11 +32,10 @@ const DEFAULT_LIMIT: usize = 50;
             headers(("ETag" = String, description = "The customer's version, quoted")),
             example = json!(examples::customer())),
         (status = 400, description = "A path or query string that does not parse", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's scope is below `read`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No customer has this code", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "The key is over its request rate; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+        KeyRefused,
+        DatabaseUnavailable,
     ),
     security(("bearer" = ["read"])),
 )]
@@ -90,11 +89,10 @@ pub struct ListParams {
         (status = 200, description = "A page and the cursor of the next one (null on the last page)",
             body = ListPage, example = json!(examples::list_page())),
         (status = 400, description = "A query string that does not parse (e.g. `limit=abc`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or bad API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's scope is below `read`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`limit` out of range, a cursor this API did not give out, or an unknown country", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "The key is over its request rate; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+        KeyRefused,
+        DatabaseUnavailable,
     ),
     security(("bearer" = ["read"])),
 )]
