@@ -92,7 +92,8 @@ pub struct PoolUsage {
 }
 
 /// The database behind the API. Cheap to clone; every method blocks, so async callers run
-/// it on a blocking thread.
+/// it on a blocking thread, except [`Store::get_inline`], which answers on the caller's
+/// thread only when that is cheaper (a SQLite point read with a reader free).
 #[derive(Clone)]
 pub struct Store {
     readers: Pool,
