@@ -1,7 +1,7 @@
 //! clientela-store: customers, suppressions and API keys in SQLite or PostgreSQL.
 //!
 //! One [`Store`] serves both backends: reads go through diesel's `MultiConnection`, written
-//! once; writes go through [`sql::WriteSql`], the same diesel code compiled for each backend.
+//! once; writes go through `sql::WriteSql`, the same diesel code compiled for each backend.
 //!
 //! # The write path (batch upsert)
 //! A `POST /customers` batch is one transaction: read the batch's stored rows in one query,
@@ -13,14 +13,14 @@
 //! A merge reads a customer and writes it back, so two merges of one code must not
 //! interleave. Every writer holds the code's lock from before its read until its commit:
 //! - PostgreSQL: `pg_advisory_xact_lock` on a hash of each code, taken for the whole batch
-//!   first, in sorted order ([`sql::lock_codes`]). It covers codes that do not exist yet
+//!   first, in sorted order (`sql::lock_codes`). It covers codes that do not exist yet
 //!   (which `SELECT … FOR UPDATE` cannot), holds across any number of API replicas sharing
 //!   the database, and the fixed order rules out deadlocks between overlapping batches.
 //! - SQLite: one writer connection per process (a pool of one) and `BEGIN IMMEDIATE`, which
 //!   takes the database's write lock before the first read, also against other processes.
 //!   Readers have their own connections and, in WAL mode, never wait for the writer.
 //!   WAL checkpoints run on a background thread, not inside a request's commit
-//!   ([`checkpoint`]).
+//!   (`checkpoint.rs`).
 //!
 //! Reads are read-your-writes: a write is committed before its POST answers.
 
