@@ -38,7 +38,7 @@ pub async fn assign_request_id(
         .and_then(|value| value.to_str().ok())
         .filter(|text| is_acceptable_id(text))
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        .unwrap_or_else(new_request_id);
     request.extensions_mut().insert(RequestId(id.clone()));
     // Handlers' errors arrive here as responses already (problem documents), so they get the
     // header too. (Holding a clone of the request across the call is not an option: routing
@@ -49,6 +49,31 @@ pub async fn assign_request_id(
     }
     Ok(response)
 }
+
+/// A UUID v4 from the thread's generator, not one `getrandom` system call per request (an
+/// ID needs to be unique, not secret).
+fn new_request_id() -> String {
+    uuid::Builder::from_random_bytes(rand::random())
+        .into_uuid()
+        .to_string()
+}
+
+/// The request's route pattern (`/customers/{code}`), or [`UNMATCHED_ROUTE`]. Middleware asks
+/// before routing, when actix matches the path against every route again (a regular
+/// expression each), so the first answer is kept in the request's extensions.
+fn route_of(request: &ServiceRequest) -> String {
+    if let Some(MatchedRoute(route)) = request.extensions().get::<MatchedRoute>() {
+        return route.clone();
+    }
+    let route = request
+        .match_pattern()
+        .unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
+    request.extensions_mut().insert(MatchedRoute(route.clone()));
+    route
+}
+
+#[derive(Debug, Clone)]
+struct MatchedRoute(String);
 
 /// Visible ASCII only, so an ID cannot forge log lines or break a header.
 fn is_acceptable_id(text: &str) -> bool {
@@ -67,9 +92,7 @@ impl RootSpanBuilder for RequestSpan {
             .get::<RequestId>()
             .map(|id| id.0.clone())
             .unwrap_or_default();
-        let route = request
-            .match_pattern()
-            .unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
+        let route = route_of(request);
         tracing::info_span!(
             "HTTP request",
             http.method = %request.method(),
@@ -104,9 +127,7 @@ pub async fn observe_request(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
     let method = method_label(request.method());
-    let route = request
-        .match_pattern()
-        .unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
+    let route = route_of(&request);
     let metrics = request
         .app_data::<web::Data<AppState>>()
         .map(|state| state.metrics.clone());
