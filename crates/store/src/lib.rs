@@ -49,7 +49,7 @@ pub use customers::{
 pub use error::StoreError;
 pub use keys::{ApiKeyRecord, NewApiKey};
 pub use reindex::ReindexPage;
-pub use scratch::{ScratchSchema, TEST_PG_VARIABLE};
+pub use scratch::ScratchSchema;
 pub use sql::code_hash;
 
 use checkpoint::Checkpointer;

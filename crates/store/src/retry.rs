@@ -137,13 +137,10 @@ mod tests {
         use diesel::connection::SimpleConnection;
         use diesel::{Connection, PgConnection, RunQueryDsl};
 
-        let Some(url) = std::env::var("CLIENTELA_TEST_PG")
-            .ok()
-            .filter(|url| !url.is_empty())
-        else {
-            eprintln!("skipped: set CLIENTELA_TEST_PG to provoke PostgreSQL conflicts");
+        let Some(scratch) = crate::ScratchSchema::for_test("retry") else {
             return;
         };
+        let url = scratch.url();
         let connect = || PgConnection::establish(&url).map_err(|error| error.to_string());
         let (Ok(mut first), Ok(mut second)) = (connect(), connect()) else {
             panic!("could not connect to CLIENTELA_TEST_PG");
@@ -154,10 +151,9 @@ mod tests {
 
         // Serialization failure: a repeatable-read transaction updates a row that another
         // committed after its snapshot.
-        let schema = format!("retry_{}", std::process::id());
+        let schema = scratch.name();
         let setup = format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; \
-             CREATE TABLE {schema}.counter (id INT PRIMARY KEY, value INT); \
+            "CREATE TABLE {schema}.counter (id INT PRIMARY KEY, value INT); \
              INSERT INTO {schema}.counter VALUES (1, 0);"
         );
         assert!(first.batch_execute(&setup).is_ok());
@@ -171,7 +167,6 @@ mod tests {
         assert!(run(&mut second, &update).is_ok());
         let conflict = run(&mut first, &update).err().map(StoreError::Database);
         let _ = first.batch_execute("ROLLBACK");
-        let _ = first.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
         assert!(
             conflict.as_ref().is_some_and(is_transient_conflict),
             "{conflict:?}"

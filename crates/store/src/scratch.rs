@@ -10,7 +10,7 @@ use crate::error::StoreError;
 
 /// The variable that names the PostgreSQL server tests run against
 /// (e.g. `postgres://postgres@127.0.0.1:5432/test`).
-pub const TEST_PG_VARIABLE: &str = "CLIENTELA_TEST_PG";
+const TEST_PG_VARIABLE: &str = "CLIENTELA_TEST_PG";
 
 /// A schema `<prefix>_<random>` on a PostgreSQL server, dropped (with everything in it) when
 /// this value is.
