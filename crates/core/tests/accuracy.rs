@@ -10,10 +10,14 @@
 //! unresolved; resolving one counts as wrong and as a negative resolved.
 
 mod common;
+#[path = "common/reference.rs"]
+mod reference;
 
 use std::collections::BTreeMap;
 
-use clientela_core::geo::{GeoInput, Location, Resolver};
+use reference::{ReferenceCase, reference_cases};
+
+use clientela_core::geo::{GeoField, GeoInput, Resolution, Resolver, WarningKind};
 
 const CASES: &str = include_str!("data/geo-cases.tsv");
 
@@ -26,16 +30,19 @@ const BEYOND_CONTRACT: &[&str] = &["state-translation"];
 /// sources put a city's point in different spots of it.
 const CITY_TOLERANCE_DEGREES: f64 = 0.3;
 
-struct Case<'a> {
-    kind: &'a str,
-    country: Option<&'a str>,
-    state: Option<&'a str>,
-    city: Option<&'a str>,
-    expected: &'a str,
+struct Case {
+    kind: String,
+    country: Option<String>,
+    state: Option<String>,
+    city: Option<String>,
+    expected: String,
+    /// For a state: its WikiData ID, which also identifies it (see `reference`).
+    expected_wikidata: Option<String>,
 }
 
-fn cases() -> Vec<Case<'static>> {
-    let given = |value: &'static str| Some(value).filter(|value| !value.is_empty());
+/// The committed cases.
+fn cases() -> Vec<Case> {
+    let given = |value: &str| Some(value.to_owned()).filter(|value| !value.is_empty());
     CASES
         .lines()
         .skip(1)
@@ -45,14 +52,41 @@ fn cases() -> Vec<Case<'static>> {
                 return None;
             };
             Some(Case {
-                kind,
+                kind: (*kind).to_owned(),
                 country: given(country),
                 state: given(state),
                 city: given(city),
-                expected,
+                expected: (*expected).to_owned(),
+                expected_wikidata: None,
             })
         })
         .collect()
+}
+
+/// The committed cases and those made from the shared extract (see `common::reference`),
+/// or `None` where the shared folder is absent.
+fn cases_with_reference() -> Option<Vec<Case>> {
+    let builtin = Resolver::builtin();
+    let reference = reference_cases(|alpha2| builtin.fips_country_code(alpha2).map(str::to_owned))?;
+    let mut all = cases();
+    all.extend(reference.into_iter().map(
+        |ReferenceCase {
+             kind,
+             country,
+             state,
+             city,
+             expected,
+             expected_wikidata,
+         }| Case {
+            kind: format!("{kind} (csc)"),
+            country,
+            state,
+            city,
+            expected,
+            expected_wikidata,
+        },
+    ));
+    Some(all)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,19 +100,46 @@ fn is_negative(kind: &str) -> bool {
     kind.starts_with("not-a-") || kind.contains("contradicting")
 }
 
-fn judge(case: &Case<'_>, location: &Location) -> Outcome {
-    let field = case.kind.split('-').next().unwrap_or_default();
-    let field = if case.kind.starts_with("not-a-") {
-        case.kind.trim_start_matches("not-a-")
+/// Whether a bare number was left unresolved as ambiguous with a warning naming the
+/// expected state: what the contract asks for where the number is both an ISO 3166-2 suffix
+/// and another state's FIPS 10-4 code, so it counts as correct for a case about either code.
+fn left_ambiguous_naming(case: &Case, resolution: &Resolution) -> bool {
+    let bare_number = case
+        .state
+        .as_deref()
+        .is_some_and(|state| state.bytes().all(|byte| byte.is_ascii_digit()));
+    bare_number
+        && resolution.location.state.is_none()
+        && resolution.warnings.iter().any(|warning| {
+            warning.field == GeoField::State
+                && warning.kind == WarningKind::Ambiguous
+                && warning.message.contains(&format!("({})", case.expected))
+        })
+}
+
+fn judge(case: &Case, resolution: &Resolution) -> Outcome {
+    let location = &resolution.location;
+    let kind = case.kind.as_str();
+    let field = if let Some(negative) = kind.strip_prefix("not-a-") {
+        negative
     } else {
-        field
+        kind
     };
+    let field = field.split('-').next().unwrap_or_default();
     let found: Option<String> = match field {
         "country" => location
             .country
             .as_ref()
             .map(|country| country.code.clone()),
-        "state" => location.state.as_ref().map(|state| state.code.clone()),
+        "state" => location.state.as_ref().map(|state| {
+            let same_item =
+                case.expected_wikidata.is_some() && state.wikidata_id == case.expected_wikidata;
+            if same_item {
+                case.expected.clone()
+            } else {
+                state.code.clone()
+            }
+        }),
         _ => location.city.as_ref().map(|city| {
             let country = location
                 .country
@@ -91,18 +152,21 @@ fn judge(case: &Case<'_>, location: &Location) -> Outcome {
             )
         }),
     };
+    if field == "state" && !is_negative(kind) && left_ambiguous_naming(case, resolution) {
+        return Outcome::Correct;
+    }
     let Some(found) = found else {
-        return if is_negative(case.kind) {
+        return if is_negative(kind) {
             Outcome::Correct
         } else {
             Outcome::Missed
         };
     };
-    if is_negative(case.kind) {
+    if is_negative(kind) {
         return Outcome::Wrong;
     }
     let matches = if field == "city" {
-        same_city(&found, case.expected)
+        same_city(&found, &case.expected)
     } else {
         found == case.expected
     };
@@ -159,34 +223,50 @@ impl Tally {
     }
 }
 
+/// The mark of the kinds made from the shared extract (see `reference`).
+const REFERENCE: &str = " (csc)";
+
 struct Score {
-    by_kind: BTreeMap<&'static str, Tally>,
-    /// Every case of the kinds the contract covers.
+    by_kind: BTreeMap<String, Tally>,
+    /// Every committed case of the kinds the contract covers.
     overall: Tally,
+    /// Every case made from the shared extract.
+    reference: Tally,
     /// Every case, translations included.
     everything: Tally,
+    /// Values that are no place resolved, among the committed cases.
     negatives_resolved: usize,
+    /// The same among the cases from the shared extract.
+    reference_negatives_resolved: usize,
     wrong_examples: Vec<String>,
 }
 
-fn score(resolver: &Resolver) -> Score {
+fn score(resolver: &Resolver, cases: &[Case]) -> Score {
     let mut score = Score {
         by_kind: BTreeMap::new(),
         overall: Tally::default(),
+        reference: Tally::default(),
         everything: Tally::default(),
         negatives_resolved: 0,
+        reference_negatives_resolved: 0,
         wrong_examples: Vec::new(),
     };
-    for case in cases() {
+    for case in cases {
         let resolution = resolver.resolve(&GeoInput {
-            country: case.country,
-            state: case.state,
-            city: case.city,
+            country: case.country.as_deref(),
+            state: case.state.as_deref(),
+            city: case.city.as_deref(),
         });
-        let outcome = judge(&case, &resolution.location);
-        score.by_kind.entry(case.kind).or_default().add(outcome);
+        let outcome = judge(case, &resolution);
+        score
+            .by_kind
+            .entry(case.kind.clone())
+            .or_default()
+            .add(outcome);
         score.everything.add(outcome);
-        if !BEYOND_CONTRACT.contains(&case.kind) {
+        if case.kind.ends_with(REFERENCE) {
+            score.reference.add(outcome);
+        } else if !BEYOND_CONTRACT.contains(&case.kind.as_str()) {
             score.overall.add(outcome);
         }
         if outcome == Outcome::Missed && std::env::var_os("GEO_ACCURACY_MISSES").is_some() {
@@ -196,7 +276,9 @@ fn score(resolver: &Resolver) -> Score {
             );
         }
         if outcome == Outcome::Wrong {
-            if is_negative(case.kind) {
+            if is_negative(&case.kind) && case.kind.ends_with(REFERENCE) {
+                score.reference_negatives_resolved += 1;
+            } else if is_negative(&case.kind) {
                 score.negatives_resolved += 1;
             }
             score.wrong_examples.push(format!(
@@ -227,14 +309,23 @@ fn report(title: &str, score: &Score) -> String {
         )
     };
     for (kind, tally) in &score.by_kind {
-        let marker = if BEYOND_CONTRACT.contains(kind) {
+        let marker = if BEYOND_CONTRACT.contains(&kind.as_str()) {
             " (beyond the contract)"
         } else {
             ""
         };
         text.push_str(&row(&format!("{kind}{marker}"), tally));
     }
-    text.push_str(&row("**all kinds the contract covers**", &score.overall));
+    text.push_str(&row(
+        "**committed cases, all kinds the contract covers**",
+        &score.overall,
+    ));
+    if score.reference.cases > 0 {
+        text.push_str(&row(
+            "**cases from the shared extract (csc)**",
+            &score.reference,
+        ));
+    }
     text.push_str(&row("**all cases**", &score.everything));
     let kinds = score.by_kind.len().max(1) as f64;
     let macro_average: f64 = score
@@ -244,8 +335,9 @@ fn report(title: &str, score: &Score) -> String {
         .sum::<f64>()
         / kinds;
     text.push_str(&format!(
-        "\nMean of the per-kind accuracies: {macro_average:.1}%. Negatives resolved: {}.\n",
-        score.negatives_resolved
+        "\nMean of the per-kind accuracies: {macro_average:.1}%. Negatives resolved: {} \
+         (committed cases), {} (cases from the shared extract).\n",
+        score.negatives_resolved, score.reference_negatives_resolved
     ));
     text
 }
@@ -281,12 +373,51 @@ fn the_case_set_is_large_and_covers_every_input_kind() {
     }
 }
 
+/// The committed cases, with those from the shared extract where it is present.
+fn every_case() -> Vec<Case> {
+    cases_with_reference().unwrap_or_else(|| {
+        common::skipped();
+        cases()
+    })
+}
+
+/// The targets of GEO-ACCURACY.md, on the committed cases: at least 97% correct over the
+/// kinds the contract covers, at most 0.3% wrong, and no value that is no place (or
+/// contradicts the country) resolved.
+fn assert_targets(score: &Score) {
+    assert_eq!(score.negatives_resolved, 0, "negatives resolved");
+    let wrong = score.overall.percent(score.overall.wrong);
+    assert!(wrong <= 0.3, "{wrong:.2}% wrong");
+    let correct = score.overall.percent(score.overall.correct);
+    assert!(correct >= 97.0, "{correct:.2}% correct");
+}
+
+/// On the cases from the shared extract: at least `least_correct`% correct, at most
+/// `most_wrong`% wrong, at most `most_negatives` negatives resolved. GEO-ACCURACY.md says
+/// why the built-in gazetteer alone stays below the committed cases' target here.
+fn assert_reference(score: &Score, least_correct: f64, most_wrong: f64, most_negatives: usize) {
+    if score.reference.cases == 0 {
+        return common::skipped();
+    }
+    let correct = score.reference.percent(score.reference.correct);
+    assert!(correct >= least_correct, "{correct:.2}% correct");
+    let wrong = score.reference.percent(score.reference.wrong);
+    assert!(wrong <= most_wrong, "{wrong:.2}% wrong");
+    assert!(
+        score.reference_negatives_resolved <= most_negatives,
+        "{} negatives resolved",
+        score.reference_negatives_resolved
+    );
+}
+
 #[test]
-fn the_builtin_gazetteer_is_rarely_wrong_and_never_resolves_a_non_place() {
-    let score = score(&Resolver::builtin());
-    print("Built-in gazetteer", &score);
-    assert_eq!(score.negatives_resolved, 0);
-    assert!(score.everything.percent(score.everything.wrong) <= 0.5);
+fn the_builtin_gazetteer_alone_meets_the_accuracy_targets() {
+    let score = score(&Resolver::builtin(), &every_case());
+    print("Built-in gazetteer alone", &score);
+    assert_targets(&score);
+    // Measured 82.9% correct, 0.99% wrong and 1 negative (a FIPS code newer than the
+    // registry data): a floor against regressions, not a target met.
+    assert_reference(&score, 82.0, 1.2, 1);
 }
 
 #[test]
@@ -294,12 +425,11 @@ fn with_the_overlay_the_resolver_meets_the_accuracy_targets() {
     let Some(resolver) = common::with_csc_overlay() else {
         return common::skipped();
     };
-    let score = score(resolver);
+    let score = score(resolver, &every_case());
     print(
         "Built-in gazetteer with the countries-states-cities overlay",
         &score,
     );
-    assert_eq!(score.negatives_resolved, 0);
-    assert!(score.everything.percent(score.everything.wrong) <= 0.5);
-    assert!(score.overall.percent(score.overall.correct) >= 97.0);
+    assert_targets(&score);
+    assert_reference(&score, 97.0, 0.3, 0);
 }

@@ -15,11 +15,11 @@ use super::{Draft, SourceDirs, position, read_json};
 /// Two records are one city when they share a name and lie this close (degrees).
 const SAME_CITY_DEGREES: f32 = 0.1;
 
-/// Alternate names in the Latin script are kept for cities at least this big, and those in
-/// every script for cities at least `ALL_SCRIPTS_FROM_POPULATION` big: they are the ones
-/// people write in other languages, and the cut keeps the gazetteer a few megabytes.
+/// Alternate names in the Latin script (exonyms, old spellings) are kept for cities at
+/// least this big: they are the ones people write in other languages, and below it they
+/// mostly collide with other villages' names. Names in other scripts are kept for every
+/// city, so a city written in its own script (`大町`, `Трускавець`) is found however small.
 const ALTERNATE_NAMES_FROM_POPULATION: u32 = 15_000;
-const ALL_SCRIPTS_FROM_POPULATION: u32 = 250_000;
 
 /// The smallest GeoNames places added where countries-states-cities has no match.
 const ADDED_FROM_POPULATION: u32 = 1_000;
@@ -94,6 +94,7 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
             lon: parse(&city.longitude),
             population: 0,
             source_id: Some(city.id),
+            duplicate: false,
         });
         let key = fold(&city.name);
         draft.city_names.add_folded(&key, at, NameRank::Primary);
@@ -183,6 +184,7 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
             lon: city.longitude,
             population: city.population.max(1),
             source_id: None,
+            duplicate: false,
         });
         draft.city_names.add(&city.name, at, NameRank::Primary);
         add_alternate_names(draft, at, city);
@@ -211,16 +213,13 @@ fn admin1_states(votes: &HashMap<(u32, String), HashMap<u32, u32>>) -> HashMap<(
 /// GeoNames alternate names include airport and station codes ("BCN"); those are not how
 /// people write a city, so short all-capital names are skipped.
 fn add_alternate_names(draft: &mut Draft, at: u32, city: &GeonamesCity) {
-    if city.population < ALTERNATE_NAMES_FROM_POPULATION {
-        return;
-    }
     for name in &city.alternatenames {
         let looks_like_code =
             name.len() <= 4 && name.chars().all(|character| character.is_ascii_uppercase());
         if looks_like_code || name.chars().any(|character| character.is_ascii_digit()) {
             continue;
         }
-        if city.population < ALL_SCRIPTS_FROM_POPULATION && !is_latin(name) {
+        if city.population < ALTERNATE_NAMES_FROM_POPULATION && is_latin(name) {
             continue;
         }
         draft.city_names.add(name, at, NameRank::Alternate);

@@ -141,7 +141,13 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
         else {
             continue;
         };
-        let parent_code = format!("{}-{parent}", country.0);
+        // iso-codes writes most parents as the suffix ("CT") and some as the full code
+        // ("GB-SCT").
+        let parent_code = if parent.contains('-') {
+            parent.clone()
+        } else {
+            format!("{}-{parent}", country.0)
+        };
         if let (Some(child), Some(parent)) = (
             draft.state_by_code.get(&subdivision.code).copied(),
             draft.state_by_code.get(&parent_code).copied(),
@@ -151,7 +157,36 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
             record.parent = Some(parent);
         }
     }
+    add_aliases(draft);
     Ok(())
+}
+
+/// Everyday, abbreviated and former names of states, written here (`xtask/data/
+/// state-aliases.tsv`): AP-style US abbreviations ("Calif."), "CDMX" and "D.F." for Mexico
+/// City, "Orissa" for Odisha. They rank as native names, so a state's own name still wins a
+/// shared key.
+fn add_aliases(draft: &mut Draft) {
+    const ALIASES: &str = include_str!("../../data/state-aliases.tsv");
+    for line in ALIASES.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((code, aliases)) = line.split_once('\t') else {
+            continue;
+        };
+        let Some(state) = draft.state_by_code.get(code.trim()).copied() else {
+            eprintln!("state-aliases.tsv: no state {code}");
+            continue;
+        };
+        for alias in aliases
+            .split('\t')
+            .map(str::trim)
+            .filter(|alias| !alias.is_empty())
+        {
+            draft.state_names.add(alias, state, NameRank::Native);
+        }
+    }
 }
 
 fn add_names(draft: &mut Draft, at: u32, known_as: Vec<(String, NameRank)>) {

@@ -1,5 +1,6 @@
 //! The location resolver the commands use: the built-in gazetteer plus the overlays named
-//! by `geo.overlays` and `--overlay`.
+//! by `geo.overlays` and `--overlay`, reading numeric state codes as
+//! `geo.numeric_state_codes` says.
 
 use std::path::Path;
 
@@ -10,8 +11,9 @@ use crate::config::Settings;
 
 /// Builds the resolver; a missing or malformed overlay stops the start, naming the file.
 pub fn load(settings: &Settings) -> anyhow::Result<Resolver> {
+    let numeric = settings.geo.numeric_state_codes;
     if settings.geo.overlays.is_empty() {
-        return Ok(Resolver::builtin());
+        return Ok(Resolver::builtin().with_numeric_state_codes(numeric));
     }
     let mut builder = Resolver::builder();
     for folder in &settings.geo.overlays {
@@ -31,7 +33,7 @@ pub fn load(settings: &Settings) -> anyhow::Result<Resolver> {
             "geo overlay loaded"
         );
     }
-    Ok(builder.build())
+    Ok(builder.build().with_numeric_state_codes(numeric))
 }
 
 fn read(folder: &Path, file: &str) -> anyhow::Result<String> {

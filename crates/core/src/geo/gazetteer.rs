@@ -10,9 +10,10 @@ use std::cmp::Ordering;
 use serde::{Deserialize, Serialize};
 
 use super::fold;
+use super::overlay::{OverlayError, OverlayReport};
 
 /// Bumped whenever the record layout changes, so a stale file is refused instead of misread.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CountryRecord {
@@ -59,6 +60,10 @@ pub struct CityRecord {
     pub lon: f32,
     pub population: u32,
     pub source_id: Option<u32>,
+    /// The source marks this record's WikiData ID as a copy of another record's
+    /// (countries-states-cities' `is_duplicated`): when both fit what was sent, the ID
+    /// means the other one.
+    pub duplicate: bool,
 }
 
 /// How a name key was derived; a lower rank is the better claim when two places share a key.
@@ -260,6 +265,18 @@ pub enum GazetteerError {
 }
 
 impl Gazetteer {
+    /// Adds a countries-states-cities export to this gazetteer, as an overlay does (see
+    /// [`ResolverBuilder::overlay_csc`](super::ResolverBuilder::overlay_csc)); the
+    /// gazetteer builder applies the registry's copy of that database this way too.
+    pub fn apply_csc(
+        &mut self,
+        countries_csv: &str,
+        states_csv: &str,
+        cities_csv: &str,
+    ) -> Result<OverlayReport, OverlayError> {
+        super::overlay::apply_csc(self, countries_csv, states_csv, cities_csv)
+    }
+
     /// The compressed file form: postcard, then deflate.
     pub fn encode(&self) -> Result<Vec<u8>, GazetteerError> {
         let raw = postcard::to_allocvec(self)?;

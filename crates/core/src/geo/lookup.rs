@@ -1,6 +1,7 @@
 //! Finding the candidates a single sent value can mean, before the three fields are weighed
 //! against each other in [`resolve`](super::resolve).
 
+use super::NumericStateCodes;
 use super::fold;
 use super::forms;
 use super::gazetteer::{Gazetteer, NameRank, NameTable};
@@ -20,6 +21,9 @@ pub(super) struct Candidates {
     pub found: Vec<(u32, NameRank)>,
     /// A state the value also names when read as a FIPS code instead of an ISO one.
     pub fips_reading: Option<u32>,
+    /// A bare number that is the ISO 3166-2 suffix of one state and the FIPS 10-4 code of
+    /// another, left unread ([`NumericStateCodes::Ambiguous`]): (ISO reading, FIPS reading).
+    pub ambiguous_readings: Option<(u32, u32)>,
     /// Matched only by a close spelling.
     pub approximate: bool,
     /// Found through another spelling of the value rather than the value itself.
@@ -33,9 +37,7 @@ impl Candidates {
                 .into_iter()
                 .map(|position| (position, NameRank::Primary))
                 .collect(),
-            fips_reading: None,
-            approximate: false,
-            loose: false,
+            ..Candidates::default()
         }
     }
 
@@ -68,9 +70,7 @@ impl Candidates {
 fn names_or_spellings(table: &NameTable, text: &str, subdivision_words: bool) -> Candidates {
     let exact = |key: &str| Candidates {
         found: table.get(&fold(key)).collect(),
-        fips_reading: None,
-        approximate: false,
-        loose: false,
+        ..Candidates::default()
     };
     let found = exact(text);
     if !found.is_empty() {
@@ -138,7 +138,12 @@ impl Places {
     }
 
     /// What a `state` value may mean, given the country when one was understood.
-    pub(super) fn state_candidates(&self, text: &str, country: Option<u32>) -> Candidates {
+    pub(super) fn state_candidates(
+        &self,
+        text: &str,
+        country: Option<u32>,
+        numeric: NumericStateCodes,
+    ) -> Candidates {
         if forms::is_placeholder(text) {
             return Candidates::default();
         }
@@ -155,8 +160,8 @@ impl Places {
             }
         }
         if let Some(country) = country {
-            let by_code = self.relative_code_candidates(text, country);
-            if !by_code.is_empty() {
+            let by_code = self.relative_code_candidates(text, country, numeric);
+            if !by_code.is_empty() || by_code.ambiguous_readings.is_some() {
                 return by_code;
             }
         }
@@ -237,15 +242,21 @@ impl Places {
     }
 
     /// The same state, or one inside the other.
-    fn related_states(&self, left: u32, right: u32) -> bool {
+    pub(super) fn related_states(&self, left: u32, right: u32) -> bool {
         self.state_within(left, right) || self.state_within(right, left)
     }
 
     /// A country-relative code: the ISO 3166-2 suffix ("B" for ES-B) or the FIPS 10-4 code
-    /// ("56"). Where both readings exist and differ, ISO wins, being by far the more common
-    /// standard (FIPS 10-4 was withdrawn in 2008), and the FIPS reading is kept for the
-    /// warning.
-    fn relative_code_candidates(&self, text: &str, country: u32) -> Candidates {
+    /// ("56"). Where both readings exist and name two states that do not contain each
+    /// other, a bare number is read as `numeric` says; a code with letters is read as ISO,
+    /// by far the more common standard (FIPS 10-4 was withdrawn in 2008), and the FIPS
+    /// reading is kept for the warning.
+    fn relative_code_candidates(
+        &self,
+        text: &str,
+        country: u32,
+        numeric: NumericStateCodes,
+    ) -> Candidates {
         let Some(code) = forms::relative_code(text) else {
             return Candidates::default();
         };
@@ -259,19 +270,32 @@ impl Places {
             .get(country as usize)
             .map(|record| record.alpha2.as_str())
             .unwrap_or_default();
-        match self
+        let iso = self
             .index
             .state_code
             .get(&format!("{alpha2}-{code}"))
-            .copied()
-        {
-            Some(iso) => Candidates {
-                fips_reading: fips.first().copied().filter(|fips_state| {
-                    !self.state_within(iso, *fips_state) && !self.state_within(*fips_state, iso)
-                }),
+            .copied();
+        let Some(iso) = iso else {
+            return Candidates::exact(fips);
+        };
+        let other_reading = fips.first().copied().filter(|fips_state| {
+            !self.state_within(iso, *fips_state) && !self.state_within(*fips_state, iso)
+        });
+        let Some(fips_state) = other_reading else {
+            return Candidates::exact([iso]);
+        };
+        let bare_number = code.bytes().all(|byte| byte.is_ascii_digit());
+        match (bare_number, numeric) {
+            (false, _) => Candidates {
+                fips_reading: Some(fips_state),
                 ..Candidates::exact([iso])
             },
-            None => Candidates::exact(fips),
+            (true, NumericStateCodes::Iso) => Candidates::exact([iso]),
+            (true, NumericStateCodes::Fips) => Candidates::exact(fips),
+            (true, NumericStateCodes::Ambiguous) => Candidates {
+                ambiguous_readings: Some((iso, fips_state)),
+                ..Candidates::default()
+            },
         }
     }
 

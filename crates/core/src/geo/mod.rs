@@ -160,12 +160,29 @@ pub enum WarningKind {
     Approximate,
 }
 
+/// How a bare number in `state` is read where it is both the suffix of an ISO 3166-2 code
+/// and the FIPS 10-4 code of another state of the same country (`"country": "JP", "state":
+/// "29"`: ISO JP-29 is Nara, FIPS JA29 is Niigata). Where only one reading exists it is
+/// taken whatever this says (US `"06"` is FIPS for California; there is no US-06).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NumericStateCodes {
+    /// Neither: the state stays unresolved with an `ambiguous` warning naming both.
+    #[default]
+    Ambiguous,
+    /// The ISO 3166-2 reading.
+    Iso,
+    /// The FIPS 10-4 reading, the form the API page documents for bare numbers.
+    Fips,
+}
+
 /// Turns place names and codes into a [`Location`]. Cheap to share and to clone: the data
 /// sits behind an `Arc`, and [`Resolver::builtin`] decodes the embedded gazetteer once per
 /// process.
 #[derive(Debug, Clone)]
 pub struct Resolver {
     places: Arc<Places>,
+    numeric_state_codes: NumericStateCodes,
 }
 
 impl Resolver {
@@ -175,6 +192,7 @@ impl Resolver {
         let places = BUILTIN.get_or_init(|| Arc::new(Places::new(builtin_gazetteer())));
         Resolver {
             places: Arc::clone(places),
+            numeric_state_codes: NumericStateCodes::default(),
         }
     }
 
@@ -183,6 +201,14 @@ impl Resolver {
         ResolverBuilder {
             gazetteer: builtin_gazetteer(),
             reports: Vec::new(),
+        }
+    }
+
+    /// The same resolver, reading ambiguous numeric state codes as `mode` says.
+    pub fn with_numeric_state_codes(self, mode: NumericStateCodes) -> Resolver {
+        Resolver {
+            numeric_state_codes: mode,
+            ..self
         }
     }
 
@@ -195,9 +221,21 @@ impl Resolver {
             state: given(input.state),
             city: given(input.city),
         };
-        let mut resolution = self.places.resolve(&input);
+        let mut resolution = self.places.resolve(&input, self.numeric_state_codes);
         resolution.location.status = status_of(&input, &resolution.location);
         resolution
+    }
+
+    /// The FIPS 10-4 code (GEC) of the country whose ISO alpha-2 code is `alpha2` ("SP" for
+    /// "ES"): the prefix of the full FIPS subdivision codes the resolver reads ("SP56").
+    pub fn fips_country_code(&self, alpha2: &str) -> Option<&str> {
+        self.places
+            .gazetteer
+            .countries
+            .iter()
+            .find(|country| country.alpha2.eq_ignore_ascii_case(alpha2))?
+            .fips
+            .as_deref()
     }
 
     /// How many countries, states and cities the resolver knows.
@@ -241,6 +279,7 @@ impl ResolverBuilder {
     pub fn build(self) -> Resolver {
         Resolver {
             places: Arc::new(Places::new(self.gazetteer)),
+            numeric_state_codes: NumericStateCodes::default(),
         }
     }
 }

