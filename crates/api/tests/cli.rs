@@ -309,3 +309,51 @@ fn import_and_export_run_from_the_command_line() {
     assert_eq!(exported.lines().count(), 1);
     assert!(exported.contains("\"code\":\"A-1\""), "{exported}");
 }
+
+/// `geo resolve` reads `geo.numeric_state_codes` like the server: JP "29" is ISO JP-29 and
+/// FIPS JA29 (JP-15); by default neither is guessed, and the setting chooses one. A value
+/// that is not one of the three stops the command naming the setting.
+#[test]
+fn geo_resolve_reads_the_numeric_state_code_setting() {
+    let folder = tempfile::tempdir().expect("folder");
+    let resolve = |setting: Option<&str>| {
+        let mut command = command(folder.path());
+        if let Some(setting) = setting {
+            command.env("CLIENTELA__GEO__NUMERIC_STATE_CODES", setting);
+        }
+        let mut child = command
+            .args(["geo", "resolve"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run geo resolve");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(b"{\"country\":\"JP\",\"state\":\"29\"}\n")
+            .expect("write");
+        let output = child.wait_with_output().expect("wait");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (ok, line, _) = resolve(None);
+    assert!(ok);
+    let answer: serde_json::Value = serde_json::from_str(&line).expect("one JSON line");
+    assert_eq!(answer["state"], serde_json::Value::Null, "{line}");
+    assert_eq!(answer["warnings"][0]["kind"], "ambiguous", "{line}");
+    for (setting, code) in [("fips", "JP-15"), ("iso", "JP-29")] {
+        let (ok, line, _) = resolve(Some(setting));
+        assert!(ok);
+        let answer: serde_json::Value = serde_json::from_str(&line).expect("one JSON line");
+        assert_eq!(answer["state"]["code"], code, "{setting}: {line}");
+    }
+    let (ok, _, error) = resolve(Some("guess"));
+    assert!(!ok, "an unknown reading stops the command");
+    assert!(error.contains("numeric_state_codes"), "{error}");
+}

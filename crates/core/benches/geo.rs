@@ -35,6 +35,15 @@ const LOOKUPS: &[(&str, Input)] = &[
     ),
     ("city wikidata", (None, None, Some("Q1863"))),
     (
+        "city wikidata shared by two records",
+        (None, None, Some("Q11355")),
+    ),
+    ("city native script", (Some("JP"), None, Some("大町"))),
+    ("state wikidata", (None, Some("Q1492"), None)),
+    ("state fips full", (None, Some("SP56"), None)),
+    ("state abbreviation", (Some("US"), Some("Calif."), None)),
+    ("state ambiguous number", (Some("JP"), Some("29"), None)),
+    (
         "seed example",
         (Some("ES"), Some("Barcelona"), Some("Q11355")),
     ),
@@ -53,27 +62,29 @@ fn overlay_texts() -> Option<Vec<String>> {
     texts.ok()
 }
 
+/// Every lookup on the built-in gazetteer (what a fresh install runs), then on the built-in
+/// gazetteer with the shared overlay where it is present.
 fn lookups(criterion: &mut Criterion) {
-    let overlay = overlay_texts();
-    let resolver = match &overlay {
-        Some(texts) => Resolver::builder()
-            .overlay_csc(&texts[0], &texts[1], &texts[2])
-            .map(|builder| builder.build())
-            .unwrap_or_else(|_| Resolver::builtin()),
-        None => Resolver::builtin(),
-    };
-    let mut group = criterion.benchmark_group("resolve");
-    for (label, (country, state, city)) in LOOKUPS {
-        let input = GeoInput {
-            country: *country,
-            state: *state,
-            city: *city,
-        };
-        group.bench_function(*label, |bencher| {
-            bencher.iter(|| resolver.resolve(black_box(&input)))
-        });
+    let mut resolvers = vec![("resolve", Resolver::builtin())];
+    if let Some(texts) = overlay_texts()
+        && let Ok(builder) = Resolver::builder().overlay_csc(&texts[0], &texts[1], &texts[2])
+    {
+        resolvers.push(("resolve with overlay", builder.build()));
     }
-    group.finish();
+    for (group_name, resolver) in resolvers {
+        let mut group = criterion.benchmark_group(group_name);
+        for (label, (country, state, city)) in LOOKUPS {
+            let input = GeoInput {
+                country: *country,
+                state: *state,
+                city: *city,
+            };
+            group.bench_function(*label, |bencher| {
+                bencher.iter(|| resolver.resolve(black_box(&input)))
+            });
+        }
+        group.finish();
+    }
 }
 
 fn loading(criterion: &mut Criterion) {
