@@ -272,20 +272,27 @@ fn healthcheck_exits_zero_only_while_the_server_answers() {
 fn import_and_export_run_from_the_command_line() {
     let folder = tempfile::tempdir().expect("folder");
     let input = folder.path().join("customers.csv");
-    std::fs::write(&input, "code,country,yearBorn\nA-1,ES,1990\nA-2,,1200\n").expect("write");
+    std::fs::write(
+        &input,
+        "code,country,yearBorn\nA-1,ES,1990\nA-2,,1200\nA-3,Atlantis,1991\n",
+    )
+    .expect("write");
     let import = command(folder.path())
         .arg("import")
         .arg(&input)
         .output()
         .expect("import");
-    assert!(
-        import.status.success(),
-        "{}",
-        String::from_utf8_lossy(&import.stderr)
-    );
     let summary = String::from_utf8_lossy(&import.stdout);
+    let complaint = String::from_utf8_lossy(&import.stderr);
+    assert_eq!(
+        import.status.code(),
+        Some(1),
+        "a record failed, so the import fails: {summary}{complaint}"
+    );
+    assert!(complaint.contains("1 of 3 records failed"), "{complaint}");
     assert!(
-        summary.contains("1 created, 0 updated, 0 unchanged, 1 failed"),
+        summary
+            .contains("2 created, 0 updated, 0 unchanged, 1 failed; 1 with a place not resolved"),
         "{summary}"
     );
     assert!(
@@ -306,6 +313,113 @@ fn import_and_export_run_from_the_command_line() {
         String::from_utf8_lossy(&export.stderr)
     );
     let exported = std::fs::read_to_string(&output).expect("exported");
-    assert_eq!(exported.lines().count(), 1);
+    assert_eq!(exported.lines().count(), 2);
     assert!(exported.contains("\"code\":\"A-1\""), "{exported}");
+}
+
+#[test]
+fn an_import_without_failures_exits_zero() {
+    let folder = tempfile::tempdir().expect("folder");
+    let input = folder.path().join("customers.jsonl");
+    std::fs::write(&input, "{\"code\": \"B-1\", \"country\": \"ES\"}\n").expect("write");
+    let import = command(folder.path())
+        .arg("import")
+        .arg(&input)
+        .output()
+        .expect("import");
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&import.stdout).contains("1 created"),
+        "{import:?}"
+    );
+}
+
+#[test]
+fn export_into_a_pipe_closed_early_ends_quietly_with_exit_zero() {
+    use std::io::Read;
+    let folder = tempfile::tempdir().expect("folder");
+    let input = folder.path().join("many.jsonl");
+    let lines: String = (0..3000)
+        .map(|n| {
+            format!(
+                "{{\"code\": \"P-{n:05}\", \"metadata\": {{\"note\": \"{}\"}}}}\n",
+                "x".repeat(100)
+            )
+        })
+        .collect();
+    std::fs::write(&input, lines).expect("write");
+    let import = command(folder.path())
+        .arg("import")
+        .arg(&input)
+        .output()
+        .expect("import");
+    assert!(import.status.success(), "{import:?}");
+
+    // `clientela-api export | head -c 100`: the reader stops after a few bytes.
+    let mut export = command(folder.path())
+        .arg("export")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("export");
+    let mut stdout = export.stdout.take().expect("stdout");
+    let mut first = [0_u8; 100];
+    stdout.read_exact(&mut first).expect("the first bytes");
+    drop(stdout);
+    let mut stderr = String::new();
+    export
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("stderr");
+    let status = export.wait().expect("wait");
+    assert!(status.success(), "{status:?}: {stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+}
+
+#[test]
+fn text_logs_into_a_pipe_carry_no_colour_codes() {
+    let folder = tempfile::tempdir().expect("folder");
+    let (mut child, base, _) = start(folder.path(), &[("CLIENTELA__LOG__FORMAT", "text")]);
+    let health = reqwest::blocking::get(format!("{base}/healthz")).expect("healthz");
+    assert_eq!(health.status(), 200);
+    assert!(terminate(&mut child).success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+        .expect("read");
+    assert!(stderr.contains("INFO"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "no ANSI escapes: {stderr:?}");
+}
+
+#[test]
+fn a_database_that_does_not_exist_is_reported_once_at_once() {
+    let Ok(base) = std::env::var("CLIENTELA_TEST_PG") else {
+        eprintln!("skipped: CLIENTELA_TEST_PG is not set");
+        return;
+    };
+    let Some((server, _)) = base.rsplit_once('/') else {
+        panic!("CLIENTELA_TEST_PG is not a URL: {base}");
+    };
+    let missing = format!("{server}/clientela_no_such_database");
+    let folder = tempfile::tempdir().expect("folder");
+    let started = std::time::Instant::now();
+    let output = command(folder.path())
+        .env("CLIENTELA__DATABASE__URL", &missing)
+        .arg("migrate")
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "no waiting out the connect timeout: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(stderr.matches("does not exist").count(), 1, "{stderr}");
+    assert!(!stderr.contains("ERROR"), "no pool error lines: {stderr}");
 }
