@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use crate::error::StoreError;
 use crate::rows::CustomerRow;
-use crate::schema::customers;
+use crate::schema::{customers, suppressions};
 use crate::sql::code_hash;
 use crate::{DbConnection, Store, Target, WriteSql};
 
@@ -55,6 +55,17 @@ pub enum ItemFailure {
 }
 
 pub type ItemOutcome = Result<Applied, ItemFailure>;
+
+/// What [`Store::suppress`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Suppression {
+    /// The code is suppressed from now on.
+    Added,
+    /// It already was; nothing changed.
+    AlreadySuppressed,
+    /// A customer has this code: erase it (`delete(code, true)`) instead, nothing changed.
+    CustomerExists,
+}
 
 /// A page request for `GET /customers`.
 #[derive(Debug, Clone, Default)]
@@ -162,6 +173,40 @@ impl Store {
             }
             Ok(deleted)
         })
+    }
+
+    /// Suppresses a code that no customer has (yet): later POSTs of it are refused (409), as
+    /// after `delete(code, true)`. For a "do not store" request that comes before the data.
+    pub fn suppress(&self, code: &str) -> Result<Suppression, StoreError> {
+        if !storable(code) {
+            // No POST of it can ever be stored: it is as good as suppressed.
+            return Ok(Suppression::AlreadySuppressed);
+        }
+        self.write_transaction(&[code], |sql| {
+            if !sql.existing(&[code])?.is_empty() {
+                return Ok(Suppression::CustomerExists);
+            }
+            Ok(
+                if sql.suppress(&code_hash(code), Timestamp::now().micros())? > 0 {
+                    Suppression::Added
+                } else {
+                    Suppression::AlreadySuppressed
+                },
+            )
+        })
+    }
+
+    /// Whether later POSTs of this code are refused.
+    pub fn is_suppressed(&self, code: &str) -> Result<bool, StoreError> {
+        if !storable(code) {
+            return Ok(false);
+        }
+        let hash = code_hash(code);
+        let found: i64 = suppressions::table
+            .filter(suppressions::code_hash.eq(&hash))
+            .count()
+            .get_result(&mut *self.readers.get()?)?;
+        Ok(found > 0)
     }
 
     /// Lets a suppressed code be posted again; returns whether it was suppressed.
