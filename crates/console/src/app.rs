@@ -160,6 +160,9 @@ pub struct App {
     pub pending_writes: HashSet<String>,
     pub ticks: u64,
     pub geo_requests: u64,
+    /// The terminal is wide enough for the list and the detail side by side; then the
+    /// arrows move through the list while the detail follows the selection.
+    pub side_by_side: bool,
     pub quit: bool,
 }
 
@@ -184,6 +187,7 @@ impl App {
             pending_writes: HashSet::new(),
             ticks: 0,
             geo_requests: 0,
+            side_by_side: false,
             quit: false,
         }
     }
@@ -263,8 +267,9 @@ impl App {
 pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
     match msg {
         Msg::Key(key) => on_key(app, &key),
-        Msg::Resize { height, .. } => {
+        Msg::Resize { width, height } => {
             app.viewport_rows = ui::list_rows_for_height(height);
+            app.side_by_side = ui::is_side_by_side(width);
             let selected = app.selected;
             app.select(selected);
             Vec::new()
@@ -292,6 +297,9 @@ fn on_key(app: &mut App, key: &KeyEvent) -> Vec<Command> {
         app.help = false;
         return Vec::new();
     }
+    // The message line tells the outcome of the last action: a new key starts another, so
+    // an older message (or error) would only mislead now.
+    app.notice = None;
     match &mut app.mode {
         Mode::List | Mode::Detail { .. } => on_list_key(app, key),
         Mode::Prompt { kind, input } => {
@@ -356,6 +364,21 @@ fn on_list_key(app: &mut App, key: &KeyEvent) -> Vec<Command> {
     let in_detail = matches!(app.mode, Mode::Detail { .. });
     let page = app.viewport_rows.max(1);
     match action {
+        ListAction::Up | ListAction::Down if in_detail && app.side_by_side => {
+            let next = match action {
+                ListAction::Up => app.selected.saturating_sub(1),
+                _ => app.selected + 1,
+            };
+            let before = app.selected;
+            app.select(next);
+            let mut commands = if app.selected == before {
+                Vec::new()
+            } else {
+                open_detail(app)
+            };
+            commands.extend(app.next_page_if_needed());
+            return commands;
+        }
         ListAction::Up | ListAction::Down if in_detail => {
             if let Mode::Detail { scroll, .. } = &mut app.mode {
                 *scroll = match action {

@@ -211,6 +211,11 @@ pub fn key_missing(key_file: &str) -> String {
     )
 }
 
+/// Every way the console finds the server, in the order it tries them.
+pub const SERVER_SOURCES: &str = "The server comes from --url, CLIENTELA_URL, CLIENTELA__SERVER__BIND, \
+     server.bind in the API's configuration file (--config or CLIENTELA_CONFIG), else \
+     127.0.0.1:8080.";
+
 pub fn key_sources(key_file: &str) -> String {
     format!("The key comes from --api-key, CLIENTELA_API_KEY, or {key_file}.")
 }

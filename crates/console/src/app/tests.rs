@@ -441,3 +441,53 @@ fn a_resize_changes_the_page_size_and_keeps_the_selection_visible() {
     assert_eq!(app.viewport_rows, 6);
     assert_eq!(app.scroll, 94);
 }
+
+#[test]
+fn a_new_key_clears_the_message_of_the_last_action() {
+    let mut app = loaded_app(3, None);
+    // Ctrl-S on an untouched form: "Nothing changed".
+    update(&mut app, char_key('e'));
+    update(&mut app, ctrl('s'));
+    assert_eq!(
+        app.notice.as_ref().map(|notice| notice.text.as_str()),
+        Some(strings::NOTHING_TO_SAVE)
+    );
+    // Editing again: the old message goes, whatever the next save says.
+    update(&mut app, char_key('e'));
+    assert_eq!(app.notice, None);
+    assert!(matches!(app.mode, Mode::Form(_)));
+}
+
+#[test]
+fn side_by_side_the_arrows_move_the_list_and_the_detail_follows() {
+    let mut app = loaded_app(3, None);
+    update(
+        &mut app,
+        Msg::Resize {
+            width: 160,
+            height: 30,
+        },
+    );
+    assert!(app.side_by_side);
+    update(&mut app, key(KeyCode::Enter));
+    let commands = update(&mut app, key(KeyCode::Down));
+    assert_eq!(app.selected, 1);
+    assert!(matches!(app.mode, Mode::Detail { .. }));
+    assert!(
+        commands.contains(&Command::FetchCustomer {
+            code: "C-00001".to_owned()
+        }),
+        "{commands:?}"
+    );
+
+    // Narrow again: the arrows scroll the detail, the selection stays.
+    update(
+        &mut app,
+        Msg::Resize {
+            width: 80,
+            height: 24,
+        },
+    );
+    update(&mut app, key(KeyCode::Down));
+    assert_eq!(app.selected, 1);
+}
