@@ -318,7 +318,7 @@ fn an_export_imports_back_into_an_empty_database_as_it_was() {
 
 #[test]
 fn the_progress_rate_is_a_whole_number_with_thousands_separators() {
-    assert_eq!(rate_text(27_757.3931), "27,757/s");
+    assert_eq!(rate_text(27_757.393_1), "27,757/s");
     assert_eq!(rate_text(999.6), "1,000/s");
     assert_eq!(rate_text(12.0), "12/s");
     assert_eq!(rate_text(f64::NAN), "0/s");
