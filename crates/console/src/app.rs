@@ -69,6 +69,8 @@ pub enum Command {
         generation: u64,
         query: ListQuery,
         after: Option<String>,
+        /// Page backwards from this cursor (`""`: the last page).
+        before: Option<String>,
     },
     FetchCustomer {
         code: String,
@@ -142,6 +144,10 @@ pub struct App {
     pub key_file: String,
     pub rows: Vec<Customer>,
     pub next_cursor: Option<String>,
+    /// Where the rows before the loaded ones start (after `G` jumped to the end).
+    pub previous_cursor: Option<String>,
+    /// The page in flight is one before the loaded rows (prepended when it comes).
+    pub loading_backwards: bool,
     pub selected: usize,
     /// The first row shown; kept here so scrolling is stable across frames.
     pub scroll: usize,
@@ -173,6 +179,8 @@ impl App {
             key_file: key_file.to_owned(),
             rows: Vec::new(),
             next_cursor: None,
+            previous_cursor: None,
+            loading_backwards: false,
             selected: 0,
             scroll: 0,
             viewport_rows: ui::list_rows_for_height(24),
@@ -206,6 +214,8 @@ impl App {
         self.generation += 1;
         self.rows.clear();
         self.next_cursor = None;
+        self.previous_cursor = None;
+        self.loading_backwards = false;
         self.selected = 0;
         self.scroll = 0;
         self.loading = true;
@@ -214,16 +224,51 @@ impl App {
             generation: self.generation,
             query: self.query.clone(),
             after: None,
+            before: None,
+        }
+    }
+
+    /// Forgets the loaded rows and asks for the last page: one request however many
+    /// customers come before it (they are loaded as the selection moves up to them).
+    pub(crate) fn reload_from_end(&mut self) -> Command {
+        let Command::LoadPage {
+            generation, query, ..
+        } = self.reload()
+        else {
+            unreachable!("reload always loads a page")
+        };
+        self.loading_backwards = true;
+        self.follow_to_bottom = true;
+        Command::LoadPage {
+            generation,
+            query,
+            after: None,
+            before: Some(String::new()),
         }
     }
 
     /// The next page, when the selection is near the end of what is loaded (or `G` wants
     /// everything): prefetching keeps scrolling smooth through thousands of rows.
     pub(crate) fn next_page_if_needed(&mut self) -> Option<Command> {
-        let after = self.next_cursor.clone()?;
+        if self.loading {
+            return None;
+        }
         let margin = (self.viewport_rows * 2).max(50);
+        if let Some(before) = self.previous_cursor.clone()
+            && self.selected <= margin
+        {
+            self.loading = true;
+            self.loading_backwards = true;
+            return Some(Command::LoadPage {
+                generation: self.generation,
+                query: self.query.clone(),
+                after: None,
+                before: Some(before),
+            });
+        }
+        let after = self.next_cursor.clone()?;
         let near_end = self.rows.len().saturating_sub(self.selected) <= margin;
-        if self.loading || !(near_end || self.follow_to_bottom) {
+        if !(near_end || self.follow_to_bottom) {
             return None;
         }
         self.loading = true;
@@ -231,6 +276,7 @@ impl App {
             generation: self.generation,
             query: self.query.clone(),
             after: Some(after),
+            before: None,
         })
     }
 
@@ -392,11 +438,14 @@ fn on_list_key(app: &mut App, key: &KeyEvent) -> Vec<Command> {
         ListAction::Down => app.select(app.selected + 1),
         ListAction::PageUp => app.select(app.selected.saturating_sub(page)),
         ListAction::PageDown => app.select(app.selected + page),
+        // Either end in one request, whatever lies between.
+        ListAction::Top if app.previous_cursor.is_some() => return vec![app.reload()],
         ListAction::Top => app.select(0),
-        ListAction::Bottom => {
-            app.follow_to_bottom = app.next_cursor.is_some();
-            app.select(app.rows.len().saturating_sub(1));
+        ListAction::Bottom if app.next_cursor.is_some() => {
+            app.mode = Mode::List;
+            return vec![app.reload_from_end()];
         }
+        ListAction::Bottom => app.select(app.rows.len().saturating_sub(1)),
         ListAction::Search | ListAction::Country => {
             let (kind, current) = match action {
                 ListAction::Search => (PromptKind::Search, &app.query.prefix),

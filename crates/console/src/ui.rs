@@ -80,7 +80,10 @@ fn render_title(app: &App, frame: &mut Frame, area: Rect) {
     let mut title = format!(
         " {} · {}",
         strings::TITLE,
-        strings::count(app.rows.len(), app.next_cursor.is_some())
+        strings::count(
+            app.rows.len(),
+            app.next_cursor.is_some() || app.previous_cursor.is_some()
+        )
     );
     let position = strings::position(app.selected, app.rows.len());
     if !position.is_empty() {

@@ -60,6 +60,10 @@ pub struct ItemError {
 pub struct ListPage {
     pub items: Vec<Customer>,
     pub next: Option<String>,
+    /// The cursor of the page before this one (`before=`), when this page was asked for
+    /// with a cursor and more may come before it; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
 }
 
 /// An RFC 9457 problem document (`application/problem+json`): every error the API sends.

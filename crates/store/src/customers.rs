@@ -73,6 +73,9 @@ pub struct ListQuery {
     pub limit: usize,
     /// Only codes after this one (the cursor).
     pub after: Option<String>,
+    /// Page backwards: the last `limit` codes before this one (`Some("")`: before the end,
+    /// so the last page), still returned in ascending order.
+    pub before: Option<String>,
     /// Only codes starting with this.
     pub prefix: Option<String>,
     pub active: Option<bool>,
@@ -114,7 +117,9 @@ impl Store {
         Some(get_on(&mut connection, code))
     }
 
-    /// One page ordered by code, and whether more follow it.
+    /// One page ordered by code, and whether more follow it (with `before`: whether more
+    /// come before it). Either way one query, at any depth: the primary key's index is read
+    /// from the cursor on, forwards or backwards.
     pub fn list_page(&self, query: &ListQuery) -> Result<(Vec<Customer>, bool), StoreError> {
         if query
             .prefix
@@ -123,15 +128,32 @@ impl Store {
         {
             return Ok((Vec::new(), false));
         }
+        let backwards = query.before.is_some();
         let mut select = customers::table
             .select(CustomerRow::as_select())
-            .order(customers::code.asc())
             .limit(
                 i64::try_from(query.limit)
                     .unwrap_or(i64::MAX)
                     .saturating_add(1),
             )
             .into_boxed();
+        select = if backwards {
+            select.order(customers::code.desc())
+        } else {
+            select.order(customers::code.asc())
+        };
+        if let Some(before) = query.before.as_deref().filter(|before| !before.is_empty()) {
+            // As for `after`: `code < "ab\0…"` selects what `code <= "ab"` does.
+            let (comparable, cut) = match before.split_once('\0') {
+                Some((head, _)) => (head, true),
+                None => (before, false),
+            };
+            select = if cut {
+                select.filter(customers::code.le(comparable.to_owned()))
+            } else {
+                select.filter(customers::code.lt(comparable.to_owned()))
+            };
+        }
         if let Some(after) = &query.after {
             // PostgreSQL cannot compare with a NUL, and no stored code holds one, so
             // `code > "ab\0…"` selects exactly the codes `code > "ab"` does: cut at the NUL.
@@ -153,6 +175,9 @@ impl Store {
         let mut rows: Vec<CustomerRow> = select.load(&mut *self.readers.get()?)?;
         let more = rows.len() > query.limit;
         rows.truncate(query.limit);
+        if backwards {
+            rows.reverse();
+        }
         let customers = rows
             .into_iter()
             .map(CustomerRow::into_customer)

@@ -57,6 +57,7 @@ pub fn export(store: &Store, output: &mut impl Write) -> anyhow::Result<usize> {
         let query = ListQuery {
             limit: PAGE,
             after: after.take(),
+            before: None,
             ..ListQuery::default()
         };
         let (customers, more) = store.list_page(&query)?;

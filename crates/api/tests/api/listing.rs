@@ -88,3 +88,54 @@ on_both_backends! {
         assert_eq!(status, StatusCode::BAD_REQUEST);
     }
 }
+
+fn page_codes(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| item["code"].as_str().expect("code").to_owned())
+        .collect()
+}
+
+on_both_backends! {
+    /// `before=` (empty) is the last page in one request; each page's `previous` cursor
+    /// gives the one before it, so the list can be read from the end; `next` goes forward
+    /// again. Pages stay in ascending code order.
+    fn before_pages_backwards_from_the_end(app: &TestApp) {
+        let batch: Vec<Value> = (1..=7).map(|n| json!({"code": format!("B{n}")})).collect();
+        assert_eq!(app.post(&json!(batch)).0, StatusCode::OK);
+
+        let (status, last) = app.get("/customers?limit=3&before=");
+        assert_eq!(status, StatusCode::OK, "{last}");
+        assert_eq!(page_codes(&last), ["B5", "B6", "B7"]);
+        assert_eq!(last["next"], Value::Null, "nothing after the last page");
+        let previous = last["previous"].as_str().expect("a previous cursor");
+
+        let (_, middle) = app.get(&format!("/customers?limit=3&before={previous}"));
+        assert_eq!(page_codes(&middle), ["B2", "B3", "B4"]);
+        let (_, first) = app.get(&format!(
+            "/customers?limit=3&before={}",
+            middle["previous"].as_str().expect("previous")
+        ));
+        assert_eq!(page_codes(&first), ["B1"]);
+        assert!(first["previous"].is_null(), "nothing before the first: {first}");
+
+        // Forward from the middle page again.
+        let (_, forward) = app.get(&format!(
+            "/customers?limit=3&after={}",
+            middle["next"].as_str().expect("next")
+        ));
+        assert_eq!(page_codes(&forward), ["B5", "B6", "B7"]);
+        assert!(forward["previous"].is_string(), "{forward}");
+
+        // A first page without a cursor has no previous.
+        let (_, top) = app.get("/customers?limit=3");
+        assert!(top.get("previous").is_none(), "{top}");
+
+        let (status, problem) = app.get(&format!("/customers?before={previous}&after={previous}"));
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        let (status, problem) = app.get("/customers?before=%%%");
+        assert!(status.is_client_error(), "{problem}");
+    }
+}

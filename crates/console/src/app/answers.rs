@@ -14,6 +14,30 @@ pub fn on_page(app: &mut App, generation: u64, result: Result<ListPage, ApiError
     }
     app.loading = false;
     match result {
+        Ok(page) if app.loading_backwards => {
+            app.connection = Connection::Up;
+            app.loading_backwards = false;
+            let first_page = app.rows.is_empty();
+            let added = page.items.len();
+            let mut rows = page.items;
+            rows.append(&mut app.rows);
+            app.rows = rows;
+            app.previous_cursor = page.previous;
+            if first_page {
+                // The last page (`G`): nothing after it.
+                app.next_cursor = page.next;
+            }
+            if app.follow_to_bottom {
+                app.follow_to_bottom = false;
+                app.select(app.rows.len().saturating_sub(1));
+            } else {
+                // The same customer stays selected, at the same place on screen.
+                app.scroll += added;
+                let selected = app.selected + added;
+                app.select(selected);
+            }
+            app.next_page_if_needed().into_iter().collect()
+        }
         Ok(page) => {
             app.connection = Connection::Up;
             app.rows.extend(page.items);
@@ -25,6 +49,7 @@ pub fn on_page(app: &mut App, generation: u64, result: Result<ListPage, ApiError
             app.next_page_if_needed().into_iter().collect()
         }
         Err(error) => {
+            app.loading_backwards = false;
             match &error {
                 ApiError::NoKey | ApiError::Unreachable(_) => {}
                 ApiError::Status {

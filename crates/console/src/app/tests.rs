@@ -67,21 +67,79 @@ fn g_goes_to_the_top_and_capital_g_to_the_last_loaded_row() {
 }
 
 #[test]
-fn capital_g_with_more_pages_keeps_loading_until_the_real_end() {
+fn capital_g_with_more_pages_jumps_to_the_last_page_in_one_request() {
     let mut app = loaded_app(200, Some("cursor-1"));
     let commands = update(&mut app, char_key('G'));
-    assert_eq!(load_commands(&commands)[0].0.as_deref(), Some("cursor-1"));
+    let [
+        Command::LoadPage {
+            after: None,
+            before: Some(before),
+            ..
+        },
+    ] = commands.as_slice()
+    else {
+        panic!("one request for the last page: {commands:?}");
+    };
+    assert_eq!(before, "", "the end, not a walk through every page");
+    assert!(app.rows.is_empty(), "the rows in between are not kept");
+
     let generation = app.generation;
+    let mut last = page(customers(3), None);
+    last.previous = Some("before-C-00000".to_owned());
     let commands = update(
         &mut app,
         Msg::PageLoaded {
             generation,
-            result: Ok(page(customers(3), None)),
+            result: Ok(last),
         },
     );
-    assert!(commands.is_empty());
-    assert_eq!(app.selected, 202, "the last row of the whole list");
-    assert!(!app.follow_to_bottom);
+    assert_eq!(app.selected, 2, "the last row of the whole list");
+    assert_eq!(app.next_cursor, None, "no page after the last");
+
+    // Near the loaded start, the page before is asked for (prefetched), and prepended
+    // without moving the selection off its customer.
+    assert!(
+        commands.iter().any(|command| matches!(
+            command,
+            Command::LoadPage { before: Some(cursor), .. } if cursor == "before-C-00000"
+        )),
+        "{commands:?}"
+    );
+    let selected_code = app.rows[app.selected].code.clone();
+    let earlier: Vec<Customer> = (0..4).map(|n| customer(&format!("A-{n}"))).collect();
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation,
+            result: Ok(page(earlier, None)),
+        },
+    );
+    assert_eq!(app.rows.len(), 7);
+    assert_eq!(app.rows[0].code, "A-0");
+    assert_eq!(app.rows[app.selected].code, selected_code);
+    assert_eq!(app.previous_cursor, None, "the first page came");
+
+    // `g` from here: the first customer is already loaded.
+    update(&mut app, char_key('g'));
+    assert_eq!(app.selected, 0);
+}
+
+#[test]
+fn g_after_a_jump_to_the_end_reloads_the_first_page_in_one_request() {
+    let mut app = loaded_app(200, Some("cursor-1"));
+    update(&mut app, char_key('G'));
+    let generation = app.generation;
+    let mut last = page(customers(3), None);
+    last.previous = Some("before".to_owned());
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation,
+            result: Ok(last),
+        },
+    );
+    let commands = update(&mut app, char_key('g'));
+    assert_eq!(load_commands(&commands), [(None, ListQuery::default())]);
 }
 
 #[test]
