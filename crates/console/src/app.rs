@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use clientela_core::Customer;
-use clientela_core::wire::{ListPage, SingleResponse};
+use clientela_core::wire::{ListPage, SingleResponse, Total};
 use ratatui::crossterm::event::KeyEvent;
 use serde_json::Value;
 
@@ -148,6 +148,8 @@ pub struct App {
     pub previous_cursor: Option<String>,
     /// The page in flight is one before the loaded rows (prepended when it comes).
     pub loading_backwards: bool,
+    /// How many customers the query selects, as the API counted it with the first page.
+    pub total: Option<Total>,
     pub selected: usize,
     /// The first row shown; kept here so scrolling is stable across frames.
     pub scroll: usize,
@@ -181,6 +183,7 @@ impl App {
             next_cursor: None,
             previous_cursor: None,
             loading_backwards: false,
+            total: None,
             selected: 0,
             scroll: 0,
             viewport_rows: ui::list_rows_for_height(24),
@@ -216,6 +219,7 @@ impl App {
         self.next_cursor = None;
         self.previous_cursor = None;
         self.loading_backwards = false;
+        self.total = None;
         self.selected = 0;
         self.scroll = 0;
         self.loading = true;

@@ -129,6 +129,10 @@ impl Client {
             if let Some(before) = before {
                 pairs.append_pair("before", before);
             }
+            // The first page of a query (from either end) also asks how many there are.
+            if after.is_none() && before.is_none_or(str::is_empty) {
+                pairs.append_pair("count", "true");
+            }
             if !query.prefix.is_empty() {
                 pairs.append_pair("q", &query.prefix);
             }

@@ -43,6 +43,7 @@ pub fn page(items: Vec<Customer>, next: Option<&str>) -> ListPage {
         items,
         next: next.map(str::to_owned),
         previous: None,
+        total: None,
     }
 }
 

@@ -82,7 +82,8 @@ fn render_title(app: &App, frame: &mut Frame, area: Rect) {
         strings::TITLE,
         strings::count(
             app.rows.len(),
-            app.next_cursor.is_some() || app.previous_cursor.is_some()
+            app.next_cursor.is_some() || app.previous_cursor.is_some(),
+            app.total,
         )
     );
     let position = strings::position(app.selected, app.rows.len());

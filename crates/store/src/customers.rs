@@ -67,6 +67,44 @@ pub enum Suppression {
     CustomerExists,
 }
 
+/// Up to this many customers, [`Store::count`] is exact.
+pub const EXACT_COUNT_LIMIT: usize = 10_000;
+
+/// How many customers a list selects: exact, or an estimate (at least `value`, or about it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count {
+    pub value: u64,
+    pub exact: bool,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Estimate {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    value: i64,
+}
+
+/// The filters of a [`ListQuery`] (prefix, active, country; not its cursors) on a boxed
+/// select of `customers`, the same for a page and for its count.
+macro_rules! filter_list {
+    ($select:expr, $query:expr) => {{
+        let mut select = $select;
+        let query: &ListQuery = $query;
+        if let Some(prefix) = &query.prefix {
+            select = select.filter(customers::code.ge(prefix.clone()));
+            if let Some(upper) = prefix_upper_bound(prefix) {
+                select = select.filter(customers::code.lt(upper));
+            }
+        }
+        if let Some(active) = query.active {
+            select = select.filter(customers::is_active.eq(active));
+        }
+        if let Some(country_code) = &query.country_code {
+            select = select.filter(customers::country_code.eq(country_code.clone()));
+        }
+        select
+    }};
+}
+
 /// A page request for `GET /customers`.
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
@@ -160,18 +198,7 @@ impl Store {
             let comparable = after.split('\0').next().unwrap_or_default();
             select = select.filter(customers::code.gt(comparable.to_owned()));
         }
-        if let Some(prefix) = &query.prefix {
-            select = select.filter(customers::code.ge(prefix.clone()));
-            if let Some(upper) = prefix_upper_bound(prefix) {
-                select = select.filter(customers::code.lt(upper));
-            }
-        }
-        if let Some(active) = query.active {
-            select = select.filter(customers::is_active.eq(active));
-        }
-        if let Some(country_code) = &query.country_code {
-            select = select.filter(customers::country_code.eq(country_code.clone()));
-        }
+        select = filter_list!(select, query);
         let mut rows: Vec<CustomerRow> = select.load(&mut *self.readers.get()?)?;
         let more = rows.len() > query.limit;
         rows.truncate(query.limit);
@@ -183,6 +210,58 @@ impl Store {
             .map(CustomerRow::into_customer)
             .collect::<Result<_, _>>()?;
         Ok((customers, more))
+    }
+
+    /// How many customers `query`'s filters select (its cursors and limit aside): exact up
+    /// to [`EXACT_COUNT_LIMIT`], counted by reading at most that many codes from an index;
+    /// past it an estimate, never a full scan of a table of millions. The estimate of the
+    /// whole table is the database's own (PostgreSQL's `reltuples`, SQLite's largest rowid);
+    /// with filters it is the limit itself, a lower bound.
+    pub fn count(&self, query: &ListQuery) -> Result<Count, StoreError> {
+        if query
+            .prefix
+            .as_deref()
+            .is_some_and(|prefix| !storable(prefix))
+        {
+            return Ok(Count {
+                value: 0,
+                exact: true,
+            });
+        }
+        let mut connection = self.readers.get()?;
+        let mut select = customers::table
+            .select(customers::code)
+            .limit(i64::try_from(EXACT_COUNT_LIMIT).unwrap_or(i64::MAX) + 1)
+            .into_boxed();
+        select = filter_list!(select, query);
+        let seen = select.load::<String>(&mut *connection)?.len();
+        if seen <= EXACT_COUNT_LIMIT {
+            return Ok(Count {
+                value: seen as u64,
+                exact: true,
+            });
+        }
+        let filtered =
+            query.prefix.is_some() || query.active.is_some() || query.country_code.is_some();
+        let estimate = if filtered {
+            None
+        } else {
+            let sql = match self.target {
+                Target::Postgres(_) => {
+                    "SELECT CAST(reltuples AS BIGINT) AS value FROM pg_class \
+                     WHERE oid = 'customers'::regclass"
+                }
+                Target::Sqlite(_) => "SELECT COALESCE(MAX(rowid), 0) AS value FROM customers",
+            };
+            diesel::sql_query(sql)
+                .get_result::<Estimate>(&mut *connection)
+                .ok()
+                .and_then(|estimate| u64::try_from(estimate.value).ok())
+        };
+        Ok(Count {
+            value: estimate.unwrap_or(0).max(EXACT_COUNT_LIMIT as u64 + 1),
+            exact: false,
+        })
     }
 
     /// Erases a customer; with `suppress`, also refuses later POSTs of its code. Returns

@@ -139,3 +139,45 @@ on_both_backends! {
         assert!(status.is_client_error(), "{problem}");
     }
 }
+
+on_both_backends! {
+    /// `count=true` adds `total`: exact for a small table, with the filters applied.
+    fn count_true_says_how_many_the_filters_select(app: &TestApp) {
+        let batch: Vec<Value> = (1..=7)
+            .map(|n| json!({"code": format!("K{n}"), "isActive": n % 2 == 0}))
+            .collect();
+        assert_eq!(app.post(&json!(batch)).0, StatusCode::OK);
+        let (_, page) = app.get("/customers?limit=2&count=true");
+        assert_eq!(page["total"], json!({"count": 7, "exact": true}), "{page}");
+        let (_, page) = app.get("/customers?limit=2&count=true&active=false");
+        assert_eq!(page["total"], json!({"count": 4, "exact": true}), "{page}");
+        let (_, page) = app.get("/customers?limit=2&count=true&q=K7");
+        assert_eq!(page["total"]["count"], 1, "{page}");
+        let (_, page) = app.get("/customers?limit=2");
+        assert!(page.get("total").is_none(), "only when asked: {page}");
+    }
+}
+
+/// Past 10,000 customers the count is an estimate, said to be one, not a scan per request.
+#[test]
+fn a_large_table_gets_an_estimated_count_said_to_be_one() {
+    let app = TestApp::sqlite();
+    for chunk in 0..101 {
+        let batch: Vec<Value> = (0..100)
+            .map(|n| json!({"code": format!("L{:05}", chunk * 100 + n)}))
+            .collect();
+        assert_eq!(app.post(&json!(batch)).0, StatusCode::OK);
+    }
+    let (_, page) = app.get("/customers?limit=1&count=true");
+    assert_eq!(page["total"]["exact"], false, "{page}");
+    assert_eq!(
+        page["total"]["count"], 10_100,
+        "SQLite's largest rowid: {page}"
+    );
+    let (_, page) = app.get("/customers?limit=1&count=true&q=L");
+    assert_eq!(
+        page["total"],
+        json!({"count": 10_001, "exact": false}),
+        "a lower bound: {page}"
+    );
+}

@@ -16,6 +16,7 @@ pub fn on_page(app: &mut App, generation: u64, result: Result<ListPage, ApiError
     match result {
         Ok(page) if app.loading_backwards => {
             app.connection = Connection::Up;
+            app.total = page.total.or(app.total);
             app.loading_backwards = false;
             let first_page = app.rows.is_empty();
             let added = page.items.len();
@@ -40,6 +41,7 @@ pub fn on_page(app: &mut App, generation: u64, result: Result<ListPage, ApiError
         }
         Ok(page) => {
             app.connection = Connection::Up;
+            app.total = page.total.or(app.total);
             app.rows.extend(page.items);
             app.next_cursor = page.next;
             if app.follow_to_bottom {

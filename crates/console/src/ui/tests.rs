@@ -326,3 +326,35 @@ fn a_wide_terminal_shows_the_list_and_the_detail_side_by_side() {
     let narrow = screen(&app, 80, 24);
     assert!(!contains(&narrow, "C-00002"));
 }
+
+#[test]
+fn the_header_shows_the_api_count_exact_or_said_to_be_an_estimate() {
+    let mut app = App::new("http://127.0.0.1:8080", "./data/admin.key");
+    app.start();
+    let generation = app.generation;
+    let mut first = page(customers(3), Some("more"));
+    first.total = Some(clientela_core::wire::Total {
+        count: 1234,
+        exact: true,
+    });
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation,
+            result: Ok(first),
+        },
+    );
+    let lines = screen(&app, 80, 24);
+    assert!(lines[0].contains("1,234 customers"), "{}", lines[0]);
+
+    app.total = Some(clientela_core::wire::Total {
+        count: 10_000_000,
+        exact: false,
+    });
+    let lines = screen(&app, 100, 24);
+    assert!(
+        lines[0].contains("10,000,000+ customers (estimate)"),
+        "{}",
+        lines[0]
+    );
+}

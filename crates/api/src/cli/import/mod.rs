@@ -335,7 +335,7 @@ pub fn rate_text(per_second: f64) -> String {
     let digits = whole.to_string();
     let mut text = String::with_capacity(digits.len() + digits.len() / 3 + 2);
     for (position, digit) in digits.chars().enumerate() {
-        if position > 0 && (digits.len() - position) % 3 == 0 {
+        if position > 0 && (digits.len() - position).is_multiple_of(3) {
             text.push(',');
         }
         text.push(digit);

@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clientela_core::Customer;
 use clientela_core::geo::GeoInput;
-use clientela_core::wire::{ListPage, Problem, ProblemField};
+use clientela_core::wire::{ListPage, Problem, ProblemField, Total};
 use clientela_store::ListQuery;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -76,6 +76,9 @@ pub struct ListParams {
     /// Page backwards: the `previous` cursor of a page gives the page before it, and an
     /// empty value (`before=`) the last page. One request at any depth. Not with `after`.
     before: Option<String>,
+    /// Also answer `total`: how many customers the filters select, exact up to 10,000,
+    /// an estimate past that (`exact: false`).
+    count: Option<bool>,
     /// Only codes that start with this.
     q: Option<String>,
     /// Only active (true) or inactive (false) customers.
@@ -161,7 +164,21 @@ pub async fn list_customers(
         country_code,
     };
     let store = state.store.clone();
-    let (items, more) = web::block(move || store.list_page(&query)).await??;
+    let counted = params.count.unwrap_or(false);
+    let (items, more, total) = web::block(move || {
+        let (items, more) = store.list_page(&query)?;
+        let total = if counted {
+            let count = store.count(&query)?;
+            Some(Total {
+                count: count.value,
+                exact: count.exact,
+            })
+        } else {
+            None
+        };
+        Ok::<_, clientela_store::StoreError>((items, more, total))
+    })
+    .await??;
     // Forwards, `more` says whether pages follow; backwards, whether pages come before.
     let (has_next, has_previous) = match &backwards_from {
         None => (more, forwards_from),
@@ -177,6 +194,7 @@ pub async fn list_customers(
         items,
         next,
         previous,
+        total,
     }))
 }
 
