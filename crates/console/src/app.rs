@@ -25,6 +25,19 @@ mod form_flow;
 pub const TICK_MILLIS: u64 = 100;
 /// Ticks between a failed connection and the next try (3 s).
 pub const RETRY_TICKS: u32 = 30;
+/// The most rows kept: past it, the loaded page farthest from the selection is dropped (and
+/// loaded again if the selection comes back to it), so memory stays bounded at any size.
+pub const MAX_ROWS: usize = 2_000;
+
+/// One loaded page among `rows`: how many rows it holds, and the cursors of the pages
+/// before and after it, so a dropped page can be asked for again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageSpan {
+    pub len: usize,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
 /// Ticks of typing pause before the location preview is asked for (300 ms).
 pub const GEO_DEBOUNCE_TICKS: u32 = 3;
 
@@ -150,6 +163,9 @@ pub struct App {
     pub loading_backwards: bool,
     /// How many customers the query selects, as the API counted it with the first page.
     pub total: Option<Total>,
+    /// The loaded pages, in order; their lengths add up to `rows.len()`. The first one's
+    /// `previous` is `previous_cursor`, the last one's `next` is `next_cursor`.
+    pub pages: std::collections::VecDeque<PageSpan>,
     pub selected: usize,
     /// The first row shown; kept here so scrolling is stable across frames.
     pub scroll: usize,
@@ -184,6 +200,7 @@ impl App {
             previous_cursor: None,
             loading_backwards: false,
             total: None,
+            pages: std::collections::VecDeque::new(),
             selected: 0,
             scroll: 0,
             viewport_rows: ui::list_rows_for_height(24),
@@ -220,6 +237,7 @@ impl App {
         self.previous_cursor = None;
         self.loading_backwards = false;
         self.total = None;
+        self.pages.clear();
         self.selected = 0;
         self.scroll = 0;
         self.loading = true;
@@ -306,6 +324,69 @@ impl App {
             text,
             is_error: true,
         });
+    }
+
+    /// Takes in a page: appended, or prepended when it was asked for backwards. Then drops
+    /// whole pages from the end farther from the selection while more than [`MAX_ROWS`]
+    /// rows are held.
+    pub(crate) fn take_page(&mut self, page: ListPage, backwards: bool) {
+        let span = PageSpan {
+            len: page.items.len(),
+            previous: page.previous,
+            next: page.next,
+        };
+        if backwards {
+            let first_page = self.rows.is_empty();
+            let mut rows = page.items;
+            rows.append(&mut self.rows);
+            self.rows = rows;
+            if !first_page {
+                self.selected += span.len;
+                self.scroll += span.len;
+            }
+            self.pages.push_front(span);
+        } else {
+            self.rows.extend(page.items);
+            self.pages.push_back(span);
+        }
+        while self.rows.len() > MAX_ROWS && self.pages.len() > 1 {
+            let room_before = self.selected;
+            let room_after = self.rows.len().saturating_sub(self.selected + 1);
+            if room_before >= room_after {
+                let Some(dropped) = self.pages.pop_front() else {
+                    break;
+                };
+                self.rows.drain(..dropped.len.min(self.rows.len()));
+                self.selected = self.selected.saturating_sub(dropped.len);
+                self.scroll = self.scroll.saturating_sub(dropped.len);
+            } else {
+                let Some(dropped) = self.pages.pop_back() else {
+                    break;
+                };
+                let keep = self.rows.len().saturating_sub(dropped.len);
+                self.rows.truncate(keep);
+            }
+        }
+        self.previous_cursor = self.pages.front().and_then(|page| page.previous.clone());
+        self.next_cursor = self.pages.back().and_then(|page| page.next.clone());
+    }
+
+    /// Removes one row (deleted, or gone from the server), keeping the page spans right.
+    pub(crate) fn remove_row(&mut self, index: usize) {
+        if index >= self.rows.len() {
+            return;
+        }
+        self.rows.remove(index);
+        let mut start = 0;
+        for page in &mut self.pages {
+            if index < start + page.len {
+                page.len -= 1;
+                break;
+            }
+            start += page.len;
+        }
+        let selected = self.selected;
+        self.select(selected);
     }
 
     pub(crate) fn row_index(&self, code: &str) -> Option<usize> {

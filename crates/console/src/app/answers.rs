@@ -18,23 +18,14 @@ pub fn on_page(app: &mut App, generation: u64, result: Result<ListPage, ApiError
             app.connection = Connection::Up;
             app.total = page.total.or(app.total);
             app.loading_backwards = false;
-            let first_page = app.rows.is_empty();
-            let added = page.items.len();
-            let mut rows = page.items;
-            rows.append(&mut app.rows);
-            app.rows = rows;
-            app.previous_cursor = page.previous;
-            if first_page {
-                // The last page (`G`): nothing after it.
-                app.next_cursor = page.next;
-            }
+            // Prepended: the same customer stays selected, at the same place on screen.
+            app.take_page(page, true);
             if app.follow_to_bottom {
+                // The last page (`G`).
                 app.follow_to_bottom = false;
                 app.select(app.rows.len().saturating_sub(1));
             } else {
-                // The same customer stays selected, at the same place on screen.
-                app.scroll += added;
-                let selected = app.selected + added;
+                let selected = app.selected;
                 app.select(selected);
             }
             app.next_page_if_needed().into_iter().collect()
@@ -42,8 +33,7 @@ pub fn on_page(app: &mut App, generation: u64, result: Result<ListPage, ApiError
         Ok(page) => {
             app.connection = Connection::Up;
             app.total = page.total.or(app.total);
-            app.rows.extend(page.items);
-            app.next_cursor = page.next;
+            app.take_page(page, false);
             if app.follow_to_bottom {
                 app.follow_to_bottom = app.next_cursor.is_some();
                 app.select(app.rows.len().saturating_sub(1));
@@ -100,9 +90,7 @@ pub fn on_fetched(app: &mut App, code: &str, result: Result<Customer, ApiError>)
         }
         Err(ApiError::Status { status: 404, .. }) => {
             if let Some(index) = app.row_index(code) {
-                app.rows.remove(index);
-                let selected = app.selected;
-                app.select(selected);
+                app.remove_row(index);
             }
             if matches!(app.mode, Mode::Detail { .. }) {
                 app.mode = Mode::List;
@@ -151,9 +139,7 @@ pub fn on_deleted(app: &mut App, code: &str, result: Result<(), ApiError>) -> Ve
     match result {
         Ok(()) => {
             if let Some(index) = app.row_index(code) {
-                app.rows.remove(index);
-                let selected = app.selected;
-                app.select(selected);
+                app.remove_row(index);
             }
             app.notify(strings::deleted(code));
         }

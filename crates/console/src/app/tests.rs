@@ -549,3 +549,55 @@ fn side_by_side_the_arrows_move_the_list_and_the_detail_follows() {
     update(&mut app, key(KeyCode::Down));
     assert_eq!(app.selected, 1);
 }
+
+#[test]
+fn the_console_keeps_a_bounded_window_of_rows_and_reloads_dropped_pages() {
+    let mut app = loaded_app(200, Some("after-0"));
+    // Scroll down through 15 more pages of 200: each is asked for near the end.
+    for number in 1..=15 {
+        let mut commands = Vec::new();
+        while commands.is_empty() {
+            commands = update(&mut app, key(KeyCode::PageDown));
+        }
+        let cursor = format!("after-{}", number - 1);
+        assert!(
+            load_commands(&commands)
+                .iter()
+                .any(|(after, _)| after.as_deref() == Some(cursor.as_str())),
+            "page {number}: {commands:?}"
+        );
+        let generation = app.generation;
+        let items: Vec<Customer> = (0..200)
+            .map(|n| customer(&format!("P{number:02}-{n:03}")))
+            .collect();
+        let mut next = page(items, Some(&format!("after-{number}")));
+        next.previous = Some(format!("before-{number}"));
+        update(
+            &mut app,
+            Msg::PageLoaded {
+                generation,
+                result: Ok(next),
+            },
+        );
+        assert!(app.rows.len() <= MAX_ROWS, "{} rows held", app.rows.len());
+    }
+    assert_eq!(app.rows.len(), MAX_ROWS);
+    assert_eq!(app.rows[0].code, "P06-000", "the oldest pages were dropped");
+    assert_eq!(app.previous_cursor.as_deref(), Some("before-6"));
+
+    // Back up to the top of the window: the dropped page before it is asked for again.
+    let mut commands = Vec::new();
+    for _ in 0..MAX_ROWS {
+        commands.extend(update(&mut app, key(KeyCode::Up)));
+        if !commands.is_empty() {
+            break;
+        }
+    }
+    assert!(
+        commands.iter().any(|command| matches!(
+            command,
+            Command::LoadPage { before: Some(cursor), .. } if cursor == "before-6"
+        )),
+        "{commands:?}"
+    );
+}
