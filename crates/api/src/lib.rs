@@ -14,15 +14,17 @@ pub mod metrics;
 mod middleware;
 pub mod openapi;
 pub mod rate_limit;
+pub mod request_target;
 mod routes;
 
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_service::{IntoServiceFactory, ServiceFactoryExt};
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 use clientela_core::geo::Resolver;
 use clientela_store::Store;
 
@@ -110,33 +112,63 @@ pub fn run_with(
     options: ServerOptions,
 ) -> std::io::Result<Server> {
     let data = web::Data::new(state);
-    let mut server = HttpServer::new(move || {
+    let app = move || {
         App::new()
             .app_data(data.clone())
             .app_data(routes::query_config())
             .app_data(routes::path_config())
             // The last wrap runs first: request ID, then its span, then metrics inside it,
-            // then the header limit (so refused requests are counted and logged too).
+            // then the header limit and the raw-target refusal (so refused requests are
+            // counted and logged too).
+            .wrap(from_fn(request_target::refuse_raw_targets))
             .wrap(from_fn(limits::limit_headers))
             .wrap(from_fn(middleware::observe_request))
             .wrap(tracing_actix_web::TracingLogger::<middleware::RequestSpan>::new())
             .wrap(from_fn(middleware::assign_request_id))
             .configure(routes::configure)
             .default_service(web::to(routes::not_found))
-    })
-    .shutdown_timeout(options.shutdown_timeout.as_secs())
-    .client_request_timeout(options.request_head_timeout)
-    .client_disconnect_timeout(options.disconnect_timeout)
-    .keep_alive(if options.keep_alive.is_zero() {
-        actix_web::http::KeepAlive::Disabled
-    } else {
-        actix_web::http::KeepAlive::Timeout(options.keep_alive)
-    })
-    .max_connections(options.max_connections.max(1))
-    .worker_max_blocking_threads(options.blocking_threads.max(1))
-    .listen(listener)?;
+    };
+    // What `HttpServer::listen` does, with one difference: each connection's bytes pass
+    // through `request_target::AsciiTargets` before the HTTP parser (see that module).
+    let address = listener.local_addr()?;
+    let builder = actix_server::Server::build();
+    let shutdown_signal = builder.graceful_shutdown_signal();
+    let mut builder = builder
+        .shutdown_timeout(options.shutdown_timeout.as_secs())
+        .max_concurrent_connections(options.max_connections.max(1))
+        .worker_max_blocking_threads(options.blocking_threads.max(1));
     if let Some(workers) = options.workers {
-        server = server.workers(workers.max(1));
+        builder = builder.workers(workers.max(1));
     }
-    Ok(server.run())
+    let builder = builder.listen("clientela-api", listener, move || {
+        let shutdown_signal = shutdown_signal.clone();
+        let http = actix_http::HttpService::build()
+            .graceful_shutdown_signal(move || {
+                let signal = shutdown_signal.clone();
+                async move { signal.notified().await }
+            })
+            .keep_alive(if options.keep_alive.is_zero() {
+                actix_web::http::KeepAlive::Disabled
+            } else {
+                actix_web::http::KeepAlive::Timeout(options.keep_alive)
+            })
+            .client_request_timeout(options.request_head_timeout)
+            .client_disconnect_timeout(options.disconnect_timeout)
+            .local_addr(address)
+            .h1(actix_service::map_config(
+                app()
+                    .into_factory()
+                    .map_err(|error: actix_web::Error| error.error_response()),
+                |_| actix_web::dev::AppConfig::default(),
+            ));
+        actix_service::fn_service(|stream: actix_web::rt::net::TcpStream| async move {
+            let peer = stream.peer_addr().ok();
+            Ok::<_, actix_http::error::DispatchError>((
+                request_target::AsciiTargets::new(stream),
+                peer,
+            ))
+        })
+        .and_then(http)
+    })?;
+    Ok(builder.run())
 }

@@ -17,7 +17,9 @@ pub fn init(settings: &LogSettings) {
         .unwrap_or_else(|_| EnvFilter::new(settings.level.as_str()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never into a file or a pipe.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     // A second init (tests) is harmless; the first subscriber stays.
     let _ = match settings.format {
         LogFormat::Json => builder.json().try_init(),

@@ -272,20 +272,27 @@ fn healthcheck_exits_zero_only_while_the_server_answers() {
 fn import_and_export_run_from_the_command_line() {
     let folder = tempfile::tempdir().expect("folder");
     let input = folder.path().join("customers.csv");
-    std::fs::write(&input, "code,country,yearBorn\nA-1,ES,1990\nA-2,,1200\n").expect("write");
+    std::fs::write(
+        &input,
+        "code,country,yearBorn\nA-1,ES,1990\nA-2,,1200\nA-3,Atlantis,1991\n",
+    )
+    .expect("write");
     let import = command(folder.path())
         .arg("import")
         .arg(&input)
         .output()
         .expect("import");
-    assert!(
-        import.status.success(),
-        "{}",
-        String::from_utf8_lossy(&import.stderr)
-    );
     let summary = String::from_utf8_lossy(&import.stdout);
+    let complaint = String::from_utf8_lossy(&import.stderr);
+    assert_eq!(
+        import.status.code(),
+        Some(1),
+        "a record failed, so the import fails: {summary}{complaint}"
+    );
+    assert!(complaint.contains("1 of 3 records failed"), "{complaint}");
     assert!(
-        summary.contains("1 created, 0 updated, 0 unchanged, 1 failed"),
+        summary
+            .contains("2 created, 0 updated, 0 unchanged, 1 failed; 1 with a place not resolved"),
         "{summary}"
     );
     assert!(
@@ -306,7 +313,7 @@ fn import_and_export_run_from_the_command_line() {
         String::from_utf8_lossy(&export.stderr)
     );
     let exported = std::fs::read_to_string(&output).expect("exported");
-    assert_eq!(exported.lines().count(), 1);
+    assert_eq!(exported.lines().count(), 2);
     assert!(exported.contains("\"code\":\"A-1\""), "{exported}");
 }
 
@@ -356,4 +363,308 @@ fn geo_resolve_reads_the_numeric_state_code_setting() {
     let (ok, _, error) = resolve(Some("guess"));
     assert!(!ok, "an unknown reading stops the command");
     assert!(error.contains("numeric_state_codes"), "{error}");
+}
+
+#[test]
+fn an_import_without_failures_exits_zero() {
+    let folder = tempfile::tempdir().expect("folder");
+    let input = folder.path().join("customers.jsonl");
+    std::fs::write(&input, "{\"code\": \"B-1\", \"country\": \"ES\"}\n").expect("write");
+    let import = command(folder.path())
+        .arg("import")
+        .arg(&input)
+        .output()
+        .expect("import");
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&import.stdout).contains("1 created"),
+        "{import:?}"
+    );
+}
+
+#[test]
+fn export_into_a_pipe_closed_early_ends_quietly_with_exit_zero() {
+    use std::io::Read;
+    let folder = tempfile::tempdir().expect("folder");
+    let input = folder.path().join("many.jsonl");
+    let lines: String = (0..3000)
+        .map(|n| {
+            format!(
+                "{{\"code\": \"P-{n:05}\", \"metadata\": {{\"note\": \"{}\"}}}}\n",
+                "x".repeat(100)
+            )
+        })
+        .collect();
+    std::fs::write(&input, lines).expect("write");
+    let import = command(folder.path())
+        .arg("import")
+        .arg(&input)
+        .output()
+        .expect("import");
+    assert!(import.status.success(), "{import:?}");
+
+    // `clientela-api export | head -c 100`: the reader stops after a few bytes.
+    let mut export = command(folder.path())
+        .arg("export")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("export");
+    let mut stdout = export.stdout.take().expect("stdout");
+    let mut first = [0_u8; 100];
+    stdout.read_exact(&mut first).expect("the first bytes");
+    drop(stdout);
+    let mut stderr = String::new();
+    export
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("stderr");
+    let status = export.wait().expect("wait");
+    assert!(status.success(), "{status:?}: {stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+}
+
+#[test]
+fn text_logs_into_a_pipe_carry_no_colour_codes() {
+    let folder = tempfile::tempdir().expect("folder");
+    let (mut child, base, _) = start(folder.path(), &[("CLIENTELA__LOG__FORMAT", "text")]);
+    let health = reqwest::blocking::get(format!("{base}/healthz")).expect("healthz");
+    assert_eq!(health.status(), 200);
+    assert!(terminate(&mut child).success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+        .expect("read");
+    assert!(stderr.contains("INFO"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "no ANSI escapes: {stderr:?}");
+}
+
+#[test]
+fn a_database_that_does_not_exist_is_reported_once_at_once() {
+    let Ok(base) = std::env::var("CLIENTELA_TEST_PG") else {
+        eprintln!("skipped: CLIENTELA_TEST_PG is not set");
+        return;
+    };
+    let Some((server, _)) = base.rsplit_once('/') else {
+        panic!("CLIENTELA_TEST_PG is not a URL: {base}");
+    };
+    let missing = format!("{server}/clientela_no_such_database");
+    let folder = tempfile::tempdir().expect("folder");
+    let started = std::time::Instant::now();
+    let output = command(folder.path())
+        .env("CLIENTELA__DATABASE__URL", &missing)
+        .arg("migrate")
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "no waiting out the connect timeout: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(stderr.matches("does not exist").count(), 1, "{stderr}");
+    assert!(!stderr.contains("ERROR"), "no pool error lines: {stderr}");
+}
+
+fn repository_path(path: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
+}
+
+#[test]
+fn the_sample_configuration_file_is_valid_and_holds_the_defaults() {
+    let file = repository_path("clientela.example.toml");
+    let text = std::fs::read_to_string(&file).expect("clientela.example.toml");
+    for key in ["data_dir", "bind", "url", "overlays"] {
+        assert!(text.contains(key), "the sample shows `{key}`");
+    }
+    // The binary reads it (its own environment cleared of settings that would win).
+    let folder = tempfile::tempdir().expect("folder");
+    let output = Command::new(BINARY)
+        .env_remove("CLIENTELA_CONFIG")
+        .env_remove("CLIENTELA__DATA_DIR")
+        .env_remove("CLIENTELA__DATABASE__URL")
+        .current_dir(folder.path())
+        .arg("--config")
+        .arg(&file)
+        .arg("migrate")
+        .output()
+        .expect("migrate");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        folder.path().join("data/clientela.db").exists(),
+        "data_dir = ./data, SQLite by default"
+    );
+}
+
+#[test]
+fn serve_bind_on_the_command_line_wins_over_the_setting() {
+    let folder = tempfile::tempdir().expect("folder");
+    let mut child = command(folder.path())
+        .env("CLIENTELA__SERVER__BIND", "not-an-address")
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let base = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| line.strip_prefix("listening on ").map(str::to_owned));
+    let base = base.expect("it listens where --bind says");
+    let health = reqwest::blocking::get(format!("{base}/healthz")).expect("healthz");
+    assert_eq!(health.status(), 200);
+    assert!(terminate(&mut child).success());
+}
+
+/// An overlay that adds one country the built-in gazetteer does not know.
+fn testlandia_overlay(folder: &Path) -> std::path::PathBuf {
+    let overlay = folder.join("overlay");
+    std::fs::create_dir_all(&overlay).expect("overlay folder");
+    std::fs::write(
+        overlay.join("countries.csv"),
+        "iso2,iso3,numeric_code,name\nXT,XTL,990,Testlandia\n",
+    )
+    .expect("countries.csv");
+    std::fs::write(
+        overlay.join("states.csv"),
+        "id,name,country_code,iso3166_2\n",
+    )
+    .expect("states.csv");
+    std::fs::write(
+        overlay.join("cities.csv"),
+        "id,name,country_code,state_iso3166_2\n",
+    )
+    .expect("cities.csv");
+    overlay
+}
+
+fn resolve_line(data_dir: &Path, arguments: &[&std::ffi::OsStr]) -> String {
+    use std::io::Write;
+    let mut child = command(data_dir)
+        .args(arguments)
+        .args(["geo", "resolve"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("geo resolve");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"{\"country\": \"Testlandia\"}\n")
+        .expect("write");
+    let output = child.wait_with_output().expect("wait");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn every_command_resolves_places_with_the_same_overlays() {
+    let folder = tempfile::tempdir().expect("folder");
+    let overlay = testlandia_overlay(folder.path());
+    let config = folder.path().join("clientela.toml");
+    std::fs::write(
+        &config,
+        format!("[geo]\noverlays = [{:?}]\n", overlay.display().to_string()),
+    )
+    .expect("config");
+    let with_config = [std::ffi::OsStr::new("--config"), config.as_os_str()];
+    let with_flag = [std::ffi::OsStr::new("--overlay"), overlay.as_os_str()];
+
+    // geo resolve: without the overlay the country is unknown; with it, from the file or
+    // the flag, it is XT.
+    assert!(!resolve_line(folder.path(), &[]).contains("\"XT\""));
+    for arguments in [&with_config, &with_flag] {
+        let line = resolve_line(folder.path(), arguments);
+        assert!(line.contains("\"code\":\"XT\""), "{arguments:?}: {line}");
+    }
+
+    // import without the overlay: kept as sent, unresolved; geo reindex with it resolves it.
+    let input = folder.path().join("customers.jsonl");
+    std::fs::write(&input, "{\"code\": \"T-1\", \"country\": \"Testlandia\"}\n").expect("write");
+    let import = command(folder.path())
+        .arg("import")
+        .arg(&input)
+        .output()
+        .expect("import");
+    assert!(
+        String::from_utf8_lossy(&import.stdout).contains("1 with a place not resolved"),
+        "{import:?}"
+    );
+    let reindex = command(folder.path())
+        .args(with_config)
+        .args(["geo", "reindex"])
+        .output()
+        .expect("reindex");
+    assert!(reindex.status.success(), "{reindex:?}");
+    let export = command(folder.path())
+        .arg("export")
+        .output()
+        .expect("export");
+    let exported = String::from_utf8_lossy(&export.stdout);
+    assert!(
+        exported.contains("\"code\":\"XT\""),
+        "reindexed: {exported}"
+    );
+
+    // import with the overlay resolves at once.
+    let second = folder.path().join("more.jsonl");
+    std::fs::write(
+        &second,
+        "{\"code\": \"T-2\", \"country\": \"Testlandia\"}\n",
+    )
+    .expect("write");
+    let import = command(folder.path())
+        .args(with_flag)
+        .arg("import")
+        .arg(&second)
+        .output()
+        .expect("import");
+    assert!(
+        String::from_utf8_lossy(&import.stdout).contains("0 with a place not resolved"),
+        "{import:?}"
+    );
+
+    // serve with the same file: GET /geo/resolve knows it too.
+    let mut child = command(folder.path())
+        .args(with_config)
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let base = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| line.strip_prefix("listening on ").map(str::to_owned))
+        .expect("listening");
+    let key = std::fs::read_to_string(folder.path().join("admin.key")).expect("admin.key");
+    let resolved: serde_json::Value = reqwest::blocking::Client::new()
+        .get(format!("{base}/geo/resolve?country=Testlandia"))
+        .bearer_auth(key.trim())
+        .send()
+        .expect("resolve")
+        .json()
+        .expect("json");
+    assert!(terminate(&mut child).success());
+    assert_eq!(resolved["country"]["code"], "XT", "{resolved}");
 }

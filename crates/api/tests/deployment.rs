@@ -1,6 +1,11 @@
 //! `docker/compose.yaml` and `docker/Dockerfile` checked without a Docker engine: the compose
 //! file parses as YAML and wires the API to PostgreSQL with healthchecks; the Dockerfile has
-//! its stages, a non-root user and a healthcheck the image can run.
+//! its stages, a non-root user and a healthcheck the image can run; `.dockerignore` keeps
+//! build output, local data and the admin key out of the build context; the README's way to
+//! get the admin key works in a distroless image.
+//!
+//! No image is built here: its base images come from container registries this workplace
+//! cannot reach, so a daemonless builder (buildah, podman) could not start either.
 
 #![allow(clippy::expect_used)]
 
@@ -148,4 +153,117 @@ fn the_dockerfile_caches_dependencies_and_runs_non_root_with_a_healthcheck() {
             .any(|line| line.contains("curl") || line.contains("wget")),
         "the runtime image has no curl; the binary checks itself"
     );
+}
+
+/// Whether a `.dockerignore` pattern excludes `path` (relative to the context, `/`-separated):
+/// `**` spans any number of folders, `*` and `?` stay within one name, and a pattern that
+/// matches a folder excludes everything in it. Enough for the patterns this repository uses.
+fn excluded_by(pattern: &str, path: &str) -> bool {
+    fn glob(pattern: &[u8], name: &[u8]) -> bool {
+        match (pattern.first(), name.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => {
+                glob(&pattern[1..], name) || (!name.is_empty() && glob(pattern, &name[1..]))
+            }
+            (Some(b'?'), Some(_)) => glob(&pattern[1..], &name[1..]),
+            (Some(expected), Some(actual)) if expected == actual => glob(&pattern[1..], &name[1..]),
+            _ => false,
+        }
+    }
+    fn segments(pattern: &[&str], path: &[&str]) -> bool {
+        match pattern.split_first() {
+            // Everything below a matched folder is excluded too.
+            None => true,
+            Some((&"**", rest)) => (0..=path.len()).any(|skip| segments(rest, &path[skip..])),
+            Some((first, rest)) => path.split_first().is_some_and(|(name, below)| {
+                glob(first.as_bytes(), name.as_bytes()) && segments(rest, below)
+            }),
+        }
+    }
+    let pattern: Vec<&str> = pattern.trim_end_matches('/').split('/').collect();
+    let path: Vec<&str> = path.split('/').collect();
+    segments(&pattern, &path)
+}
+
+fn dockerignore_patterns() -> Vec<String> {
+    repository_file(".dockerignore")
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_build_context_leaves_out_build_output_local_data_and_the_admin_key() {
+    // compose builds with the repository root as context, where `.dockerignore` must be.
+    assert_eq!(compose()["services"]["api"]["build"]["context"], "..");
+    let patterns = dockerignore_patterns();
+    let excluded = |path: &str| patterns.iter().any(|pattern| excluded_by(pattern, path));
+    for path in [
+        "target/release/clientela-api",
+        "crates/api/target/debug/x",
+        "data/admin.key",
+        "data/clientela.db",
+        "data/clientela.db-wal",
+        "admin.key",
+        "customers.db",
+        "exports/customers.db",
+        "some/where/admin.key",
+        ".git/HEAD",
+        "customers.csv.rejected.jsonl",
+        ".env",
+    ] {
+        assert!(excluded(path), "{path} reaches the image build");
+    }
+    for path in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "crates/api/src/main.rs",
+        "crates/core/data/gazetteer.bin",
+        "migrations/sqlite/x/up.sql",
+        "migrations/postgres/x/up.sql",
+        "xtask/Cargo.toml",
+        "docker/Dockerfile",
+    ] {
+        assert!(
+            !excluded(path),
+            "{path} is needed by the build but left out"
+        );
+    }
+}
+
+#[test]
+fn the_readme_gets_the_admin_key_without_a_shell_in_the_image() {
+    let readme = repository_file("README.md");
+    let compose_file = repository_file("docker/compose.yaml");
+    // The runtime image is distroless: no shell, no cat.
+    assert!(repository_file("docker/Dockerfile").contains("distroless"));
+    for text in [&readme, &compose_file] {
+        assert!(
+            !text.contains("exec api cat") && !text.contains("exec api sh"),
+            "the image has no cat or shell"
+        );
+    }
+    assert!(
+        readme.contains("docker compose -f docker/compose.yaml cp api:/data/admin.key"),
+        "README: copy the key out of the volume"
+    );
+    assert!(
+        readme.contains("docker compose -f docker/compose.yaml exec api clientela-api key create"),
+        "README: or make a key with the binary itself"
+    );
+    // The binary `exec` names is where the image puts it, on the PATH.
+    let dockerfile = repository_file("docker/Dockerfile");
+    assert!(dockerfile.contains("/usr/local/bin/clientela-api"));
+}
+
+#[test]
+fn the_dockerignore_matcher_reads_patterns_as_docker_does() {
+    assert!(excluded_by("target/", "target/debug/x"));
+    assert!(!excluded_by("target/", "crates/api/target/x"));
+    assert!(excluded_by("**/target/", "crates/api/target/x"));
+    assert!(excluded_by("*.db", "x.db"));
+    assert!(!excluded_by("*.db", "data/x.db"));
+    assert!(excluded_by("**/*.db", "data/x.db"));
 }

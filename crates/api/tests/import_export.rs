@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clientela_api::cli::export::export;
 use clientela_api::cli::import::{
-    Format, ImportArgs, Progress, import, progress_path, rejected_path,
+    Format, ImportArgs, Progress, import, progress_path, rate_text, rejected_path, summary,
 };
 use clientela_api::ingest::Ingest;
 use clientela_core::geo::Resolver;
@@ -314,4 +314,31 @@ fn an_export_imports_back_into_an_empty_database_as_it_was() {
             assert_eq!(before[field], after[field], "{code}.{field}");
         }
     }
+}
+
+#[test]
+fn the_progress_rate_is_a_whole_number_with_thousands_separators() {
+    assert_eq!(rate_text(27_757.393_1), "27,757/s");
+    assert_eq!(rate_text(999.6), "1,000/s");
+    assert_eq!(rate_text(12.0), "12/s");
+    assert_eq!(rate_text(f64::NAN), "0/s");
+}
+
+#[test]
+fn the_summary_counts_places_that_stayed_unresolved() {
+    let bench = Bench::new();
+    let file = bench.file(
+        "places.jsonl",
+        "{\"code\": \"U-1\", \"country\": \"Atlantis\"}\n\
+         {\"code\": \"U-2\", \"country\": \"ES\", \"city\": \"Nowhere-on-earth\"}\n\
+         {\"code\": \"U-3\", \"country\": \"ES\"}\n",
+    );
+    let progress = bench.import(&file).expect("import");
+    assert_eq!(progress.created, 3);
+    assert_eq!(progress.unresolved, 2);
+    assert!(
+        summary(&file, &progress).ends_with("0 failed; 2 with a place not resolved (kept as sent)"),
+        "{}",
+        summary(&file, &progress)
+    );
 }

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use clientela_core::Customer;
-use clientela_core::wire::{ListPage, SingleResponse};
+use clientela_core::wire::{ListPage, SingleResponse, Total};
 use ratatui::crossterm::event::KeyEvent;
 use serde_json::Value;
 
@@ -25,6 +25,19 @@ mod form_flow;
 pub const TICK_MILLIS: u64 = 100;
 /// Ticks between a failed connection and the next try (3 s).
 pub const RETRY_TICKS: u32 = 30;
+/// The most rows kept: past it, the loaded page farthest from the selection is dropped (and
+/// loaded again if the selection comes back to it), so memory stays bounded at any size.
+pub const MAX_ROWS: usize = 2_000;
+
+/// One loaded page among `rows`: how many rows it holds, and the cursors of the pages
+/// before and after it, so a dropped page can be asked for again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageSpan {
+    pub len: usize,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
 /// Ticks of typing pause before the location preview is asked for (300 ms).
 pub const GEO_DEBOUNCE_TICKS: u32 = 3;
 
@@ -69,6 +82,8 @@ pub enum Command {
         generation: u64,
         query: ListQuery,
         after: Option<String>,
+        /// Page backwards from this cursor (`""`: the last page).
+        before: Option<String>,
     },
     FetchCustomer {
         code: String,
@@ -142,6 +157,15 @@ pub struct App {
     pub key_file: String,
     pub rows: Vec<Customer>,
     pub next_cursor: Option<String>,
+    /// Where the rows before the loaded ones start (after `G` jumped to the end).
+    pub previous_cursor: Option<String>,
+    /// The page in flight is one before the loaded rows (prepended when it comes).
+    pub loading_backwards: bool,
+    /// How many customers the query selects, as the API counted it with the first page.
+    pub total: Option<Total>,
+    /// The loaded pages, in order; their lengths add up to `rows.len()`. The first one's
+    /// `previous` is `previous_cursor`, the last one's `next` is `next_cursor`.
+    pub pages: std::collections::VecDeque<PageSpan>,
     pub selected: usize,
     /// The first row shown; kept here so scrolling is stable across frames.
     pub scroll: usize,
@@ -160,6 +184,9 @@ pub struct App {
     pub pending_writes: HashSet<String>,
     pub ticks: u64,
     pub geo_requests: u64,
+    /// The terminal is wide enough for the list and the detail side by side; then the
+    /// arrows move through the list while the detail follows the selection.
+    pub side_by_side: bool,
     pub quit: bool,
 }
 
@@ -170,6 +197,10 @@ impl App {
             key_file: key_file.to_owned(),
             rows: Vec::new(),
             next_cursor: None,
+            previous_cursor: None,
+            loading_backwards: false,
+            total: None,
+            pages: std::collections::VecDeque::new(),
             selected: 0,
             scroll: 0,
             viewport_rows: ui::list_rows_for_height(24),
@@ -184,6 +215,7 @@ impl App {
             pending_writes: HashSet::new(),
             ticks: 0,
             geo_requests: 0,
+            side_by_side: false,
             quit: false,
         }
     }
@@ -202,6 +234,10 @@ impl App {
         self.generation += 1;
         self.rows.clear();
         self.next_cursor = None;
+        self.previous_cursor = None;
+        self.loading_backwards = false;
+        self.total = None;
+        self.pages.clear();
         self.selected = 0;
         self.scroll = 0;
         self.loading = true;
@@ -210,16 +246,51 @@ impl App {
             generation: self.generation,
             query: self.query.clone(),
             after: None,
+            before: None,
+        }
+    }
+
+    /// Forgets the loaded rows and asks for the last page: one request however many
+    /// customers come before it (they are loaded as the selection moves up to them).
+    pub(crate) fn reload_from_end(&mut self) -> Command {
+        let Command::LoadPage {
+            generation, query, ..
+        } = self.reload()
+        else {
+            unreachable!("reload always loads a page")
+        };
+        self.loading_backwards = true;
+        self.follow_to_bottom = true;
+        Command::LoadPage {
+            generation,
+            query,
+            after: None,
+            before: Some(String::new()),
         }
     }
 
     /// The next page, when the selection is near the end of what is loaded (or `G` wants
     /// everything): prefetching keeps scrolling smooth through thousands of rows.
     pub(crate) fn next_page_if_needed(&mut self) -> Option<Command> {
-        let after = self.next_cursor.clone()?;
+        if self.loading {
+            return None;
+        }
         let margin = (self.viewport_rows * 2).max(50);
+        if let Some(before) = self.previous_cursor.clone()
+            && self.selected <= margin
+        {
+            self.loading = true;
+            self.loading_backwards = true;
+            return Some(Command::LoadPage {
+                generation: self.generation,
+                query: self.query.clone(),
+                after: None,
+                before: Some(before),
+            });
+        }
+        let after = self.next_cursor.clone()?;
         let near_end = self.rows.len().saturating_sub(self.selected) <= margin;
-        if self.loading || !(near_end || self.follow_to_bottom) {
+        if !(near_end || self.follow_to_bottom) {
             return None;
         }
         self.loading = true;
@@ -227,6 +298,7 @@ impl App {
             generation: self.generation,
             query: self.query.clone(),
             after: Some(after),
+            before: None,
         })
     }
 
@@ -254,6 +326,69 @@ impl App {
         });
     }
 
+    /// Takes in a page: appended, or prepended when it was asked for backwards. Then drops
+    /// whole pages from the end farther from the selection while more than [`MAX_ROWS`]
+    /// rows are held.
+    pub(crate) fn take_page(&mut self, page: ListPage, backwards: bool) {
+        let span = PageSpan {
+            len: page.items.len(),
+            previous: page.previous,
+            next: page.next,
+        };
+        if backwards {
+            let first_page = self.rows.is_empty();
+            let mut rows = page.items;
+            rows.append(&mut self.rows);
+            self.rows = rows;
+            if !first_page {
+                self.selected += span.len;
+                self.scroll += span.len;
+            }
+            self.pages.push_front(span);
+        } else {
+            self.rows.extend(page.items);
+            self.pages.push_back(span);
+        }
+        while self.rows.len() > MAX_ROWS && self.pages.len() > 1 {
+            let room_before = self.selected;
+            let room_after = self.rows.len().saturating_sub(self.selected + 1);
+            if room_before >= room_after {
+                let Some(dropped) = self.pages.pop_front() else {
+                    break;
+                };
+                self.rows.drain(..dropped.len.min(self.rows.len()));
+                self.selected = self.selected.saturating_sub(dropped.len);
+                self.scroll = self.scroll.saturating_sub(dropped.len);
+            } else {
+                let Some(dropped) = self.pages.pop_back() else {
+                    break;
+                };
+                let keep = self.rows.len().saturating_sub(dropped.len);
+                self.rows.truncate(keep);
+            }
+        }
+        self.previous_cursor = self.pages.front().and_then(|page| page.previous.clone());
+        self.next_cursor = self.pages.back().and_then(|page| page.next.clone());
+    }
+
+    /// Removes one row (deleted, or gone from the server), keeping the page spans right.
+    pub(crate) fn remove_row(&mut self, index: usize) {
+        if index >= self.rows.len() {
+            return;
+        }
+        self.rows.remove(index);
+        let mut start = 0;
+        for page in &mut self.pages {
+            if index < start + page.len {
+                page.len -= 1;
+                break;
+            }
+            start += page.len;
+        }
+        let selected = self.selected;
+        self.select(selected);
+    }
+
     pub(crate) fn row_index(&self, code: &str) -> Option<usize> {
         self.rows.iter().position(|row| row.code == code)
     }
@@ -263,8 +398,9 @@ impl App {
 pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
     match msg {
         Msg::Key(key) => on_key(app, &key),
-        Msg::Resize { height, .. } => {
+        Msg::Resize { width, height } => {
             app.viewport_rows = ui::list_rows_for_height(height);
+            app.side_by_side = ui::is_side_by_side(width);
             let selected = app.selected;
             app.select(selected);
             Vec::new()
@@ -292,6 +428,9 @@ fn on_key(app: &mut App, key: &KeyEvent) -> Vec<Command> {
         app.help = false;
         return Vec::new();
     }
+    // The message line tells the outcome of the last action: a new key starts another, so
+    // an older message (or error) would only mislead now.
+    app.notice = None;
     match &mut app.mode {
         Mode::List | Mode::Detail { .. } => on_list_key(app, key),
         Mode::Prompt { kind, input } => {
@@ -356,6 +495,21 @@ fn on_list_key(app: &mut App, key: &KeyEvent) -> Vec<Command> {
     let in_detail = matches!(app.mode, Mode::Detail { .. });
     let page = app.viewport_rows.max(1);
     match action {
+        ListAction::Up | ListAction::Down if in_detail && app.side_by_side => {
+            let next = match action {
+                ListAction::Up => app.selected.saturating_sub(1),
+                _ => app.selected + 1,
+            };
+            let before = app.selected;
+            app.select(next);
+            let mut commands = if app.selected == before {
+                Vec::new()
+            } else {
+                open_detail(app)
+            };
+            commands.extend(app.next_page_if_needed());
+            return commands;
+        }
         ListAction::Up | ListAction::Down if in_detail => {
             if let Mode::Detail { scroll, .. } = &mut app.mode {
                 *scroll = match action {
@@ -369,11 +523,14 @@ fn on_list_key(app: &mut App, key: &KeyEvent) -> Vec<Command> {
         ListAction::Down => app.select(app.selected + 1),
         ListAction::PageUp => app.select(app.selected.saturating_sub(page)),
         ListAction::PageDown => app.select(app.selected + page),
+        // Either end in one request, whatever lies between.
+        ListAction::Top if app.previous_cursor.is_some() => return vec![app.reload()],
         ListAction::Top => app.select(0),
-        ListAction::Bottom => {
-            app.follow_to_bottom = app.next_cursor.is_some();
-            app.select(app.rows.len().saturating_sub(1));
+        ListAction::Bottom if app.next_cursor.is_some() => {
+            app.mode = Mode::List;
+            return vec![app.reload_from_end()];
         }
+        ListAction::Bottom => app.select(app.rows.len().saturating_sub(1)),
         ListAction::Search | ListAction::Country => {
             let (kind, current) = match action {
                 ListAction::Search => (PromptKind::Search, &app.query.prefix),

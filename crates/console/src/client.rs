@@ -111,13 +111,27 @@ impl Client {
         Ok(Client { http, base, key })
     }
 
-    pub fn list(&self, query: &ListQuery, after: Option<&str>) -> Result<ListPage, ApiError> {
+    /// One page: the first, the one `after` a cursor, or the one `before` a cursor (`""`:
+    /// the last page).
+    pub fn list(
+        &self,
+        query: &ListQuery,
+        after: Option<&str>,
+        before: Option<&str>,
+    ) -> Result<ListPage, ApiError> {
         let mut url = self.url(&["customers"]);
         {
             let mut pairs = url.query_pairs_mut();
             pairs.append_pair("limit", &PAGE_SIZE.to_string());
             if let Some(after) = after {
                 pairs.append_pair("after", after);
+            }
+            if let Some(before) = before {
+                pairs.append_pair("before", before);
+            }
+            // The first page of a query (from either end) also asks how many there are.
+            if after.is_none() && before.is_none_or(str::is_empty) {
+                pairs.append_pair("count", "true");
             }
             if !query.prefix.is_empty() {
                 pairs.append_pair("q", &query.prefix);

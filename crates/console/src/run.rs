@@ -98,9 +98,10 @@ pub fn execute(client: &Client, command: Command) -> Msg {
             generation,
             query,
             after,
+            before,
         } => Msg::PageLoaded {
             generation,
-            result: client.list(&query, after.as_deref()),
+            result: client.list(&query, after.as_deref(), before.as_deref()),
         },
         Command::FetchCustomer { code } => {
             let result = client.get(&code);

@@ -4,6 +4,7 @@
 use clientela_core::Gender;
 use clientela_core::geo::LocationStatus;
 use clientela_core::merge::MergeResult;
+use clientela_core::wire::Total;
 
 pub const TITLE: &str = "clientela console";
 pub const LOADING: &str = "loading";
@@ -105,7 +106,17 @@ pub fn gender_name(gender: Option<Gender>) -> &'static str {
     }
 }
 
-pub fn count(loaded: usize, more: bool) -> String {
+/// The header's count: the API's when it gave one (an estimate said to be one), else what
+/// is loaded.
+pub fn count(loaded: usize, more: bool, total: Option<Total>) -> String {
+    if let Some(total) = total {
+        let number = thousands(total.count);
+        return match (total.exact, total.count) {
+            (true, 1) => "1 customer".to_owned(),
+            (true, _) => format!("{number} customers"),
+            (false, _) => format!("{number}+ customers (estimate)"),
+        };
+    }
     if more {
         format!("{loaded}+ customers")
     } else if loaded == 1 {
@@ -113,6 +124,19 @@ pub fn count(loaded: usize, more: bool) -> String {
     } else {
         format!("{loaded} customers")
     }
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(number: u64) -> String {
+    let digits = number.to_string();
+    let mut text = String::with_capacity(digits.len() + digits.len() / 3);
+    for (position, digit) in digits.chars().enumerate() {
+        if position > 0 && (digits.len() - position).is_multiple_of(3) {
+            text.push(',');
+        }
+        text.push(digit);
+    }
+    text
 }
 
 pub fn position(selected: usize, loaded: usize) -> String {
@@ -210,6 +234,11 @@ pub fn key_missing(key_file: &str) -> String {
          it writes {key_file}."
     )
 }
+
+/// Every way the console finds the server, in the order it tries them.
+pub const SERVER_SOURCES: &str = "The server comes from --url, CLIENTELA_URL, CLIENTELA__SERVER__BIND, \
+     server.bind in the API's configuration file (--config or CLIENTELA_CONFIG), else \
+     127.0.0.1:8080.";
 
 pub fn key_sources(key_file: &str) -> String {
     format!("The key comes from --api-key, CLIENTELA_API_KEY, or {key_file}.")

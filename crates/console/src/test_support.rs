@@ -42,6 +42,8 @@ pub fn page(items: Vec<Customer>, next: Option<&str>) -> ListPage {
     ListPage {
         items,
         next: next.map(str::to_owned),
+        previous: None,
+        total: None,
     }
 }
 

@@ -2,8 +2,9 @@
 //! (no I/O, no state change), so every screen is tested on ratatui's `TestBackend`.
 //!
 //! Layout, top to bottom: a title line (count, position, loading spinner), the body (table,
-//! detail or form), the status line (server and filter) and the message line (last action,
-//! prompt, or the keys that matter now).
+//! detail or form; on a terminal of [`SIDE_BY_SIDE_MIN_WIDTH`] columns or more the detail
+//! opens beside the table), the status line (server and filter) and the message line (last
+//! action, prompt, or the keys that matter now).
 
 mod detail;
 mod form_view;
@@ -24,6 +25,14 @@ use crate::strings;
 const CHROME_LINES: u16 = 4;
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
+/// From this width on, the detail pane opens beside the list instead of over it.
+pub const SIDE_BY_SIDE_MIN_WIDTH: u16 = 140;
+
+/// Whether a terminal (or body) `width` cells wide shows the list and the detail side by side.
+pub fn is_side_by_side(width: u16) -> bool {
+    width >= SIDE_BY_SIDE_MIN_WIDTH
+}
+
 /// How many customer rows fit on a terminal `height` lines tall.
 pub fn list_rows_for_height(height: u16) -> usize {
     usize::from(height.saturating_sub(CHROME_LINES)).max(1)
@@ -42,6 +51,13 @@ pub fn render(app: &App, frame: &mut Frame) {
         (_, Mode::Form(form)) => form_view::render(form, frame, body),
         (Connection::Down { .. }, _) => render_connection_problem(app, frame, body),
         (_, Mode::Detail { scroll, geo, .. }) => match app.selected_customer() {
+            Some(customer) if is_side_by_side(body.width) => {
+                let [list, pane] =
+                    Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                        .areas(body);
+                render_table(app, frame, list);
+                detail::render(customer, geo.as_deref(), *scroll, frame, pane);
+            }
             Some(customer) => detail::render(customer, geo.as_deref(), *scroll, frame, body),
             None => render_table(app, frame, body),
         },
@@ -64,7 +80,11 @@ fn render_title(app: &App, frame: &mut Frame, area: Rect) {
     let mut title = format!(
         " {} · {}",
         strings::TITLE,
-        strings::count(app.rows.len(), app.next_cursor.is_some())
+        strings::count(
+            app.rows.len(),
+            app.next_cursor.is_some() || app.previous_cursor.is_some(),
+            app.total,
+        )
     );
     let position = strings::position(app.selected, app.rows.len());
     if !position.is_empty() {
@@ -234,6 +254,7 @@ fn render_connection_problem(app: &App, frame: &mut Frame, area: Rect) {
     let lines = vec![
         Line::from(reason.as_str()).bold().red(),
         Line::from(""),
+        Line::from(strings::SERVER_SOURCES),
         Line::from(strings::key_sources(&app.key_file)),
         Line::from(""),
         Line::from(retry),

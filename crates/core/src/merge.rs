@@ -172,7 +172,7 @@ fn refuse_unresolved(warnings: &[GeoWarning]) -> Result<(), Vec<FieldError>> {
         .filter(|warning| warning.kind != WarningKind::Ambiguous)
         .map(|warning| FieldError::UnresolvedPlace {
             field: warning.field.name(),
-            detail: warning.message.clone(),
+            detail: refusal_detail(&warning.message),
         })
         .collect();
     if errors.is_empty() {
@@ -180,6 +180,15 @@ fn refuse_unresolved(warnings: &[GeoWarning]) -> Result<(), Vec<FieldError>> {
     } else {
         Err(errors)
     }
+}
+
+/// A warning's text as the reason for a refusal: the resolver's warnings end by saying the
+/// value was "kept as sent", which is not true of a refused one.
+fn refusal_detail(message: &str) -> String {
+    message
+        .strip_suffix("; kept as sent")
+        .unwrap_or(message)
+        .to_owned()
 }
 
 #[cfg(test)]

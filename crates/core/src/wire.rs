@@ -60,6 +60,23 @@ pub struct ItemError {
 pub struct ListPage {
     pub items: Vec<Customer>,
     pub next: Option<String>,
+    /// The cursor of the page before this one (`before=`), when this page was asked for
+    /// with a cursor and more may come before it; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
+    /// How many customers the filters select, with `count=true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<Total>,
+}
+
+/// A count of customers: exact (`exact: true`), or an estimate (`exact: false`: the table
+/// is too large to count on every request; `count` is about right, or a lower bound when
+/// filters apply).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Total {
+    pub count: u64,
+    pub exact: bool,
 }
 
 /// An RFC 9457 problem document (`application/problem+json`): every error the API sends.

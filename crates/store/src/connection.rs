@@ -104,6 +104,28 @@ impl ManageConnection for Manager {
     }
 }
 
+/// Connects once before the pool is built, so a database that cannot be reached is reported
+/// once, with its reason, rather than by the pool's own logging of every failed attempt
+/// (an ERROR line each, for the whole `connect_timeout`). A database that does not exist or
+/// refuses the credentials will not change its mind: that fails at once; anything else (a
+/// server still starting) is tried again quietly until `timeout`.
+fn first_connection(manager: &Manager, timeout: Duration) -> Result<(), StoreError> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let error = match manager.connect() {
+            Ok(_) => return Ok(()),
+            Err(error) => error.to_string(),
+        };
+        let lasting = ["does not exist", "authentication failed", "password"]
+            .iter()
+            .any(|reason| error.contains(reason));
+        if lasting || std::time::Instant::now() >= deadline {
+            return Err(StoreError::Unavailable(error.trim().to_owned()));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 pub(crate) fn build_pool(
     target: &Target,
     sync: SqliteSync,
@@ -118,6 +140,7 @@ pub(crate) fn build_pool(
     // it out pings it first, so a dead one is replaced instead of failing a request, and
     // the API recovers by itself once the database is back. SQLite connections are files.
     let check_on_checkout = matches!(target, Target::Postgres(_));
+    first_connection(&manager, timeout)?;
     r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(1))

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use crate::error::StoreError;
 use crate::rows::CustomerRow;
-use crate::schema::customers;
+use crate::schema::{customers, suppressions};
 use crate::sql::code_hash;
 use crate::{DbConnection, Store, Target, WriteSql};
 
@@ -56,12 +56,64 @@ pub enum ItemFailure {
 
 pub type ItemOutcome = Result<Applied, ItemFailure>;
 
+/// What [`Store::suppress`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Suppression {
+    /// The code is suppressed from now on.
+    Added,
+    /// It already was; nothing changed.
+    AlreadySuppressed,
+    /// A customer has this code: erase it (`delete(code, true)`) instead, nothing changed.
+    CustomerExists,
+}
+
+/// Up to this many customers, [`Store::count`] is exact.
+pub const EXACT_COUNT_LIMIT: usize = 10_000;
+
+/// How many customers a list selects: exact, or an estimate (at least `value`, or about it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count {
+    pub value: u64,
+    pub exact: bool,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Estimate {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    value: i64,
+}
+
+/// The filters of a [`ListQuery`] (prefix, active, country; not its cursors) on a boxed
+/// select of `customers`, the same for a page and for its count.
+macro_rules! filter_list {
+    ($select:expr, $query:expr) => {{
+        let mut select = $select;
+        let query: &ListQuery = $query;
+        if let Some(prefix) = &query.prefix {
+            select = select.filter(customers::code.ge(prefix.clone()));
+            if let Some(upper) = prefix_upper_bound(prefix) {
+                select = select.filter(customers::code.lt(upper));
+            }
+        }
+        if let Some(active) = query.active {
+            select = select.filter(customers::is_active.eq(active));
+        }
+        if let Some(country_code) = &query.country_code {
+            select = select.filter(customers::country_code.eq(country_code.clone()));
+        }
+        select
+    }};
+}
+
 /// A page request for `GET /customers`.
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
     pub limit: usize,
     /// Only codes after this one (the cursor).
     pub after: Option<String>,
+    /// Page backwards: the last `limit` codes before this one (`Some("")`: before the end,
+    /// so the last page), still returned in ascending order.
+    pub before: Option<String>,
     /// Only codes starting with this.
     pub prefix: Option<String>,
     pub active: Option<bool>,
@@ -103,7 +155,9 @@ impl Store {
         Some(get_on(&mut connection, code))
     }
 
-    /// One page ordered by code, and whether more follow it.
+    /// One page ordered by code, and whether more follow it (with `before`: whether more
+    /// come before it). Either way one query, at any depth: the primary key's index is read
+    /// from the cursor on, forwards or backwards.
     pub fn list_page(&self, query: &ListQuery) -> Result<(Vec<Customer>, bool), StoreError> {
         if query
             .prefix
@@ -112,41 +166,102 @@ impl Store {
         {
             return Ok((Vec::new(), false));
         }
+        let backwards = query.before.is_some();
         let mut select = customers::table
             .select(CustomerRow::as_select())
-            .order(customers::code.asc())
             .limit(
                 i64::try_from(query.limit)
                     .unwrap_or(i64::MAX)
                     .saturating_add(1),
             )
             .into_boxed();
+        select = if backwards {
+            select.order(customers::code.desc())
+        } else {
+            select.order(customers::code.asc())
+        };
+        if let Some(before) = query.before.as_deref().filter(|before| !before.is_empty()) {
+            // As for `after`: `code < "ab\0…"` selects what `code <= "ab"` does.
+            let (comparable, cut) = match before.split_once('\0') {
+                Some((head, _)) => (head, true),
+                None => (before, false),
+            };
+            select = if cut {
+                select.filter(customers::code.le(comparable.to_owned()))
+            } else {
+                select.filter(customers::code.lt(comparable.to_owned()))
+            };
+        }
         if let Some(after) = &query.after {
             // PostgreSQL cannot compare with a NUL, and no stored code holds one, so
             // `code > "ab\0…"` selects exactly the codes `code > "ab"` does: cut at the NUL.
             let comparable = after.split('\0').next().unwrap_or_default();
             select = select.filter(customers::code.gt(comparable.to_owned()));
         }
-        if let Some(prefix) = &query.prefix {
-            select = select.filter(customers::code.ge(prefix.clone()));
-            if let Some(upper) = prefix_upper_bound(prefix) {
-                select = select.filter(customers::code.lt(upper));
-            }
-        }
-        if let Some(active) = query.active {
-            select = select.filter(customers::is_active.eq(active));
-        }
-        if let Some(country_code) = &query.country_code {
-            select = select.filter(customers::country_code.eq(country_code.clone()));
-        }
+        select = filter_list!(select, query);
         let mut rows: Vec<CustomerRow> = select.load(&mut *self.readers.get()?)?;
         let more = rows.len() > query.limit;
         rows.truncate(query.limit);
+        if backwards {
+            rows.reverse();
+        }
         let customers = rows
             .into_iter()
             .map(CustomerRow::into_customer)
             .collect::<Result<_, _>>()?;
         Ok((customers, more))
+    }
+
+    /// How many customers `query`'s filters select (its cursors and limit aside): exact up
+    /// to [`EXACT_COUNT_LIMIT`], counted by reading at most that many codes from an index;
+    /// past it an estimate, never a full scan of a table of millions. The estimate of the
+    /// whole table is the database's own (PostgreSQL's `reltuples`, SQLite's largest rowid);
+    /// with filters it is the limit itself, a lower bound.
+    pub fn count(&self, query: &ListQuery) -> Result<Count, StoreError> {
+        if query
+            .prefix
+            .as_deref()
+            .is_some_and(|prefix| !storable(prefix))
+        {
+            return Ok(Count {
+                value: 0,
+                exact: true,
+            });
+        }
+        let mut connection = self.readers.get()?;
+        let mut select = customers::table
+            .select(customers::code)
+            .limit(i64::try_from(EXACT_COUNT_LIMIT).unwrap_or(i64::MAX) + 1)
+            .into_boxed();
+        select = filter_list!(select, query);
+        let seen = select.load::<String>(&mut *connection)?.len();
+        if seen <= EXACT_COUNT_LIMIT {
+            return Ok(Count {
+                value: seen as u64,
+                exact: true,
+            });
+        }
+        let filtered =
+            query.prefix.is_some() || query.active.is_some() || query.country_code.is_some();
+        let estimate = if filtered {
+            None
+        } else {
+            let sql = match self.target {
+                Target::Postgres(_) => {
+                    "SELECT CAST(reltuples AS BIGINT) AS value FROM pg_class \
+                     WHERE oid = 'customers'::regclass"
+                }
+                Target::Sqlite(_) => "SELECT COALESCE(MAX(rowid), 0) AS value FROM customers",
+            };
+            diesel::sql_query(sql)
+                .get_result::<Estimate>(&mut *connection)
+                .ok()
+                .and_then(|estimate| u64::try_from(estimate.value).ok())
+        };
+        Ok(Count {
+            value: estimate.unwrap_or(0).max(EXACT_COUNT_LIMIT as u64 + 1),
+            exact: false,
+        })
     }
 
     /// Erases a customer; with `suppress`, also refuses later POSTs of its code. Returns
@@ -162,6 +277,40 @@ impl Store {
             }
             Ok(deleted)
         })
+    }
+
+    /// Suppresses a code that no customer has (yet): later POSTs of it are refused (409), as
+    /// after `delete(code, true)`. For a "do not store" request that comes before the data.
+    pub fn suppress(&self, code: &str) -> Result<Suppression, StoreError> {
+        if !storable(code) {
+            // No POST of it can ever be stored: it is as good as suppressed.
+            return Ok(Suppression::AlreadySuppressed);
+        }
+        self.write_transaction(&[code], |sql| {
+            if !sql.existing(&[code])?.is_empty() {
+                return Ok(Suppression::CustomerExists);
+            }
+            Ok(
+                if sql.suppress(&code_hash(code), Timestamp::now().micros())? > 0 {
+                    Suppression::Added
+                } else {
+                    Suppression::AlreadySuppressed
+                },
+            )
+        })
+    }
+
+    /// Whether later POSTs of this code are refused.
+    pub fn is_suppressed(&self, code: &str) -> Result<bool, StoreError> {
+        if !storable(code) {
+            return Ok(false);
+        }
+        let hash = code_hash(code);
+        let found: i64 = suppressions::table
+            .filter(suppressions::code_hash.eq(&hash))
+            .count()
+            .get_result(&mut *self.readers.get()?)?;
+        Ok(found > 0)
     }
 
     /// Lets a suppressed code be posted again; returns whether it was suppressed.

@@ -44,7 +44,8 @@ use diesel::prelude::*;
 
 pub use connection::{DbConnection, SqliteSync, Target};
 pub use customers::{
-    BatchRequest, ItemFailure, ItemOutcome, ListQuery, Precondition, prefix_upper_bound,
+    BatchRequest, Count, EXACT_COUNT_LIMIT, ItemFailure, ItemOutcome, ListQuery, Precondition,
+    Suppression, prefix_upper_bound,
 };
 pub use error::StoreError;
 pub use keys::{ApiKeyRecord, NewApiKey};

@@ -32,10 +32,21 @@ pub fn run(settings: &Settings, args: &ExportArgs) -> anyhow::Result<()> {
             writer.into_inner()?.sync_all()?;
             count
         }
-        None => export(&store, &mut std::io::stdout().lock())?,
+        None => match export(&store, &mut std::io::stdout().lock()) {
+            Ok(count) => count,
+            // `export | head`: the reader has all it wanted. A closed pipe is a normal end.
+            Err(error) if is_closed_pipe(&error) => return Ok(()),
+            Err(error) => return Err(error),
+        },
     };
     eprintln!("exported {count} customers");
     Ok(())
+}
+
+fn is_closed_pipe(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<std::io::Error>()
+        .is_some_and(|error| error.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 /// Writes every customer, one JSON object per line; returns how many.
@@ -46,11 +57,12 @@ pub fn export(store: &Store, output: &mut impl Write) -> anyhow::Result<usize> {
         let query = ListQuery {
             limit: PAGE,
             after: after.take(),
+            before: None,
             ..ListQuery::default()
         };
         let (customers, more) = store.list_page(&query)?;
         for customer in &customers {
-            serde_json::to_writer(&mut *output, customer)?;
+            serde_json::to_writer(&mut *output, customer).map_err(std::io::Error::from)?;
             output.write_all(b"\n")?;
         }
         count += customers.len();

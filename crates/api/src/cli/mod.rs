@@ -37,7 +37,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the HTTP API (the default when no command is given).
-    Serve,
+    Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage API keys.
@@ -59,13 +59,25 @@ enum Command {
     Geo(geo::GeoCommand),
 }
 
+#[derive(Debug, Default, clap::Args)]
+struct ServeArgs {
+    /// Listen on this address (host:port) instead of `server.bind`.
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<String>,
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = Settings::load(cli.config.as_deref()).and_then(|mut settings| {
         settings.geo.overlays.extend(cli.overlay);
         crate::logging::init(&settings.log);
-        match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve => serve::serve(&settings),
+        match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+            Command::Serve(args) => {
+                if let Some(bind) = args.bind {
+                    settings.server.bind = bind;
+                }
+                serve::serve(&settings)
+            }
             Command::Migrate => migrate(&settings),
             Command::Key(command) => keys::run(&settings, command),
             Command::Import(args) => import::run(&settings, &args),

@@ -33,6 +33,8 @@ use crate::routes;
         routes::customers::read::get_customer,
         routes::customers::read::list_customers,
         routes::customers::delete::delete_customer,
+        routes::suppressions::put_suppression,
+        routes::suppressions::get_suppression,
         routes::suppressions::delete_suppression,
         routes::geo::get_geo_resolve,
         routes::health::get_healthz,

@@ -128,7 +128,9 @@ fn the_document_is_openapi_3_1_with_the_bearer_scheme_on_protected_operations() 
         .collect();
     assert_eq!(
         list_parameters,
-        ["limit", "after", "q", "active", "country"]
+        [
+            "limit", "after", "before", "count", "q", "active", "country"
+        ]
     );
 }
 

@@ -14,10 +14,26 @@ pub fn on_page(app: &mut App, generation: u64, result: Result<ListPage, ApiError
     }
     app.loading = false;
     match result {
+        Ok(page) if app.loading_backwards => {
+            app.connection = Connection::Up;
+            app.total = page.total.or(app.total);
+            app.loading_backwards = false;
+            // Prepended: the same customer stays selected, at the same place on screen.
+            app.take_page(page, true);
+            if app.follow_to_bottom {
+                // The last page (`G`).
+                app.follow_to_bottom = false;
+                app.select(app.rows.len().saturating_sub(1));
+            } else {
+                let selected = app.selected;
+                app.select(selected);
+            }
+            app.next_page_if_needed().into_iter().collect()
+        }
         Ok(page) => {
             app.connection = Connection::Up;
-            app.rows.extend(page.items);
-            app.next_cursor = page.next;
+            app.total = page.total.or(app.total);
+            app.take_page(page, false);
             if app.follow_to_bottom {
                 app.follow_to_bottom = app.next_cursor.is_some();
                 app.select(app.rows.len().saturating_sub(1));
@@ -25,6 +41,7 @@ pub fn on_page(app: &mut App, generation: u64, result: Result<ListPage, ApiError
             app.next_page_if_needed().into_iter().collect()
         }
         Err(error) => {
+            app.loading_backwards = false;
             match &error {
                 ApiError::NoKey | ApiError::Unreachable(_) => {}
                 ApiError::Status {
@@ -73,9 +90,7 @@ pub fn on_fetched(app: &mut App, code: &str, result: Result<Customer, ApiError>)
         }
         Err(ApiError::Status { status: 404, .. }) => {
             if let Some(index) = app.row_index(code) {
-                app.rows.remove(index);
-                let selected = app.selected;
-                app.select(selected);
+                app.remove_row(index);
             }
             if matches!(app.mode, Mode::Detail { .. }) {
                 app.mode = Mode::List;
@@ -124,9 +139,7 @@ pub fn on_deleted(app: &mut App, code: &str, result: Result<(), ApiError>) -> Ve
     match result {
         Ok(()) => {
             if let Some(index) = app.row_index(code) {
-                app.rows.remove(index);
-                let selected = app.selected;
-                app.select(selected);
+                app.remove_row(index);
             }
             app.notify(strings::deleted(code));
         }

@@ -67,21 +67,79 @@ fn g_goes_to_the_top_and_capital_g_to_the_last_loaded_row() {
 }
 
 #[test]
-fn capital_g_with_more_pages_keeps_loading_until_the_real_end() {
+fn capital_g_with_more_pages_jumps_to_the_last_page_in_one_request() {
     let mut app = loaded_app(200, Some("cursor-1"));
     let commands = update(&mut app, char_key('G'));
-    assert_eq!(load_commands(&commands)[0].0.as_deref(), Some("cursor-1"));
+    let [
+        Command::LoadPage {
+            after: None,
+            before: Some(before),
+            ..
+        },
+    ] = commands.as_slice()
+    else {
+        panic!("one request for the last page: {commands:?}");
+    };
+    assert_eq!(before, "", "the end, not a walk through every page");
+    assert!(app.rows.is_empty(), "the rows in between are not kept");
+
     let generation = app.generation;
+    let mut last = page(customers(3), None);
+    last.previous = Some("before-C-00000".to_owned());
     let commands = update(
         &mut app,
         Msg::PageLoaded {
             generation,
-            result: Ok(page(customers(3), None)),
+            result: Ok(last),
         },
     );
-    assert!(commands.is_empty());
-    assert_eq!(app.selected, 202, "the last row of the whole list");
-    assert!(!app.follow_to_bottom);
+    assert_eq!(app.selected, 2, "the last row of the whole list");
+    assert_eq!(app.next_cursor, None, "no page after the last");
+
+    // Near the loaded start, the page before is asked for (prefetched), and prepended
+    // without moving the selection off its customer.
+    assert!(
+        commands.iter().any(|command| matches!(
+            command,
+            Command::LoadPage { before: Some(cursor), .. } if cursor == "before-C-00000"
+        )),
+        "{commands:?}"
+    );
+    let selected_code = app.rows[app.selected].code.clone();
+    let earlier: Vec<Customer> = (0..4).map(|n| customer(&format!("A-{n}"))).collect();
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation,
+            result: Ok(page(earlier, None)),
+        },
+    );
+    assert_eq!(app.rows.len(), 7);
+    assert_eq!(app.rows[0].code, "A-0");
+    assert_eq!(app.rows[app.selected].code, selected_code);
+    assert_eq!(app.previous_cursor, None, "the first page came");
+
+    // `g` from here: the first customer is already loaded.
+    update(&mut app, char_key('g'));
+    assert_eq!(app.selected, 0);
+}
+
+#[test]
+fn g_after_a_jump_to_the_end_reloads_the_first_page_in_one_request() {
+    let mut app = loaded_app(200, Some("cursor-1"));
+    update(&mut app, char_key('G'));
+    let generation = app.generation;
+    let mut last = page(customers(3), None);
+    last.previous = Some("before".to_owned());
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation,
+            result: Ok(last),
+        },
+    );
+    let commands = update(&mut app, char_key('g'));
+    assert_eq!(load_commands(&commands), [(None, ListQuery::default())]);
 }
 
 #[test]
@@ -440,4 +498,106 @@ fn a_resize_changes_the_page_size_and_keeps_the_selection_visible() {
     );
     assert_eq!(app.viewport_rows, 6);
     assert_eq!(app.scroll, 94);
+}
+
+#[test]
+fn a_new_key_clears_the_message_of_the_last_action() {
+    let mut app = loaded_app(3, None);
+    // Ctrl-S on an untouched form: "Nothing changed".
+    update(&mut app, char_key('e'));
+    update(&mut app, ctrl('s'));
+    assert_eq!(
+        app.notice.as_ref().map(|notice| notice.text.as_str()),
+        Some(strings::NOTHING_TO_SAVE)
+    );
+    // Editing again: the old message goes, whatever the next save says.
+    update(&mut app, char_key('e'));
+    assert_eq!(app.notice, None);
+    assert!(matches!(app.mode, Mode::Form(_)));
+}
+
+#[test]
+fn side_by_side_the_arrows_move_the_list_and_the_detail_follows() {
+    let mut app = loaded_app(3, None);
+    update(
+        &mut app,
+        Msg::Resize {
+            width: 160,
+            height: 30,
+        },
+    );
+    assert!(app.side_by_side);
+    update(&mut app, key(KeyCode::Enter));
+    let commands = update(&mut app, key(KeyCode::Down));
+    assert_eq!(app.selected, 1);
+    assert!(matches!(app.mode, Mode::Detail { .. }));
+    assert!(
+        commands.contains(&Command::FetchCustomer {
+            code: "C-00001".to_owned()
+        }),
+        "{commands:?}"
+    );
+
+    // Narrow again: the arrows scroll the detail, the selection stays.
+    update(
+        &mut app,
+        Msg::Resize {
+            width: 80,
+            height: 24,
+        },
+    );
+    update(&mut app, key(KeyCode::Down));
+    assert_eq!(app.selected, 1);
+}
+
+#[test]
+fn the_console_keeps_a_bounded_window_of_rows_and_reloads_dropped_pages() {
+    let mut app = loaded_app(200, Some("after-0"));
+    // Scroll down through 15 more pages of 200: each is asked for near the end.
+    for number in 1..=15 {
+        let mut commands = Vec::new();
+        while commands.is_empty() {
+            commands = update(&mut app, key(KeyCode::PageDown));
+        }
+        let cursor = format!("after-{}", number - 1);
+        assert!(
+            load_commands(&commands)
+                .iter()
+                .any(|(after, _)| after.as_deref() == Some(cursor.as_str())),
+            "page {number}: {commands:?}"
+        );
+        let generation = app.generation;
+        let items: Vec<Customer> = (0..200)
+            .map(|n| customer(&format!("P{number:02}-{n:03}")))
+            .collect();
+        let mut next = page(items, Some(&format!("after-{number}")));
+        next.previous = Some(format!("before-{number}"));
+        update(
+            &mut app,
+            Msg::PageLoaded {
+                generation,
+                result: Ok(next),
+            },
+        );
+        assert!(app.rows.len() <= MAX_ROWS, "{} rows held", app.rows.len());
+    }
+    assert_eq!(app.rows.len(), MAX_ROWS);
+    assert_eq!(app.rows[0].code, "P06-000", "the oldest pages were dropped");
+    assert_eq!(app.previous_cursor.as_deref(), Some("before-6"));
+
+    // Back up to the top of the window: the dropped page before it is asked for again.
+    let mut commands = Vec::new();
+    for _ in 0..MAX_ROWS {
+        commands.extend(update(&mut app, key(KeyCode::Up)));
+        if !commands.is_empty() {
+            break;
+        }
+    }
+    assert!(
+        commands.iter().any(|command| matches!(
+            command,
+            Command::LoadPage { before: Some(cursor), .. } if cursor == "before-6"
+        )),
+        "{commands:?}"
+    );
 }

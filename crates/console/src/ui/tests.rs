@@ -261,3 +261,100 @@ fn a_long_form_banner_is_wrapped_not_cut() {
     assert_shows(&lines, "Someone else changed C-00000");
     assert_shows(&lines, "Esc discards yours.");
 }
+
+#[test]
+fn the_form_shows_its_key_hint_after_an_earlier_message() {
+    let mut app = loaded_app(3, None);
+    app.notify("C-00000 is now inactive.".to_owned());
+    update(&mut app, char_key('e'));
+    let lines = screen(&app, 80, 24);
+    assert!(lines[23].contains(strings::FORM_HINT), "{}", lines[23]);
+}
+
+#[test]
+fn a_server_that_cannot_be_reached_is_told_with_every_way_to_name_it() {
+    let mut app = App::new("http://127.0.0.1:8080", "./data/admin.key");
+    app.start();
+    let generation = app.generation;
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation,
+            result: Err(crate::client::ApiError::Unreachable(
+                "connection refused".to_owned(),
+            )),
+        },
+    );
+    let text = screen(&app, 100, 30).join(" ");
+    for way in [
+        "--url",
+        "CLIENTELA_URL",
+        "CLIENTELA__SERVER__BIND",
+        "server.bind",
+        "--config",
+        "CLIENTELA_CONFIG",
+        "--api-key",
+        "CLIENTELA_API_KEY",
+    ] {
+        assert!(text.contains(way), "`{way}` is not named: {text}");
+    }
+}
+
+#[test]
+fn a_wide_terminal_shows_the_list_and_the_detail_side_by_side() {
+    let mut app = loaded_app(3, None);
+    update(
+        &mut app,
+        Msg::Resize {
+            width: 160,
+            height: 30,
+        },
+    );
+    update(&mut app, key(KeyCode::Enter));
+    let lines = screen(&app, 160, 30);
+    let beside = lines
+        .iter()
+        .position(|line| line.contains("customer C-00000"))
+        .expect("the detail's title");
+    assert!(
+        lines[beside].starts_with("code"),
+        "the list's header on the same line: {}",
+        lines[beside]
+    );
+    assert!(contains(&lines, "C-00002"), "the list stays visible");
+    // At 80 columns the detail takes the body alone.
+    let narrow = screen(&app, 80, 24);
+    assert!(!contains(&narrow, "C-00002"));
+}
+
+#[test]
+fn the_header_shows_the_api_count_exact_or_said_to_be_an_estimate() {
+    let mut app = App::new("http://127.0.0.1:8080", "./data/admin.key");
+    app.start();
+    let generation = app.generation;
+    let mut first = page(customers(3), Some("more"));
+    first.total = Some(clientela_core::wire::Total {
+        count: 1234,
+        exact: true,
+    });
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation,
+            result: Ok(first),
+        },
+    );
+    let lines = screen(&app, 80, 24);
+    assert!(lines[0].contains("1,234 customers"), "{}", lines[0]);
+
+    app.total = Some(clientela_core::wire::Total {
+        count: 10_000_000,
+        exact: false,
+    });
+    let lines = screen(&app, 100, 24);
+    assert!(
+        lines[0].contains("10,000,000+ customers (estimate)"),
+        "{}",
+        lines[0]
+    );
+}

@@ -174,6 +174,29 @@ fn strict_geo_refuses_an_unknown_country() {
 }
 
 #[test]
+fn a_strict_refusal_does_not_say_the_place_was_kept() {
+    let resolver = Resolver::builtin();
+    let context = MergeContext {
+        now: Timestamp(1),
+        resolver: &resolver,
+        strict_geo: true,
+    };
+    let errors = apply(
+        None,
+        &patch(json!({"code": "A", "country": "Atlantis", "city": "Q90"})),
+        &context,
+    )
+    .err()
+    .unwrap_or_default();
+    assert!(!errors.is_empty());
+    for error in &errors {
+        let text = error.to_string();
+        assert!(!text.contains("kept"), "{text}");
+        assert!(text.contains("could not be resolved"), "{text}");
+    }
+}
+
+#[test]
 fn changing_the_place_resolves_it_again() {
     let stored = seed();
     let applied = run(

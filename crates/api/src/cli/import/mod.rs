@@ -65,6 +65,10 @@ pub struct Progress {
     pub updated: usize,
     pub unchanged: usize,
     pub failed: usize,
+    /// Records saved with a place (country, state or city) the resolver could not resolve;
+    /// they are kept as sent, with a warning. (Absent from progress files of older versions.)
+    #[serde(default)]
+    pub unresolved: usize,
 }
 
 pub fn progress_path(file: &Path) -> PathBuf {
@@ -93,21 +97,35 @@ pub fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
         strict_geo: args.strict || settings.geo.strict,
     };
     let progress = import(&ingest, args)?;
-    println!(
-        "imported {}: {} created, {} updated, {} unchanged, {} failed",
-        args.file.display(),
-        progress.created,
-        progress.updated,
-        progress.unchanged,
-        progress.failed
-    );
+    println!("{}", summary(&args.file, &progress));
     if progress.failed > 0 {
         println!(
             "rejected records and their reasons: {}",
             rejected_path(&args.file).display()
         );
+        // A script must not take a partial import for a complete one.
+        bail!(
+            "{} of {} records failed (see {})",
+            progress.failed,
+            progress.records_done,
+            rejected_path(&args.file).display()
+        );
     }
     Ok(())
+}
+
+/// The closing line: what became of the records, and how many places stayed unresolved.
+pub fn summary(file: &Path, progress: &Progress) -> String {
+    format!(
+        "imported {}: {} created, {} updated, {} unchanged, {} failed; {} with a place not \
+         resolved (kept as sent)",
+        file.display(),
+        progress.created,
+        progress.updated,
+        progress.unchanged,
+        progress.failed,
+        progress.unresolved
+    )
 }
 
 /// Runs the import (resuming when progress says so) and returns the final counts.
@@ -238,9 +256,20 @@ fn apply_batch(
     progress.unchanged += response.unchanged;
     progress.failed += response.failed;
     for BatchItem {
-        index, code, error, ..
+        index,
+        code,
+        error,
+        warnings,
+        ..
     } in response.results
     {
+        let unresolved = warnings
+            .iter()
+            .flatten()
+            .any(|warning| warning.kind == clientela_core::geo::WarningKind::Unresolved);
+        if unresolved {
+            progress.unresolved += 1;
+        }
         if let Some(error) = error {
             let line = json!({
                 "record": numbers.get(index),
@@ -282,10 +311,35 @@ fn save_progress(path: &Path, progress: &Progress) -> anyhow::Result<()> {
 fn progress_bar(total: usize, done: usize) -> ProgressBar {
     let bar = ProgressBar::new(total as u64);
     if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} customers ({per_sec}, {eta} left)")
+        ProgressStyle::with_template("{bar:40} {pos}/{len} customers ({rate}, {eta} left)")
     {
-        bar.set_style(style);
+        bar.set_style(style.with_key(
+            "rate",
+            |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                let _ = out.write_str(&rate_text(state.per_sec()));
+            },
+        ));
     }
     bar.set_position(done as u64);
     bar
+}
+
+/// A rate as a whole number of customers per second with thousands separators
+/// (`27,757/s`; indicatif's `{per_sec}` prints `27,757.3931/s`).
+pub fn rate_text(per_second: f64) -> String {
+    let whole = if per_second.is_finite() && per_second > 0.0 {
+        per_second.round() as u64
+    } else {
+        0
+    };
+    let digits = whole.to_string();
+    let mut text = String::with_capacity(digits.len() + digits.len() / 3 + 2);
+    for (position, digit) in digits.chars().enumerate() {
+        if position > 0 && (digits.len() - position).is_multiple_of(3) {
+            text.push(',');
+        }
+        text.push(digit);
+    }
+    text.push_str("/s");
+    text
 }

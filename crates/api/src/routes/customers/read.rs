@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clientela_core::Customer;
 use clientela_core::geo::GeoInput;
-use clientela_core::wire::{ListPage, Problem, ProblemField};
+use clientela_core::wire::{ListPage, Problem, ProblemField, Total};
 use clientela_store::ListQuery;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -73,6 +73,12 @@ pub struct ListParams {
     limit: Option<usize>,
     /// The `next` cursor of the previous page.
     after: Option<String>,
+    /// Page backwards: the `previous` cursor of a page gives the page before it, and an
+    /// empty value (`before=`) the last page. One request at any depth. Not with `after`.
+    before: Option<String>,
+    /// Also answer `total`: how many customers the filters select, exact up to 10,000,
+    /// an estimate past that (`exact: false`).
+    count: Option<bool>,
     /// Only codes that start with this.
     q: Option<String>,
     /// Only active (true) or inactive (false) customers.
@@ -86,7 +92,7 @@ pub struct ListParams {
     tag = "customers",
     params(ListParams),
     responses(
-        (status = 200, description = "A page and the cursor of the next one (null on the last page)",
+        (status = 200, description = "A page, the cursor of the next one (null on the last page) and, when the page was asked for with a cursor and more may come before it, the cursor of the previous one (for `before`)",
             body = ListPage, example = json!(examples::list_page())),
         (status = 400, description = "A query string that does not parse (e.g. `limit=abc`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's scope is below `read`", body = Problem, content_type = "application/problem+json"),
@@ -114,7 +120,22 @@ pub async fn list_customers(
             format!("`limit` must be 1 to 500, not {limit}"),
         ));
     }
-    let after = params.after.as_deref().map(decode_cursor).transpose()?;
+    let after = params
+        .after
+        .as_deref()
+        .map(|cursor| decode_cursor("after", cursor))
+        .transpose()?;
+    let before = params
+        .before
+        .as_deref()
+        .map(|cursor| decode_cursor("before", cursor))
+        .transpose()?;
+    if after.is_some() && before.is_some() {
+        return Err(invalid_parameter(
+            "before",
+            "`after` and `before` cannot be used together".into(),
+        ));
+    }
     let country_code = match params
         .country
         .as_deref()
@@ -133,21 +154,48 @@ pub async fn list_customers(
             Some(country.code)
         }
     };
+    let (forwards_from, backwards_from) = (after.is_some(), before.clone());
     let query = ListQuery {
         limit,
         after,
+        before,
         prefix: params.q.filter(|prefix| !prefix.is_empty()),
         active: params.active,
         country_code,
     };
     let store = state.store.clone();
-    let (items, more) = web::block(move || store.list_page(&query)).await??;
-    let next = if more {
-        items.last().map(|customer| encode_cursor(&customer.code))
-    } else {
-        None
+    let counted = params.count.unwrap_or(false);
+    let (items, more, total) = web::block(move || {
+        let (items, more) = store.list_page(&query)?;
+        let total = if counted {
+            let count = store.count(&query)?;
+            Some(Total {
+                count: count.value,
+                exact: count.exact,
+            })
+        } else {
+            None
+        };
+        Ok::<_, clientela_store::StoreError>((items, more, total))
+    })
+    .await??;
+    // Forwards, `more` says whether pages follow; backwards, whether pages come before.
+    let (has_next, has_previous) = match &backwards_from {
+        None => (more, forwards_from),
+        Some(cursor) => (!cursor.is_empty(), more),
     };
-    Ok(HttpResponse::Ok().json(ListPage { items, next }))
+    let next = has_next
+        .then(|| items.last().map(|customer| encode_cursor(&customer.code)))
+        .flatten();
+    let previous = has_previous
+        .then(|| items.first().map(|customer| encode_cursor(&customer.code)))
+        .flatten();
+    Ok(HttpResponse::Ok().json(ListPage {
+        items,
+        next,
+        previous,
+        total,
+    }))
 }
 
 fn invalid_parameter(field: &str, message: String) -> ApiError {
@@ -167,12 +215,12 @@ fn encode_cursor(code: &str) -> String {
     URL_SAFE_NO_PAD.encode(code.as_bytes())
 }
 
-fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
+fn decode_cursor(name: &str, cursor: &str) -> Result<String, ApiError> {
     URL_SAFE_NO_PAD
         .decode(cursor.as_bytes())
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .ok_or_else(|| {
-            invalid_parameter("after", "`after` is not a cursor this API gave out".into())
+            invalid_parameter(name, format!("`{name}` is not a cursor this API gave out"))
         })
 }
