@@ -28,6 +28,7 @@ mod checkpoint;
 mod connection;
 mod customers;
 mod error;
+mod files;
 mod keys;
 mod migrate;
 mod reindex;
@@ -36,13 +37,15 @@ mod rows;
 mod schema;
 mod scratch;
 mod sql;
+mod suppression_key;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::prelude::*;
 
-pub use connection::{DbConnection, SqliteSync, Target};
+pub use connection::{DbConnection, SqliteSync, Target, Timeouts};
 pub use customers::{
     BatchRequest, ItemFailure, ItemOutcome, ListQuery, Precondition, prefix_upper_bound,
 };
@@ -50,10 +53,11 @@ pub use error::StoreError;
 pub use keys::{ApiKeyRecord, NewApiKey};
 pub use reindex::ReindexPage;
 pub use scratch::ScratchSchema;
-pub use sql::code_hash;
+pub use sql::advisory_lock_key;
+pub use suppression_key::{SuppressionKey, legacy_hash};
 
 use checkpoint::Checkpointer;
-use connection::{Pool, build_pool};
+use connection::{Pool, build_pool_with};
 use sql::WriteSql;
 
 /// How to open the store.
@@ -61,8 +65,16 @@ use sql::WriteSql;
 pub struct StoreOptions {
     /// `sqlite://PATH` or `postgres://…`.
     pub url: String,
-    /// Connections for reads (and, on PostgreSQL, writes).
+    /// Connections for reads.
     pub pool_size: u32,
+    /// Connections for writes on PostgreSQL, a pool of their own so writers waiting on a
+    /// lock can never take the connections reads need (SQLite always has one writer).
+    pub write_pool_size: u32,
+    /// How long a statement may wait for a lock, and run (503 past either).
+    pub timeouts: Timeouts,
+    /// The file holding the secret behind stored suppressions (made on first use); `None`
+    /// for a secret that lasts as long as the process (tests).
+    pub suppression_key_file: Option<PathBuf>,
     /// How long a request waits for a connection before the store reports `Unavailable`.
     pub connect_timeout: Duration,
     pub sqlite_sync: SqliteSync,
@@ -75,6 +87,9 @@ impl StoreOptions {
         StoreOptions {
             url: url.into(),
             pool_size: 8,
+            write_pool_size: 4,
+            timeouts: Timeouts::default(),
+            suppression_key_file: None,
             connect_timeout: Duration::from_secs(5),
             sqlite_sync: SqliteSync::Normal,
             migrate: true,
@@ -99,6 +114,7 @@ pub struct Store {
     readers: Pool,
     writer: Pool,
     target: Target,
+    suppression_key: SuppressionKey,
     /// SQLite's background checkpoints; stops when the last clone of the store is dropped.
     _checkpointer: Option<Arc<Checkpointer>>,
 }
@@ -115,40 +131,40 @@ impl std::fmt::Debug for Store {
 impl Store {
     pub fn open(options: &StoreOptions) -> Result<Store, StoreError> {
         let target = Target::parse(&options.url)?;
-        if let Target::Sqlite(path) = &target
-            && let Some(folder) = path
-                .parent()
-                .filter(|folder| !folder.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(folder)?;
+        if let Target::Sqlite(path) = &target {
+            files::prepare_sqlite_files(path)?;
         }
+        let pool = |size: u32| {
+            build_pool_with(
+                &target,
+                options.sqlite_sync,
+                options.timeouts,
+                size,
+                options.connect_timeout,
+            )
+        };
         let (readers, writer, checkpointer) = match &target {
             Target::Sqlite(path) => {
                 // The writer first: it switches the file to WAL before readers open it.
-                let writer = build_pool(&target, options.sqlite_sync, 1, options.connect_timeout)?;
-                let readers = build_pool(
-                    &target,
-                    options.sqlite_sync,
-                    options.pool_size,
-                    options.connect_timeout,
-                )?;
+                let writer = pool(1)?;
+                let readers = pool(options.pool_size)?;
                 let checkpointer = Checkpointer::start(path, writer.clone())?;
                 (readers, writer, Some(Arc::new(checkpointer)))
             }
-            Target::Postgres(_) => {
-                let pool = build_pool(
-                    &target,
-                    options.sqlite_sync,
-                    options.pool_size,
-                    options.connect_timeout,
-                )?;
-                (pool.clone(), pool, None)
-            }
+            Target::Postgres(_) => (
+                pool(options.pool_size)?,
+                pool(options.write_pool_size.max(1))?,
+                None,
+            ),
         };
         let store = Store {
             readers,
             writer,
             target,
+            suppression_key: match &options.suppression_key_file {
+                Some(path) => SuppressionKey::load_or_create(path)?,
+                None => SuppressionKey::for_this_process(),
+            },
             _checkpointer: checkpointer,
         };
         if options.migrate {
@@ -170,8 +186,8 @@ impl Store {
         migrate::run_pending(&mut *self.writer.get()?)
     }
 
-    /// How busy the connection pools are (for `/metrics`). SQLite has a reader pool and a
-    /// one-connection writer pool; PostgreSQL one pool for both.
+    /// How busy the connection pools are (for `/metrics`): a reader pool and a writer pool
+    /// (one connection on SQLite).
     pub fn pool_usage(&self) -> Vec<PoolUsage> {
         let usage = |name: &'static str, pool: &Pool| {
             let state = pool.state();
@@ -182,9 +198,31 @@ impl Store {
                 max: pool.max_size(),
             }
         };
-        match self.target {
-            Target::Sqlite(_) => vec![usage("read", &self.readers), usage("write", &self.writer)],
-            Target::Postgres(_) => vec![usage("shared", &self.readers)],
+        vec![usage("read", &self.readers), usage("write", &self.writer)]
+    }
+
+    /// After an erasure on SQLite, empties the WAL into the database file and truncates it, so
+    /// no copy of the erased customer's pages stays on disk (see `checkpoint::truncate`).
+    /// The erasure has committed already; a failure here is logged, and the next clean
+    /// shutdown truncates the WAL anyway.
+    fn scrub_sqlite_wal(&self) {
+        if !matches!(self.target, Target::Sqlite(_)) {
+            return;
+        }
+        let outcome = self
+            .writer
+            .get()
+            .map_err(StoreError::from)
+            .and_then(|mut connection| match &mut *connection {
+                DbConnection::Sqlite(sqlite) => Ok(checkpoint::truncate(sqlite)?.busy),
+                DbConnection::Postgres(_) => Ok(0),
+            });
+        match outcome {
+            Ok(0) => {}
+            Ok(_) => {
+                tracing::warn!("the WAL could not be truncated after an erasure: readers held it")
+            }
+            Err(error) => tracing::warn!(%error, "the WAL could not be truncated after an erasure"),
         }
     }
 

@@ -23,6 +23,7 @@ diesel::table! {
     suppressions (code_hash) {
         code_hash -> Text,
         created_at -> BigInt,
+        kind -> Text,
     }
 }
 
