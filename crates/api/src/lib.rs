@@ -4,6 +4,7 @@
 //! and talk to the real thing.
 
 pub mod auth;
+pub mod body;
 pub mod cli;
 pub mod config;
 pub mod error;
@@ -45,6 +46,9 @@ pub struct AppState {
     pub max_header_bytes: usize,
     /// This server's Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// Slots for large request bodies: how many may be read and parsed at once
+    /// ([`limits::LARGE_BODY_SLOTS`]).
+    pub large_bodies: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -58,6 +62,7 @@ impl AppState {
             body_timeout: Duration::from_secs(60),
             max_header_bytes: 16 * 1024,
             metrics: Arc::new(Metrics::new()),
+            large_bodies: Arc::new(tokio::sync::Semaphore::new(limits::LARGE_BODY_SLOTS)),
         }
     }
 }
@@ -116,7 +121,9 @@ pub fn run_with(
             .app_data(routes::query_config())
             .app_data(routes::path_config())
             // The last wrap runs first: request ID, then its span, then metrics inside it,
-            // then the header limit (so refused requests are counted and logged too).
+            // then the header limit and the path check (so refused requests are counted and
+            // logged too).
+            .wrap(from_fn(limits::refuse_undecodable_path))
             .wrap(from_fn(limits::limit_headers))
             .wrap(from_fn(middleware::observe_request))
             .wrap(tracing_actix_web::TracingLogger::<middleware::RequestSpan>::new())
