@@ -34,8 +34,8 @@ pub enum CustomersBody<'a> {
 }
 
 impl CustomersBody<'_> {
-    /// How many customers the body holds.
-    pub fn len(&self) -> usize {
+    /// How many customers the body holds (never none: an empty array is refused).
+    pub fn count(&self) -> usize {
         match self {
             CustomersBody::One(_) => 1,
             CustomersBody::Many(items) => items.len(),

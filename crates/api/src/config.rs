@@ -12,7 +12,8 @@
 //!   connection stays open, 5), `CLIENTELA__SERVER__DISCONNECT_TIMEOUT` (seconds to close a
 //!   connection cleanly, 1), `CLIENTELA__SERVER__MAX_CONNECTIONS` (open connections per
 //!   worker, 10000), `CLIENTELA__SERVER__MAX_HEADER_BYTES` (bytes of header names and
-//!   values, 16384)
+//!   values, 16384), `CLIENTELA__SERVER__LARGE_BODY_SLOTS` (bodies over 1 MiB read and
+//!   parsed at once, 2)
 //! - `CLIENTELA__RATE_LIMIT__PER_SECOND` (requests per second per API key, 0 for no limit;
 //!   500), `CLIENTELA__RATE_LIMIT__BURST` (requests a key may send at once, 1000)
 //! - `CLIENTELA__DATABASE__URL` (`sqlite://<data_dir>/clientela.db`; `postgres://…` for
@@ -71,6 +72,8 @@ pub struct ServerSettings {
     pub max_connections: usize,
     /// Bytes of header names and values a request may carry (431 past it).
     pub max_header_bytes: usize,
+    /// Request bodies over 1 MiB read and parsed at once; more wait, unread.
+    pub large_body_slots: usize,
 }
 
 /// Per-key request rate: a token bucket of `burst` requests refilled at `per_second`.
@@ -144,6 +147,7 @@ keep_alive = 5
 disconnect_timeout = 1
 max_connections = 10000
 max_header_bytes = 16384
+large_body_slots = 2
 
 [database]
 pool_size = 8
@@ -195,6 +199,7 @@ impl Settings {
             ("server.body_limit", settings.server.body_limit),
             ("server.max_connections", settings.server.max_connections),
             ("server.max_header_bytes", settings.server.max_header_bytes),
+            ("server.large_body_slots", settings.server.large_body_slots),
             (
                 "server.request_head_timeout",
                 settings.server.request_head_timeout as usize,

@@ -60,7 +60,7 @@ pub async fn refuse_undecodable_path(
 /// each waits for one of [`AppState::large_bodies`]' slots before it is read.
 pub const LARGE_BODY_BYTES: u64 = 1024 * 1024;
 
-/// How many large bodies are read and parsed at once, by default. A large body costs up to
+/// How many large bodies are read and parsed at once, by default (`server.large_body_slots`). A large body costs up to
 /// `server.body_limit` bytes while it is read, and about as much again while it is parsed,
 /// so this bounds the memory greedy clients can take: the other large bodies wait, unread,
 /// in their connections (TCP stops them), not in our memory.

@@ -16,6 +16,9 @@
 //!   first, in sorted order (`sql::lock_codes`). It covers codes that do not exist yet
 //!   (which `SELECT … FOR UPDATE` cannot), holds across any number of API replicas sharing
 //!   the database, and the fixed order rules out deadlocks between overlapping batches.
+//!   Writers have a pool of their own, apart from the readers', and wait at most
+//!   `lock_timeout` for a lock (then the store reports `Unavailable`), so writers queued
+//!   behind one busy code can never take the connections reads need.
 //! - SQLite: one writer connection per process (a pool of one) and `BEGIN IMMEDIATE`, which
 //!   takes the database's write lock before the first read, also against other processes.
 //!   Readers have their own connections and, in WAL mode, never wait for the writer.

@@ -25,6 +25,9 @@ pub fn serve(settings: &Settings) -> anyhow::Result<()> {
     state.body_limit = settings.server.body_limit;
     state.body_timeout = Duration::from_secs(settings.server.body_timeout);
     state.max_header_bytes = settings.server.max_header_bytes;
+    state.large_bodies = Arc::new(tokio::sync::Semaphore::new(
+        settings.server.large_body_slots,
+    ));
     let rate_limit = &settings.rate_limit;
     state.keys = Arc::new(KeyChecker::with_rate_limit(RateLimit::per_second(
         rate_limit.per_second,

@@ -112,12 +112,12 @@ pub async fn post_customers(
             // A request refused as a whole counts once, however many items it held.
             Err(error) => return (Err(error), 1),
         };
-        let count = customers.len();
+        let count = customers.count();
         let outcome = match customers {
             CustomersBody::One(raw) => item_value(raw)
                 .map_err(|error| ApiError::invalid_customer(None, &[error]))
                 .and_then(|value| ingest.one(value, precondition))
-                .map(Posted::One),
+                .map(|response| Posted::One(Box::new(response))),
             CustomersBody::Many(_) if precondition.is_some() => Err(ApiError::BadRequest(
                 "If-Match and If-None-Match apply to a single customer, not to an array".into(),
             )),
@@ -141,7 +141,7 @@ pub async fn post_customers(
                 .observe_single(response.result, response.customer.location.status);
             Ok(HttpResponse::Ok()
                 .insert_header((header::ETAG, format!("\"{}\"", response.customer.version)))
-                .json(response))
+                .json(*response))
         }
         Posted::Many(ingested) => {
             state
@@ -154,7 +154,7 @@ pub async fn post_customers(
 
 /// What a POST did: one customer's answer, or a batch's.
 enum Posted {
-    One(SingleResponse),
+    One(Box<SingleResponse>),
     Many(IngestedBatch),
 }
 
