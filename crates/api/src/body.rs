@@ -13,6 +13,7 @@ use std::cell::Cell;
 use std::collections::HashSet;
 use std::fmt;
 
+use actix_web::web::Bytes;
 use clientela_core::{FieldError, MAX_BATCH};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -92,6 +93,56 @@ pub fn split_customers(body: &[u8]) -> Result<CustomersBody<'_>, ApiError> {
     }
     Ok(parsed)
 }
+
+/// The items of a batch, owning the body they are read from: each is parsed when the
+/// iterator reaches it, and the body is freed with the iterator, once the last item has
+/// become a patch, before the store's work (and its copies of the customers) begins.
+#[derive(Debug)]
+pub struct BatchItems {
+    body: Bytes,
+    ranges: std::vec::IntoIter<std::ops::Range<usize>>,
+}
+
+impl BatchItems {
+    /// The items of `items`, which were split from `body`.
+    pub fn new(body: Bytes, items: &[&RawValue]) -> BatchItems {
+        let start = body.as_ptr() as usize;
+        let ranges: Vec<_> = items
+            .iter()
+            .map(|raw| {
+                let offset = raw.get().as_ptr() as usize - start;
+                offset..offset + raw.get().len()
+            })
+            .collect();
+        BatchItems {
+            body,
+            ranges: ranges.into_iter(),
+        }
+    }
+}
+
+impl Iterator for BatchItems {
+    type Item = Result<Value, FieldError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let range = self.ranges.next()?;
+        let text = self
+            .body
+            .get(range)
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
+            .unwrap_or_default();
+        Some(match serde_json::from_str::<&RawValue>(text) {
+            Ok(raw) => item_value(raw),
+            Err(_) => Err(FieldError::NotAnObject),
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.ranges.size_hint()
+    }
+}
+
+impl ExactSizeIterator for BatchItems {}
 
 /// One customer's JSON, parsed only when it is no larger than [`MAX_ITEM_BYTES`].
 pub fn item_value(raw: &RawValue) -> Result<Value, FieldError> {

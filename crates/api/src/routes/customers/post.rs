@@ -13,7 +13,7 @@ use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::auth::Scope;
-use crate::body::{CustomersBody, item_value, split_customers};
+use crate::body::{BatchItems, CustomersBody, item_value, split_customers};
 use crate::error::ApiError;
 use crate::ingest::{Ingest, IngestedBatch};
 use crate::limits::read_body;
@@ -114,16 +114,23 @@ pub async fn post_customers(
         };
         let count = customers.count();
         let outcome = match customers {
-            CustomersBody::One(raw) => item_value(raw)
-                .map_err(|error| ApiError::invalid_customer(None, &[error]))
-                .and_then(|value| ingest.one(value, precondition))
-                .map(|response| Posted::One(Box::new(response))),
+            CustomersBody::One(raw) => {
+                let value = item_value(raw);
+                drop(body);
+                value
+                    .map_err(|error| ApiError::invalid_customer(None, &[error]))
+                    .and_then(|value| ingest.one(value, precondition))
+                    .map(|response| Posted::One(Box::new(response)))
+            }
             CustomersBody::Many(_) if precondition.is_some() => Err(ApiError::BadRequest(
                 "If-Match and If-None-Match apply to a single customer, not to an array".into(),
             )),
-            CustomersBody::Many(items) => ingest
-                .batch(items.into_iter().map(item_value), atomic)
-                .map(Posted::Many),
+            CustomersBody::Many(items) => {
+                // The body goes with the items: freed once they are all patches.
+                let items = BatchItems::new(body.clone(), &items);
+                drop(body);
+                ingest.batch(items, atomic).map(Posted::Many)
+            }
         };
         (outcome, count)
     })
