@@ -28,6 +28,10 @@ pub fn serve(settings: &Settings) -> anyhow::Result<()> {
     state.large_bodies = Arc::new(tokio::sync::Semaphore::new(
         settings.server.large_body_slots,
     ));
+    state.write_slots = Arc::new(tokio::sync::Semaphore::new(
+        settings.database.write_pool_size.max(1) as usize,
+    ));
+    state.write_slot_timeout = Duration::from_secs(settings.database.connect_timeout.max(1));
     let rate_limit = &settings.rate_limit;
     state.keys = Arc::new(KeyChecker::with_rate_limit(RateLimit::per_second(
         rate_limit.per_second,

@@ -39,6 +39,7 @@ pub async fn delete_suppression(
     let code = code.into_inner();
     let store = state.store.clone();
     let lookup = code.clone();
+    let _write_slot = state.write_slot().await?;
     if web::block(move || store.unsuppress(&lookup)).await?? {
         tracing::info!("suppression lifted");
         Ok(HttpResponse::NoContent().finish())

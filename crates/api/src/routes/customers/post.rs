@@ -98,6 +98,7 @@ pub async fn post_customers(
     let (body, slot) = read_body(&request, payload, &state).await?;
     let strict_geo = params.strict || state.strict_geo;
     let atomic = params.atomic;
+    let write_slot = state.write_slot().await?;
     let worker = state.clone();
     // Everything from here on is CPU work on the body, and a store transaction: off the
     // async workers, so `/healthz` and every other request keep being answered meanwhile.
@@ -135,7 +136,7 @@ pub async fn post_customers(
         (outcome, count)
     })
     .await?;
-    drop(slot);
+    drop((slot, write_slot));
     let posted = outcome.inspect_err(|error| {
         if refuses_customers(error) {
             state.metrics.observe_refused(customers);
