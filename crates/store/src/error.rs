@@ -15,6 +15,11 @@ pub enum StoreError {
     Migration(String),
     #[error("stored customer `{code}` is unreadable: {detail}")]
     Corrupt { code: String, detail: String },
+    #[error(
+        "the stored suppressions were made with another suppression key: give this server the \
+         same `suppression_key_file` as the others (a copy of the first one's suppression.key)"
+    )]
+    SuppressionKeyMismatch,
     #[error("could not prepare the data folder: {0}")]
     DataDir(#[from] std::io::Error),
 }

@@ -46,6 +46,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 pub use connection::{DbConnection, SqliteSync, Target, Timeouts};
@@ -173,7 +174,38 @@ impl Store {
         if options.migrate {
             store.migrate()?;
         }
+        if options.suppression_key_file.is_some() {
+            store.check_suppression_key(options.migrate)?;
+        }
         Ok(store)
+    }
+
+    /// Records the suppression secret's fingerprint on first use, and refuses a secret whose
+    /// fingerprint differs from the recorded one. A database not migrated yet (no table:
+    /// `clientela-api migrate` opens the store before migrating) is left to be checked by
+    /// the next start; when `migrated`, any failure is an error.
+    fn check_suppression_key(&self, migrated: bool) -> Result<(), StoreError> {
+        use schema::suppression_key_check as check;
+        let fingerprint = self.suppression_key.fingerprint();
+        let recorded = (|| -> Result<String, StoreError> {
+            let mut connection = self.writer.get()?;
+            // The same text on both backends (diesel's portable connection has no upsert);
+            // the fingerprint is hexadecimal digits of our own making.
+            connection.batch_execute(&format!(
+                "INSERT INTO suppression_key_check (id, fingerprint) VALUES (1, '{fingerprint}') \
+                 ON CONFLICT (id) DO NOTHING"
+            ))?;
+            Ok(check::table
+                .select(check::fingerprint)
+                .filter(check::id.eq(1))
+                .first(&mut *connection)?)
+        })();
+        match recorded {
+            Ok(recorded) if recorded == fingerprint => Ok(()),
+            Ok(_) => Err(StoreError::SuppressionKeyMismatch),
+            Err(error) if migrated => Err(error),
+            Err(_) => Ok(()),
+        }
     }
 
     /// `"sqlite"` or `"postgres"`.

@@ -7,6 +7,9 @@
 //! database must be given the same file: a replica with another secret does not see the
 //! others' suppressions.
 //!
+//! The database keeps a fingerprint of the secret (`suppression_key_check`): a server given
+//! another secret refuses to start rather than silently missing the suppressions.
+//!
 //! Suppressions stored before this (migration `keyed_suppressions`) are plain SHA-256 hashes
 //! marked `sha256`. Those cannot be converted without the code, so a lookup checks both
 //! forms, and lifting a suppression removes both.
@@ -94,6 +97,12 @@ impl SuppressionKey {
         }
     }
 
+    /// What the database records of the secret: the keyed hash of a fixed text, from which
+    /// the secret cannot be recovered, but which differs for another secret.
+    pub(crate) fn fingerprint(&self) -> String {
+        self.hash("clientela suppression key fingerprint")
+    }
+
     /// The keyed hash a suppression of `code` is stored as.
     pub fn hash(&self, code: &str) -> String {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
@@ -128,6 +137,24 @@ mod tests {
             SuppressionKey::random().hash("alice@example.com")
         );
         assert_eq!(key.hash("a"), key.hash("a"));
+    }
+
+    #[test]
+    fn a_store_given_another_suppression_key_refuses_to_open() {
+        let folder = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", folder.path().join("c.db").display());
+        let open = |key_file: &str| {
+            let mut options = crate::StoreOptions::new(url.clone());
+            options.suppression_key_file = Some(folder.path().join(key_file));
+            crate::Store::open(&options).map(drop)
+        };
+        open("first.key").unwrap();
+        open("first.key").expect("the same secret again");
+        let refused = open("second.key").unwrap_err();
+        assert!(
+            matches!(refused, StoreError::SuppressionKeyMismatch),
+            "a replica with its own secret would silently miss suppressions: {refused}"
+        );
     }
 
     #[test]
