@@ -90,6 +90,31 @@ fn hash_secret(secret: &str) -> String {
         .collect()
 }
 
+/// The credentials of `Authorization: Bearer <token>`. The scheme name is case-insensitive
+/// (RFC 9110 §11.1: `bearer x` works too). Two `Authorization` headers are refused (400)
+/// rather than one of them silently winning: a proxy and a client disagreeing about the
+/// credentials is a mistake to show, not to guess at.
+fn bearer_token(request: &HttpRequest) -> Result<&str, ApiError> {
+    let mut values = request.headers().get_all(header::AUTHORIZATION);
+    let Some(value) = values.next() else {
+        return Err(ApiError::Unauthorized);
+    };
+    if values.next().is_some() {
+        return Err(ApiError::BadRequest(
+            "send one Authorization header, not several".into(),
+        ));
+    }
+    let (scheme, token) = value
+        .to_str()
+        .ok()
+        .and_then(|text| text.trim_start().split_once(' '))
+        .ok_or(ApiError::Unauthorized)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::Unauthorized);
+    }
+    Ok(token.trim())
+}
+
 /// Splits `clientela_<id>_<secret>`.
 fn parse_token(token: &str) -> Option<(&str, &str)> {
     let rest = token.strip_prefix("clientela_")?;
@@ -120,13 +145,7 @@ impl KeyChecker {
         store: &Store,
         needed: Scope,
     ) -> Result<Scope, ApiError> {
-        let token = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or(ApiError::Unauthorized)?;
+        let token = bearer_token(request)?;
         let (id, secret) = parse_token(token).ok_or(ApiError::Unauthorized)?;
         let record = match self.cached(id) {
             Some(record) => record,
@@ -147,6 +166,8 @@ impl KeyChecker {
         self.rate_limit
             .check(&record.id)
             .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
+        // Every log line of the request from here on says which key made it (its id only).
+        tracing::Span::current().record("key_id", record.id.as_str());
         let held = Scope::parse(&record.scope).ok_or(ApiError::Unauthorized)?;
         if held < needed {
             return Err(ApiError::Forbidden {

@@ -12,13 +12,20 @@
 //!   connection stays open, 5), `CLIENTELA__SERVER__DISCONNECT_TIMEOUT` (seconds to close a
 //!   connection cleanly, 1), `CLIENTELA__SERVER__MAX_CONNECTIONS` (open connections per
 //!   worker, 10000), `CLIENTELA__SERVER__MAX_HEADER_BYTES` (bytes of header names and
-//!   values, 16384)
+//!   values, 16384), `CLIENTELA__SERVER__LARGE_BODY_SLOTS` (bodies over 1 MiB read and
+//!   parsed at once, 2)
 //! - `CLIENTELA__RATE_LIMIT__PER_SECOND` (requests per second per API key, 0 for no limit;
 //!   500), `CLIENTELA__RATE_LIMIT__BURST` (requests a key may send at once, 1000)
 //! - `CLIENTELA__DATABASE__URL` (`sqlite://<data_dir>/clientela.db`; `postgres://…` for
-//!   PostgreSQL), `CLIENTELA__DATABASE__POOL_SIZE` (8), `CLIENTELA__DATABASE__CONNECT_TIMEOUT`
-//!   (seconds, 5), `CLIENTELA__DATABASE__SQLITE_SYNCHRONOUS` (`normal` or `full`),
+//!   PostgreSQL), `CLIENTELA__DATABASE__POOL_SIZE` (read connections, 8),
+//!   `CLIENTELA__DATABASE__WRITE_POOL_SIZE` (PostgreSQL write connections, 4),
+//!   `CLIENTELA__DATABASE__CONNECT_TIMEOUT` (seconds, 5), `CLIENTELA__DATABASE__LOCK_TIMEOUT`
+//!   (milliseconds a statement waits for a lock, 5000), `CLIENTELA__DATABASE__STATEMENT_TIMEOUT`
+//!   (milliseconds a PostgreSQL statement may run, 30000),
+//!   `CLIENTELA__DATABASE__SQLITE_SYNCHRONOUS` (`normal` or `full`),
 //!   `CLIENTELA__DATABASE__MIGRATE` (apply migrations at start, true)
+//! - `CLIENTELA__SUPPRESSION_KEY_FILE` (the secret of suppression hashes,
+//!   `<data_dir>/suppression.key`, made on first start)
 //! - `CLIENTELA__GEO__STRICT` (refuse unresolvable places, false), `CLIENTELA__GEO__OVERLAYS`
 //!   (comma-separated paths)
 //! - `CLIENTELA__LOG__FORMAT` (`text` or `json`), `CLIENTELA__LOG__LEVEL` (`info`; `RUST_LOG`
@@ -31,13 +38,15 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clientela_core::geo::NumericStateCodes;
-use clientela_store::{SqliteSync, StoreOptions};
+use clientela_store::{SqliteSync, StoreOptions, Timeouts};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub data_dir: PathBuf,
+    /// The secret behind suppression hashes; `<data_dir>/suppression.key` when unset.
+    pub suppression_key_file: Option<PathBuf>,
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub geo: GeoSettings,
@@ -64,6 +73,8 @@ pub struct ServerSettings {
     pub max_connections: usize,
     /// Bytes of header names and values a request may carry (431 past it).
     pub max_header_bytes: usize,
+    /// Request bodies over 1 MiB read and parsed at once; more wait, unread.
+    pub large_body_slots: usize,
 }
 
 /// Per-key request rate: a token bucket of `burst` requests refilled at `per_second`.
@@ -80,7 +91,13 @@ pub struct RateLimitSettings {
 pub struct DatabaseSettings {
     pub url: Option<String>,
     pub pool_size: u32,
+    /// PostgreSQL connections for writes, apart from the `pool_size` read connections.
+    pub write_pool_size: u32,
     pub connect_timeout: u64,
+    /// Milliseconds a statement waits for a lock before giving up (503).
+    pub lock_timeout: u64,
+    /// Milliseconds a PostgreSQL statement may run before it is cancelled (503).
+    pub statement_timeout: u64,
     pub sqlite_synchronous: Synchronous,
     pub migrate: bool,
 }
@@ -116,9 +133,10 @@ pub enum LogFormat {
     Json,
 }
 
-/// The largest `POST /customers` body: 100 customers whose metadata is 60000 characters of
-/// up to 4 bytes each, with room for the other fields.
-pub const DEFAULT_BODY_LIMIT: usize = 25 * 1024 * 1024;
+/// The largest `POST /customers` body: 100 maximal customers (60000 characters of metadata
+/// and four texts of 255 characters, up to 4 bytes each), each within
+/// [`crate::body::MAX_ITEM_BYTES`]: 25 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = clientela_core::MAX_BATCH * crate::body::MAX_ITEM_BYTES;
 
 const DEFAULTS: &str = r#"
 data_dir = "./data"
@@ -133,10 +151,14 @@ keep_alive = 5
 disconnect_timeout = 1
 max_connections = 10000
 max_header_bytes = 16384
+large_body_slots = 2
 
 [database]
 pool_size = 8
+write_pool_size = 4
 connect_timeout = 5
+lock_timeout = 5000
+statement_timeout = 30000
 sqlite_synchronous = "normal"
 migrate = true
 
@@ -182,11 +204,20 @@ impl Settings {
             ("server.body_limit", settings.server.body_limit),
             ("server.max_connections", settings.server.max_connections),
             ("server.max_header_bytes", settings.server.max_header_bytes),
+            ("server.large_body_slots", settings.server.large_body_slots),
             (
                 "server.request_head_timeout",
                 settings.server.request_head_timeout as usize,
             ),
             ("server.body_timeout", settings.server.body_timeout as usize),
+            (
+                "database.lock_timeout",
+                settings.database.lock_timeout as usize,
+            ),
+            (
+                "database.statement_timeout",
+                settings.database.statement_timeout as usize,
+            ),
         ] {
             if value == 0 {
                 anyhow::bail!("invalid configuration: {key} must be above 0");
@@ -216,15 +247,29 @@ impl Settings {
             keep_alive: Duration::from_secs(server.keep_alive),
             disconnect_timeout: Duration::from_secs(server.disconnect_timeout),
             max_connections: server.max_connections,
-            // The pool's connections, plus one for SQLite's separate writer.
-            blocking_threads: self.database.pool_size.max(1) as usize + 1,
+            // The read pool's connections, plus the writers' (one on SQLite).
+            blocking_threads: (self.database.pool_size.max(1)
+                + self.database.write_pool_size.max(1)) as usize,
         }
+    }
+
+    /// Where the suppression secret lives.
+    pub fn suppression_key_path(&self) -> PathBuf {
+        self.suppression_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("suppression.key"))
     }
 
     pub fn store_options(&self) -> StoreOptions {
         StoreOptions {
             url: self.database_url(),
             pool_size: self.database.pool_size.max(1),
+            write_pool_size: self.database.write_pool_size.max(1),
+            timeouts: Timeouts {
+                lock: Duration::from_millis(self.database.lock_timeout),
+                statement: Duration::from_millis(self.database.statement_timeout),
+            },
+            suppression_key_file: Some(self.suppression_key_path()),
             connect_timeout: Duration::from_secs(self.database.connect_timeout.max(1)),
             sqlite_sync: match self.database.sqlite_synchronous {
                 Synchronous::Normal => SqliteSync::Normal,

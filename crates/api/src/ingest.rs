@@ -15,7 +15,7 @@ use clientela_core::geo::{LocationStatus, Resolver};
 use clientela_core::merge::MergeContext;
 use clientela_core::wire::{BatchItem, BatchResponse, ItemError, ProblemField, SingleResponse};
 use clientela_core::{
-    CustomerPatch, FieldError, MAX_BATCH, MergeResult, Timestamp, parse_customer,
+    CustomerPatch, FieldError, InvalidCustomer, MAX_BATCH, MergeResult, Timestamp, parse_customer,
 };
 use clientela_store::{BatchRequest, ItemFailure, ItemOutcome, Precondition, Store};
 use serde_json::Value;
@@ -75,8 +75,17 @@ impl Ingest<'_> {
 
     /// An array of 1 to [`MAX_BATCH`] customer objects. Each valid item is saved even when
     /// others fail, unless `atomic`, which saves all or nothing.
-    pub fn batch(&self, items: Vec<Value>, atomic: bool) -> Result<IngestedBatch, ApiError> {
-        if items.is_empty() || items.len() > MAX_BATCH {
+    ///
+    /// Items are taken one at a time: an item arrives as JSON (or as the reason it could
+    /// not be read, such as its size) and is parsed into a patch before the next one is
+    /// read, so a batch never holds more than one item's JSON values at once.
+    pub fn batch<I>(&self, items: I, atomic: bool) -> Result<IngestedBatch, ApiError>
+    where
+        I: IntoIterator<Item = Result<Value, FieldError>>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        let items = items.into_iter();
+        if items.len() == 0 || items.len() > MAX_BATCH {
             return Err(ApiError::Invalid {
                 detail: format!(
                     "the array holds {} customers; send 1 to {MAX_BATCH} per request",
@@ -89,8 +98,14 @@ impl Ingest<'_> {
         let mut results: Vec<Option<BatchItem>> = vec![None; total];
         let mut valid: Vec<(usize, CustomerPatch)> = Vec::with_capacity(total);
         let mut refused: Vec<ProblemField> = Vec::new();
-        for (index, item) in items.into_iter().enumerate() {
-            match parse_customer(item) {
+        for (index, item) in items.enumerate() {
+            let parsed = item
+                .map_err(|error| InvalidCustomer {
+                    code: None,
+                    errors: vec![error],
+                })
+                .and_then(parse_customer);
+            match parsed {
                 Ok(patch) => valid.push((index, patch)),
                 Err(invalid) => {
                     refused.extend(problem_fields(Some(index), &invalid.errors));

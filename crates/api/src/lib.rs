@@ -4,6 +4,7 @@
 //! and talk to the real thing.
 
 pub mod auth;
+pub mod body;
 pub mod cli;
 pub mod config;
 pub mod error;
@@ -47,6 +48,15 @@ pub struct AppState {
     pub max_header_bytes: usize,
     /// This server's Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// Slots for large request bodies: how many may be read and parsed at once
+    /// ([`limits::LARGE_BODY_SLOTS`]).
+    pub large_bodies: Arc<tokio::sync::Semaphore>,
+    /// Requests that write: at most this many hold a blocking thread at once (as many as
+    /// the store has write connections), so writers queued behind a lock wait here, on the
+    /// async workers, and never take the blocking threads reads need.
+    pub write_slots: Arc<tokio::sync::Semaphore>,
+    /// How long a write waits for a slot before answering 503 (`database.connect_timeout`).
+    pub write_slot_timeout: Duration,
 }
 
 impl AppState {
@@ -60,7 +70,26 @@ impl AppState {
             body_timeout: Duration::from_secs(60),
             max_header_bytes: 16 * 1024,
             metrics: Arc::new(Metrics::new()),
+            large_bodies: Arc::new(tokio::sync::Semaphore::new(limits::LARGE_BODY_SLOTS)),
+            write_slots: Arc::new(tokio::sync::Semaphore::new(4)),
+            write_slot_timeout: Duration::from_secs(5),
         }
+    }
+
+    /// Waits (asynchronously, up to `write_slot_timeout`) for one of the write slots; the
+    /// request holds it until its write is done. 503 when none frees up in time: the writes
+    /// before it are stuck (a lock held elsewhere, a database that does not answer).
+    pub async fn write_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, error::ApiError> {
+        actix_web::rt::time::timeout(
+            self.write_slot_timeout,
+            self.write_slots.clone().acquire_owned(),
+        )
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or_else(|| {
+            error::ApiError::Unavailable("every write slot stayed busy: writes are waiting".into())
+        })
     }
 }
 
@@ -118,9 +147,10 @@ pub fn run_with(
             .app_data(routes::query_config())
             .app_data(routes::path_config())
             // The last wrap runs first: request ID, then its span, then metrics inside it,
-            // then the header limit and the raw-target refusal (so refused requests are
-            // counted and logged too).
+            // then the header limit, the raw-target refusal and the path check (so refused
+            // requests are counted and logged too).
             .wrap(from_fn(request_target::refuse_raw_targets))
+            .wrap(from_fn(limits::refuse_undecodable_path))
             .wrap(from_fn(limits::limit_headers))
             .wrap(from_fn(middleware::observe_request))
             .wrap(tracing_actix_web::TracingLogger::<middleware::RequestSpan>::new())

@@ -2,19 +2,31 @@
 //! `log.format = "json"`. `RUST_LOG` overrides `log.level`.
 //!
 //! Personal data stays out of logs: requests are logged by method, route, path (which may
-//! hold a customer code; codes may be logged), status and request ID (the request span in
-//! `crate::middleware`), never with bodies, query strings (which may hold place names) or
-//! the details of a client error (which may echo a value sent). API keys are never logged at
-//! any level; only a key's public id is. Server errors (5xx) are logged with their detail by
-//! [`crate::error`].
+//! hold a customer code; codes may be logged, but not an erased one: DELETE paths are left
+//! out), status, request ID and the API key's id (the request span in `crate::middleware`),
+//! never with bodies, query strings (which may hold place names) or the details of a client
+//! error (which may echo a value sent). API keys are never logged at any level; only a key's
+//! public id is. Server errors (5xx) are logged with their detail by [`crate::error`].
+//!
+//! What a client sends cannot make the log large: paths are cut to a bounded length (and
+//! not logged at all for unknown routes), refused requests (4xx) are logged up to a number
+//! of lines per second (`crate::middleware`), and client errors are never logged at ERROR.
+//! actix-http logs every malformed or cut-off request (`stream error: …`) at ERROR from its
+//! HTTP/1 dispatcher; those are the client's errors, answered with 4xx or a closed
+//! connection, so that module is silenced unless `RUST_LOG` asks for it.
 
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogFormat, LogSettings};
 
+/// actix-http's HTTP/1 dispatcher, which logs client errors (malformed requests, timeouts,
+/// resets) at ERROR.
+const QUIET_DISPATCHER: &str = "actix_http::h1::dispatcher=off";
+
 pub fn init(settings: &LogSettings) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(settings.level.as_str()));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(format!("{},{QUIET_DISPATCHER}", settings.level.as_str()))
+    });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

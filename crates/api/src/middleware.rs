@@ -5,7 +5,8 @@
 //! through our logs; anything else, or none, gets a fresh UUID v4. Either way the response
 //! carries the ID back, errors included.
 
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -75,13 +76,53 @@ fn route_of(request: &ServiceRequest) -> String {
 #[derive(Debug, Clone)]
 struct MatchedRoute(String);
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_budget_admits_its_lines_per_second_and_counts_the_rest() {
+        let budget = LineBudget::new(2);
+        let start = Instant::now();
+        assert_eq!(budget.admit(start), Some(0));
+        assert_eq!(budget.admit(start), Some(0));
+        assert_eq!(budget.admit(start), None);
+        assert_eq!(budget.admit(start), None);
+        let later = start + Duration::from_secs(1);
+        assert_eq!(
+            budget.admit(later),
+            Some(2),
+            "the next line says how many were left out"
+        );
+        assert_eq!(budget.admit(later), Some(0));
+    }
+}
+
 /// Visible ASCII only, so an ID cannot forge log lines or break a header.
 fn is_acceptable_id(text: &str) -> bool {
     (1..=MAX_REQUEST_ID_LEN).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_graphic())
 }
 
-/// The root span of every request: method, route pattern, path, status and the request ID,
-/// which every event logged while handling the request inherits.
+/// The most characters of a path a log line carries; longer ones are cut, marked with `…`.
+const MAX_LOGGED_PATH_CHARS: usize = 160;
+
+/// The path as logged: only for matched routes (an unknown path is the client's text, of
+/// any length: the route label `unmatched` says enough), never for erasures (the code being
+/// erased must not stay behind in the logs), and cut to [`MAX_LOGGED_PATH_CHARS`].
+fn logged_path(request: &ServiceRequest, route: &str) -> Option<String> {
+    if route == UNMATCHED_ROUTE || request.method() == actix_web::http::Method::DELETE {
+        return None;
+    }
+    let path = request.path();
+    Some(match path.char_indices().nth(MAX_LOGGED_PATH_CHARS) {
+        Some((cut, _)) => format!("{}…", &path[..cut]),
+        None => path.to_owned(),
+    })
+}
+
+/// The root span of every request: method, route pattern, path (see [`logged_path`]),
+/// status, the request ID and the id of the API key that made it (never its secret), which
+/// every event logged while handling the request inherits.
 #[derive(Debug)]
 pub struct RequestSpan;
 
@@ -93,14 +134,19 @@ impl RootSpanBuilder for RequestSpan {
             .map(|id| id.0.clone())
             .unwrap_or_default();
         let route = route_of(request);
-        tracing::info_span!(
+        let span = tracing::info_span!(
             "HTTP request",
             http.method = %request.method(),
             http.route = %route,
-            http.target = %request.path(),
+            http.target = tracing::field::Empty,
             http.status_code = tracing::field::Empty,
             request_id = %request_id,
-        )
+            key_id = tracing::field::Empty,
+        );
+        if let Some(path) = logged_path(request, &route) {
+            span.record("http.target", path.as_str());
+        }
+        span
     }
 
     /// The status alone: the default builder also records the error's message and debug
@@ -143,8 +189,71 @@ pub async fn observe_request(
     let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
     if QUIET_ROUTES.contains(&route.as_str()) {
         tracing::debug!(status = status.as_u16(), elapsed_ms, "{method} {route}");
-    } else {
+    } else if !status.is_client_error() {
+        tracing::info!(status = status.as_u16(), elapsed_ms, "{method} {route}");
+    } else if let Some(not_logged) = REFUSED_LINES.admit(Instant::now()) {
+        if not_logged > 0 {
+            tracing::info!(
+                not_logged,
+                "refused requests left out of the log since the last line"
+            );
+        }
         tracing::info!(status = status.as_u16(), elapsed_ms, "{method} {route}");
     }
     outcome
+}
+
+/// Refused requests (4xx) logged per second at most; the rest are counted (and the count
+/// logged with the next line), so a flood of bad requests cannot flood the log. Every one
+/// is still counted in `/metrics`.
+const REFUSED_LINES_PER_SECOND: u32 = 20;
+
+static REFUSED_LINES: LineBudget = LineBudget::new(REFUSED_LINES_PER_SECOND);
+
+/// A budget of log lines per second.
+#[derive(Debug)]
+struct LineBudget {
+    per_second: u32,
+    state: Mutex<BudgetState>,
+}
+
+#[derive(Debug)]
+struct BudgetState {
+    window_start: Option<Instant>,
+    used: u32,
+    not_logged: u64,
+}
+
+impl LineBudget {
+    const fn new(per_second: u32) -> LineBudget {
+        LineBudget {
+            per_second,
+            state: Mutex::new(BudgetState {
+                window_start: None,
+                used: 0,
+                not_logged: 0,
+            }),
+        }
+    }
+
+    /// `Some(lines left out before this one)` when a line may be logged now, else `None`
+    /// (and the line is counted as left out).
+    fn admit(&self, now: Instant) -> Option<u64> {
+        let Ok(mut state) = self.state.lock() else {
+            return Some(0);
+        };
+        let expired = state
+            .window_start
+            .is_none_or(|start| now.duration_since(start) >= Duration::from_secs(1));
+        if expired {
+            state.window_start = Some(now);
+            state.used = 0;
+        }
+        if state.used >= self.per_second {
+            state.not_logged += 1;
+            return None;
+        }
+        state.used += 1;
+        Some(std::mem::take(&mut state.not_logged))
+    }
 }

@@ -51,22 +51,40 @@ fn terminate(child: &mut Child) -> std::process::ExitStatus {
     child.wait().expect("wait")
 }
 
+/// The first admin key's secret goes only into `admin.key`, replaced atomically with mode
+/// 0600 even when an `admin.key` readable by others was there before; stdout (container
+/// logs) says where it is and its id, never the secret.
 #[test]
-fn first_start_prints_an_admin_key_once_and_saves_it_private() {
+fn first_start_saves_the_admin_key_private_and_prints_only_where_it_is() {
     let folder = tempfile::tempdir().expect("folder");
-    let (mut child, base, printed) = start(folder.path(), &[]);
     let key_file = folder.path().join("admin.key");
+    std::fs::write(&key_file, "left over\n").expect("old admin.key");
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644))
+        .expect("chmod 0644");
+    let (mut child, base, printed) = start(folder.path(), &[]);
     let saved = std::fs::read_to_string(&key_file).expect("admin.key written");
     let key = saved.trim();
     assert!(
-        printed.iter().any(|line| line.contains(key)),
-        "the key is printed: {printed:?}"
+        key.starts_with("clientela_"),
+        "the new key replaced the old file: {saved:?}"
+    );
+    let secret = key.rsplit('_').next().expect("secret");
+    let id = key.split('_').nth(1).expect("id");
+    assert!(
+        !printed.iter().any(|line| line.contains(secret)),
+        "the secret is never printed: {printed:?}"
+    );
+    assert!(
+        printed
+            .iter()
+            .any(|line| line.contains(id) && line.contains(&key_file.display().to_string())),
+        "the output says where the key is and its id: {printed:?}"
     );
     let mode = std::fs::metadata(&key_file)
         .expect("metadata")
         .permissions()
         .mode();
-    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(mode & 0o777, 0o600, "0600 whatever was there before");
 
     let client = reqwest::blocking::Client::new();
     let response = client

@@ -21,6 +21,14 @@ pub enum FieldError {
     TooLong { field: &'static str, max: usize },
     #[error("`{field}` must not contain control characters (bidirectional controls included)")]
     ControlCharacter { field: &'static str },
+    #[error("the customer is {bytes} bytes as sent; at most {max} are allowed")]
+    TooLarge { bytes: usize, max: usize },
+    #[error(
+        "`{field}` must not contain invisible characters (zero-width, joiners, tags, separators)"
+    )]
+    InvisibleCharacter { field: &'static str },
+    #[error("`{field}` must not be only whitespace")]
+    Blank { field: &'static str },
     #[error("`{field}` must be between {min} and {max}")]
     OutOfRange {
         field: &'static str,
@@ -44,12 +52,14 @@ impl FieldError {
     /// The JSON field the error concerns (`""` for the object as a whole).
     pub fn field(&self) -> &str {
         match self {
-            FieldError::NotAnObject => "",
+            FieldError::NotAnObject | FieldError::TooLarge { .. } => "",
             FieldError::Required { field }
             | FieldError::WrongType { field, .. }
             | FieldError::Empty { field }
             | FieldError::TooLong { field, .. }
             | FieldError::ControlCharacter { field }
+            | FieldError::InvisibleCharacter { field }
+            | FieldError::Blank { field }
             | FieldError::OutOfRange { field, .. }
             | FieldError::UnresolvedPlace { field, .. } => field,
             FieldError::UnknownField { field, .. } => field,

@@ -109,7 +109,40 @@ fn parse_code(value: Value) -> Result<String, FieldError> {
         return Err(FieldError::Empty { field: "code" });
     }
     check_text("code", &code)?;
+    if code.chars().any(is_invisible) {
+        return Err(FieldError::InvisibleCharacter { field: "code" });
+    }
+    if code.chars().all(char::is_whitespace) {
+        return Err(FieldError::Blank { field: "code" });
+    }
     Ok(code)
+}
+
+/// Characters that take no room on screen, so a code holding one looks like another code
+/// (`ABC\u{200B}123` shows as `ABC123`): Unicode's `Default_Ignorable_Code_Point` property
+/// (zero-width spaces and joiners, the soft hyphen, word joiners, variation selectors, tag
+/// characters, the byte-order mark, ...) and the line and paragraph separators.
+pub fn is_invisible(character: char) -> bool {
+    matches!(
+        character,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
 }
 
 /// Length and control-character rules shared by every text field.
@@ -369,6 +402,42 @@ mod tests {
                 "{code:?}"
             );
         }
+    }
+
+    #[test]
+    fn invisible_characters_are_refused_in_code() {
+        for code in [
+            "ABC\u{200B}123",
+            "ABC\u{200D}123",
+            "A\u{2060}B",
+            "\u{FEFF}ABC",
+            "soft\u{00AD}hyphen",
+            "tag\u{E0041}",
+            "line\u{2028}sep",
+            "para\u{2029}sep",
+            "variation\u{FE0F}",
+        ] {
+            assert_eq!(
+                errors_of(json!({ "code": code })),
+                [FieldError::InvisibleCharacter { field: "code" }],
+                "{code:?} must not pass as the code it looks like"
+            );
+        }
+    }
+
+    #[test]
+    fn a_code_of_only_whitespace_is_refused() {
+        for code in [" ", "   ", "\u{3000}", "\u{00A0}\u{2003}"] {
+            assert_eq!(
+                errors_of(json!({ "code": code })),
+                [FieldError::Blank { field: "code" }],
+                "{code:?}"
+            );
+        }
+        assert!(
+            parse_customer(json!({"code": " padded "})).is_ok(),
+            "spaces around text are kept"
+        );
     }
 
     #[test]

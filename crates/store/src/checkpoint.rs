@@ -111,6 +111,14 @@ pub(crate) fn tick(
     }
 }
 
+/// A `TRUNCATE` checkpoint on `connection`: everything the WAL holds is copied into the
+/// database file and the WAL is cut to zero bytes. After an erasure, this is what removes
+/// the customer's earlier pages from the `-wal` file (`secure_delete` zeroes them in the
+/// database file). It waits (up to `busy_timeout`) for readers still using the WAL.
+pub(crate) fn truncate(connection: &mut SqliteConnection) -> QueryResult<WalState> {
+    checkpoint(connection, Mode::Truncate)
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Mode {
     Passive,

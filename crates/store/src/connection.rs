@@ -57,11 +57,31 @@ impl Target {
     }
 }
 
+/// How long a statement may wait, and run, before the database gives up on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Waiting for a lock: PostgreSQL's `lock_timeout` (a code's advisory lock, a row), and
+    /// SQLite's `busy_timeout` (the database's write lock, held by another process).
+    pub lock: Duration,
+    /// Running one statement: PostgreSQL's `statement_timeout` (SQLite has none).
+    pub statement: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            lock: Duration::from_secs(5),
+            statement: Duration::from_secs(30),
+        }
+    }
+}
+
 /// Opens connections of the backend the [`Target`] names.
 #[derive(Debug)]
 pub(crate) struct Manager {
     pub target: Target,
     pub sync: SqliteSync,
+    pub timeouts: Timeouts,
 }
 
 impl ManageConnection for Manager {
@@ -80,18 +100,32 @@ impl ManageConnection for Manager {
                 };
                 // busy_timeout first: switching to WAL itself may wait on another process.
                 // Checkpoints are the store's background thread's job (`checkpoint`).
+                // secure_delete: erased customers' bytes are overwritten with zeros in the
+                // database file, not merely marked free (right to erasure).
                 connection
                     .batch_execute(&format!(
-                        "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                        "PRAGMA busy_timeout = {busy}; PRAGMA journal_mode = WAL; \
                          PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; \
-                         PRAGMA wal_autocheckpoint = 0;"
+                         PRAGMA wal_autocheckpoint = 0; PRAGMA secure_delete = ON;",
+                        busy = self.timeouts.lock.as_millis()
                     ))
                     .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(connection))
             }
-            Target::Postgres(url) => PgConnection::establish(url)
-                .map(DbConnection::Postgres)
-                .map_err(r2d2::Error::ConnectionError),
+            Target::Postgres(url) => {
+                let mut connection =
+                    PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
+                // A writer waiting on a code another session holds, or a statement that runs
+                // away, gives up (503 to the client) instead of holding its connection.
+                connection
+                    .batch_execute(&format!(
+                        "SET lock_timeout = {}; SET statement_timeout = {};",
+                        self.timeouts.lock.as_millis().max(1),
+                        self.timeouts.statement.as_millis().max(1)
+                    ))
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Postgres(connection))
+            }
         }
     }
 
@@ -126,15 +160,27 @@ fn first_connection(manager: &Manager, timeout: Duration) -> Result<(), StoreErr
     }
 }
 
+#[cfg(test)]
 pub(crate) fn build_pool(
     target: &Target,
     sync: SqliteSync,
     size: u32,
     timeout: Duration,
 ) -> Result<Pool, StoreError> {
+    build_pool_with(target, sync, Timeouts::default(), size, timeout)
+}
+
+pub(crate) fn build_pool_with(
+    target: &Target,
+    sync: SqliteSync,
+    timeouts: Timeouts,
+    size: u32,
+    timeout: Duration,
+) -> Result<Pool, StoreError> {
     let manager = Manager {
         target: target.clone(),
         sync,
+        timeouts,
     };
     // A PostgreSQL connection may have died in the pool (a restart, a failover): checking
     // it out pings it first, so a dead one is replaced instead of failing a request, and

@@ -9,8 +9,8 @@ use diesel::prelude::*;
 use crate::error::StoreError;
 use crate::rows::CustomerRow;
 use crate::schema::{customers, suppressions};
-use crate::sql::code_hash;
-use crate::{DbConnection, Store, Target, WriteSql};
+use crate::suppression_key::legacy_hash;
+use crate::{DbConnection, Store, SuppressionKey, Target, WriteSql};
 
 /// Valid patches of one request, each with its index in the request body.
 #[derive(Debug, Clone, Copy)]
@@ -135,7 +135,10 @@ impl Store {
             .map(|(_, patch)| patch.code.as_str())
             .collect();
         let codes: Vec<&str> = codes.into_iter().collect();
-        self.write_transaction(&codes, |sql| merge_batch(sql, &codes, request, context))
+        let key = &self.suppression_key;
+        self.write_transaction(&codes, |sql| {
+            merge_batch(sql, &codes, request, context, key)
+        })
     }
 
     pub fn get(&self, code: &str) -> Result<Option<Customer>, StoreError> {
@@ -273,9 +276,14 @@ impl Store {
         self.write_transaction(&[code], |sql| {
             let deleted = sql.delete_customer(code)? > 0;
             if deleted && suppress {
-                sql.suppress(&code_hash(code), Timestamp::now().micros())?;
+                sql.suppress(&self.suppression_key.hash(code), Timestamp::now().micros())?;
             }
             Ok(deleted)
+        })
+        .inspect(|deleted| {
+            if *deleted {
+                self.scrub_sqlite_wal();
+            }
         })
     }
 
@@ -291,7 +299,7 @@ impl Store {
                 return Ok(Suppression::CustomerExists);
             }
             Ok(
-                if sql.suppress(&code_hash(code), Timestamp::now().micros())? > 0 {
+                if sql.suppress(&self.suppression_key.hash(code), Timestamp::now().micros())? > 0 {
                     Suppression::Added
                 } else {
                     Suppression::AlreadySuppressed
@@ -305,9 +313,10 @@ impl Store {
         if !storable(code) {
             return Ok(false);
         }
-        let hash = code_hash(code);
+        // The keyed hash, or the plain one of a suppression from before keyed hashes.
+        let hashes = [self.suppression_key.hash(code), legacy_hash(code)];
         let found: i64 = suppressions::table
-            .filter(suppressions::code_hash.eq(&hash))
+            .filter(suppressions::code_hash.eq_any(&hashes))
             .count()
             .get_result(&mut *self.readers.get()?)?;
         Ok(found > 0)
@@ -318,7 +327,8 @@ impl Store {
         if !storable(code) {
             return Ok(false);
         }
-        self.write_transaction(&[code], |sql| Ok(sql.unsuppress(&code_hash(code))? > 0))
+        let hashes = [self.suppression_key.hash(code), legacy_hash(code)];
+        self.write_transaction(&[code], |sql| Ok(sql.unsuppress(&hashes)? > 0))
     }
 }
 
@@ -334,10 +344,16 @@ fn merge_batch(
     codes: &[&str],
     request: &BatchRequest<'_>,
     context: &MergeContext<'_>,
+    key: &SuppressionKey,
 ) -> Result<Vec<ItemOutcome>, StoreError> {
-    let hashes: HashMap<&str, String> = codes.iter().map(|code| (*code, code_hash(code))).collect();
+    // Each code's keyed hash and its legacy plain hash (suppressions from before keyed
+    // hashes, which cannot be converted without the code).
+    let hashes: HashMap<&str, [String; 2]> = codes
+        .iter()
+        .map(|code| (*code, [key.hash(code), legacy_hash(code)]))
+        .collect();
     let suppressed: HashSet<String> = sql
-        .suppressed(&hashes.values().cloned().collect::<Vec<_>>())?
+        .suppressed(&hashes.values().flatten().cloned().collect::<Vec<_>>())?
         .into_iter()
         .collect();
     let mut current: HashMap<String, Customer> = HashMap::with_capacity(codes.len());
@@ -353,7 +369,7 @@ fn merge_batch(
         let stored = current.get(code);
         let outcome = if hashes
             .get(code)
-            .is_some_and(|hash| suppressed.contains(hash))
+            .is_some_and(|forms| forms.iter().any(|hash| suppressed.contains(hash)))
         {
             Err(ItemFailure::Suppressed)
         } else if let Some(precondition) = request.precondition
@@ -458,6 +474,56 @@ mod tests {
             store.get_inline("anyone").is_none(),
             "a PostgreSQL read is a network round trip: it belongs on a blocking thread"
         );
+    }
+
+    #[test]
+    fn a_sqlite_database_locked_by_another_process_is_unavailable_not_an_error() {
+        use diesel::connection::SimpleConnection;
+        use diesel::{Connection, SqliteConnection};
+
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("busy.db");
+        let mut options = StoreOptions::new(format!("sqlite://{}", path.display()));
+        options.timeouts.lock = std::time::Duration::from_millis(200);
+        let store = Store::open(&options).unwrap();
+        let mut other = SqliteConnection::establish(&path.to_string_lossy()).unwrap();
+        other.batch_execute("BEGIN IMMEDIATE").unwrap();
+        let error = store.delete("anyone", true).unwrap_err();
+        assert!(
+            error.is_unavailable(),
+            "a busy database is 503 with Retry-After, not 500: {error}"
+        );
+        other.batch_execute("ROLLBACK").unwrap();
+        assert!(
+            !store.delete("anyone", true).unwrap(),
+            "and works once it is free"
+        );
+    }
+
+    #[test]
+    fn a_postgres_writer_waiting_on_a_held_code_gives_up_after_the_lock_timeout() {
+        use diesel::connection::SimpleConnection;
+        use diesel::{Connection, PgConnection};
+
+        let Some(schema) = ScratchSchema::for_test("store") else {
+            return;
+        };
+        let mut options = StoreOptions::new(schema.url());
+        options.timeouts.lock = std::time::Duration::from_millis(300);
+        let store = Store::open(&options).unwrap();
+        let mut holder = PgConnection::establish(&schema.url()).unwrap();
+        holder
+            .batch_execute(&format!(
+                "SELECT pg_advisory_lock({})",
+                crate::advisory_lock_key("held")
+            ))
+            .unwrap();
+        let error = store.delete("held", false).unwrap_err();
+        assert!(error.is_unavailable(), "{error}");
+        holder
+            .batch_execute("SELECT pg_advisory_unlock_all()")
+            .unwrap();
+        assert!(!store.delete("held", false).unwrap());
     }
 
     #[test]

@@ -15,6 +15,11 @@ pub enum StoreError {
     Migration(String),
     #[error("stored customer `{code}` is unreadable: {detail}")]
     Corrupt { code: String, detail: String },
+    #[error(
+        "the stored suppressions were made with another suppression key: give this server the \
+         same `suppression_key_file` as the others (a copy of the first one's suppression.key)"
+    )]
+    SuppressionKeyMismatch,
     #[error("could not prepare the data folder: {0}")]
     DataDir(#[from] std::io::Error),
 }
@@ -40,9 +45,16 @@ impl StoreError {
 
 /// libpq's words for a connection that is gone, which diesel reports with an unknown kind
 /// when the failure comes before the server could answer (a pooled connection whose server
-/// went away), and PostgreSQL's own shutdown notices (SQLSTATE 57P01..57P03).
+/// went away), and PostgreSQL's own shutdown notices (SQLSTATE 57P01..57P03); and the
+/// database being busy: PostgreSQL's `lock_timeout` and `statement_timeout` (55P03, 57014)
+/// and SQLite's `SQLITE_BUSY` past `busy_timeout` (another process holds the write lock).
+/// Each means "not now", so the client is told to retry (503), not that we failed (500).
 fn is_lost_connection(message: &str) -> bool {
-    const LOST: [&str; 6] = [
+    const LOST: [&str; 10] = [
+        "canceling statement due to lock timeout",
+        "canceling statement due to statement timeout",
+        "database is locked",
+        "database is busy",
         "no connection to the server",
         "server closed the connection unexpectedly",
         "terminating connection due to administrator command",
@@ -85,6 +97,9 @@ mod tests {
         assert!(
             StoreError::Unavailable("timed out waiting for connection".into()).is_unavailable()
         );
+        assert!(unknown("canceling statement due to lock timeout").is_unavailable());
+        assert!(unknown("canceling statement due to statement timeout").is_unavailable());
+        assert!(unknown("database is locked").is_unavailable());
         assert!(!unknown("syntax error at or near \"SELEC\"").is_unavailable());
         assert!(!unknown("deadlock detected").is_unavailable());
     }

@@ -16,6 +16,9 @@
 //!   first, in sorted order (`sql::lock_codes`). It covers codes that do not exist yet
 //!   (which `SELECT … FOR UPDATE` cannot), holds across any number of API replicas sharing
 //!   the database, and the fixed order rules out deadlocks between overlapping batches.
+//!   Writers have a pool of their own, apart from the readers', and wait at most
+//!   `lock_timeout` for a lock (then the store reports `Unavailable`), so writers queued
+//!   behind one busy code can never take the connections reads need.
 //! - SQLite: one writer connection per process (a pool of one) and `BEGIN IMMEDIATE`, which
 //!   takes the database's write lock before the first read, also against other processes.
 //!   Readers have their own connections and, in WAL mode, never wait for the writer.
@@ -28,6 +31,7 @@ mod checkpoint;
 mod connection;
 mod customers;
 mod error;
+mod files;
 mod keys;
 mod migrate;
 mod reindex;
@@ -36,13 +40,16 @@ mod rows;
 mod schema;
 mod scratch;
 mod sql;
+mod suppression_key;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
-pub use connection::{DbConnection, SqliteSync, Target};
+pub use connection::{DbConnection, SqliteSync, Target, Timeouts};
 pub use customers::{
     BatchRequest, Count, EXACT_COUNT_LIMIT, ItemFailure, ItemOutcome, ListQuery, Precondition,
     Suppression, prefix_upper_bound,
@@ -51,10 +58,11 @@ pub use error::StoreError;
 pub use keys::{ApiKeyRecord, NewApiKey};
 pub use reindex::ReindexPage;
 pub use scratch::ScratchSchema;
-pub use sql::code_hash;
+pub use sql::advisory_lock_key;
+pub use suppression_key::{SuppressionKey, legacy_hash};
 
 use checkpoint::Checkpointer;
-use connection::{Pool, build_pool};
+use connection::{Pool, build_pool_with};
 use sql::WriteSql;
 
 /// How to open the store.
@@ -62,8 +70,16 @@ use sql::WriteSql;
 pub struct StoreOptions {
     /// `sqlite://PATH` or `postgres://…`.
     pub url: String,
-    /// Connections for reads (and, on PostgreSQL, writes).
+    /// Connections for reads.
     pub pool_size: u32,
+    /// Connections for writes on PostgreSQL, a pool of their own so writers waiting on a
+    /// lock can never take the connections reads need (SQLite always has one writer).
+    pub write_pool_size: u32,
+    /// How long a statement may wait for a lock, and run (503 past either).
+    pub timeouts: Timeouts,
+    /// The file holding the secret behind stored suppressions (made on first use); `None`
+    /// for a secret that lasts as long as the process (tests).
+    pub suppression_key_file: Option<PathBuf>,
     /// How long a request waits for a connection before the store reports `Unavailable`.
     pub connect_timeout: Duration,
     pub sqlite_sync: SqliteSync,
@@ -76,6 +92,9 @@ impl StoreOptions {
         StoreOptions {
             url: url.into(),
             pool_size: 8,
+            write_pool_size: 4,
+            timeouts: Timeouts::default(),
+            suppression_key_file: None,
             connect_timeout: Duration::from_secs(5),
             sqlite_sync: SqliteSync::Normal,
             migrate: true,
@@ -100,6 +119,7 @@ pub struct Store {
     readers: Pool,
     writer: Pool,
     target: Target,
+    suppression_key: SuppressionKey,
     /// SQLite's background checkpoints; stops when the last clone of the store is dropped.
     _checkpointer: Option<Arc<Checkpointer>>,
 }
@@ -116,46 +136,77 @@ impl std::fmt::Debug for Store {
 impl Store {
     pub fn open(options: &StoreOptions) -> Result<Store, StoreError> {
         let target = Target::parse(&options.url)?;
-        if let Target::Sqlite(path) = &target
-            && let Some(folder) = path
-                .parent()
-                .filter(|folder| !folder.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(folder)?;
+        if let Target::Sqlite(path) = &target {
+            files::prepare_sqlite_files(path)?;
         }
+        let pool = |size: u32| {
+            build_pool_with(
+                &target,
+                options.sqlite_sync,
+                options.timeouts,
+                size,
+                options.connect_timeout,
+            )
+        };
         let (readers, writer, checkpointer) = match &target {
             Target::Sqlite(path) => {
                 // The writer first: it switches the file to WAL before readers open it.
-                let writer = build_pool(&target, options.sqlite_sync, 1, options.connect_timeout)?;
-                let readers = build_pool(
-                    &target,
-                    options.sqlite_sync,
-                    options.pool_size,
-                    options.connect_timeout,
-                )?;
+                let writer = pool(1)?;
+                let readers = pool(options.pool_size)?;
                 let checkpointer = Checkpointer::start(path, writer.clone())?;
                 (readers, writer, Some(Arc::new(checkpointer)))
             }
-            Target::Postgres(_) => {
-                let pool = build_pool(
-                    &target,
-                    options.sqlite_sync,
-                    options.pool_size,
-                    options.connect_timeout,
-                )?;
-                (pool.clone(), pool, None)
-            }
+            Target::Postgres(_) => (
+                pool(options.pool_size)?,
+                pool(options.write_pool_size.max(1))?,
+                None,
+            ),
         };
         let store = Store {
             readers,
             writer,
             target,
+            suppression_key: match &options.suppression_key_file {
+                Some(path) => SuppressionKey::load_or_create(path)?,
+                None => SuppressionKey::for_this_process(),
+            },
             _checkpointer: checkpointer,
         };
         if options.migrate {
             store.migrate()?;
         }
+        if options.suppression_key_file.is_some() {
+            store.check_suppression_key(options.migrate)?;
+        }
         Ok(store)
+    }
+
+    /// Records the suppression secret's fingerprint on first use, and refuses a secret whose
+    /// fingerprint differs from the recorded one. A database not migrated yet (no table:
+    /// `clientela-api migrate` opens the store before migrating) is left to be checked by
+    /// the next start; when `migrated`, any failure is an error.
+    fn check_suppression_key(&self, migrated: bool) -> Result<(), StoreError> {
+        use schema::suppression_key_check as check;
+        let fingerprint = self.suppression_key.fingerprint();
+        let recorded = (|| -> Result<String, StoreError> {
+            let mut connection = self.writer.get()?;
+            // The same text on both backends (diesel's portable connection has no upsert);
+            // the fingerprint is hexadecimal digits of our own making.
+            connection.batch_execute(&format!(
+                "INSERT INTO suppression_key_check (id, fingerprint) VALUES (1, '{fingerprint}') \
+                 ON CONFLICT (id) DO NOTHING"
+            ))?;
+            Ok(check::table
+                .select(check::fingerprint)
+                .filter(check::id.eq(1))
+                .first(&mut *connection)?)
+        })();
+        match recorded {
+            Ok(recorded) if recorded == fingerprint => Ok(()),
+            Ok(_) => Err(StoreError::SuppressionKeyMismatch),
+            Err(error) if migrated => Err(error),
+            Err(_) => Ok(()),
+        }
     }
 
     /// `"sqlite"` or `"postgres"`.
@@ -171,8 +222,8 @@ impl Store {
         migrate::run_pending(&mut *self.writer.get()?)
     }
 
-    /// How busy the connection pools are (for `/metrics`). SQLite has a reader pool and a
-    /// one-connection writer pool; PostgreSQL one pool for both.
+    /// How busy the connection pools are (for `/metrics`): a reader pool and a writer pool
+    /// (one connection on SQLite).
     pub fn pool_usage(&self) -> Vec<PoolUsage> {
         let usage = |name: &'static str, pool: &Pool| {
             let state = pool.state();
@@ -183,9 +234,31 @@ impl Store {
                 max: pool.max_size(),
             }
         };
-        match self.target {
-            Target::Sqlite(_) => vec![usage("read", &self.readers), usage("write", &self.writer)],
-            Target::Postgres(_) => vec![usage("shared", &self.readers)],
+        vec![usage("read", &self.readers), usage("write", &self.writer)]
+    }
+
+    /// After an erasure on SQLite, empties the WAL into the database file and truncates it, so
+    /// no copy of the erased customer's pages stays on disk (see `checkpoint::truncate`).
+    /// The erasure has committed already; a failure here is logged, and the next clean
+    /// shutdown truncates the WAL anyway.
+    fn scrub_sqlite_wal(&self) {
+        if !matches!(self.target, Target::Sqlite(_)) {
+            return;
+        }
+        let outcome = self
+            .writer
+            .get()
+            .map_err(StoreError::from)
+            .and_then(|mut connection| match &mut *connection {
+                DbConnection::Sqlite(sqlite) => Ok(checkpoint::truncate(sqlite)?.busy),
+                DbConnection::Postgres(_) => Ok(0),
+            });
+        match outcome {
+            Ok(0) => {}
+            Ok(_) => {
+                tracing::warn!("the WAL could not be truncated after an erasure: readers held it")
+            }
+            Err(error) => tracing::warn!(%error, "the WAL could not be truncated after an erasure"),
         }
     }
 

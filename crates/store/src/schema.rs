@@ -23,6 +23,7 @@ diesel::table! {
     suppressions (code_hash) {
         code_hash -> Text,
         created_at -> BigInt,
+        kind -> Text,
     }
 }
 
@@ -37,4 +38,16 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(customers, suppressions, api_keys);
+diesel::table! {
+    suppression_key_check (id) {
+        id -> Integer,
+        fingerprint -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    customers,
+    suppressions,
+    api_keys,
+    suppression_key_check
+);

@@ -1,10 +1,9 @@
 //! `clientela-api serve`: open the store (migrating it), make sure an admin key exists, and
 //! run the HTTP API until SIGTERM or Ctrl-C.
 
-use std::fs::OpenOptions;
 use std::io::Write;
 use std::net::TcpListener;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +25,13 @@ pub fn serve(settings: &Settings) -> anyhow::Result<()> {
     state.body_limit = settings.server.body_limit;
     state.body_timeout = Duration::from_secs(settings.server.body_timeout);
     state.max_header_bytes = settings.server.max_header_bytes;
+    state.large_bodies = Arc::new(tokio::sync::Semaphore::new(
+        settings.server.large_body_slots,
+    ));
+    state.write_slots = Arc::new(tokio::sync::Semaphore::new(
+        settings.database.write_pool_size.max(1) as usize,
+    ));
+    state.write_slot_timeout = Duration::from_secs(settings.database.connect_timeout.max(1));
     let rate_limit = &settings.rate_limit;
     state.keys = Arc::new(KeyChecker::with_rate_limit(RateLimit::per_second(
         rate_limit.per_second,
@@ -46,28 +52,45 @@ pub fn serve(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// On the first start (no active key), creates an admin key, prints it once and writes it to
-/// `<data_dir>/admin.key` (mode 0600) for the local console.
+/// On the first start (no active key), creates an admin key and writes it to
+/// `<data_dir>/admin.key` for the local console. The secret goes only into that file: the
+/// output (which ends up in container logs) says where the key is and its id.
 fn ensure_admin_key(store: &Store, data_dir: &Path) -> anyhow::Result<()> {
     if store.has_active_keys()? {
         return Ok(());
     }
     let key = create_key(store, "admin (first start)", Scope::Admin)?;
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("could not create {}", data_dir.display()))?;
     let path = data_dir.join("admin.key");
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&path)
+    write_private_file(&path, &format!("{}\n", key.token))
         .with_context(|| format!("could not write {}", path.display()))?;
-    writeln!(file, "{}", key.token)?;
     println!(
-        "created the first admin key; it is shown only this once and saved to {}:",
+        "created the first admin key (id {}); its secret is in {} (mode 0600)",
+        key.id,
         path.display()
     );
-    println!("  {}", key.token);
+    Ok(())
+}
+
+/// Writes `contents` to `path` atomically with mode 0600, whatever was there before: a new
+/// file (created 0600 by `tempfile`) in the same folder is renamed over it, so the secret
+/// is never in a file others may read, and a reader sees the old file or the new one, never
+/// half of one. The folder is created with mode 0700 when missing.
+pub fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    let folder = path
+        .parent()
+        .filter(|folder| !folder.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !folder.is_dir() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(folder)?;
+    }
+    let mut file = tempfile::NamedTempFile::new_in(folder)?;
+    file.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(contents.as_bytes())?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|error| error.error)?;
     Ok(())
 }

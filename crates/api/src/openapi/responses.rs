@@ -26,7 +26,7 @@ pub enum KeyRefused {
 #[derive(IntoResponses)]
 #[response(
     status = 503,
-    description = "The database is unavailable; retry after `Retry-After` seconds",
+    description = "The database is unavailable or busy (a lock held past `database.lock_timeout`, a statement past `database.statement_timeout`), or the server is at its limit of large bodies; retry after `Retry-After` seconds",
     content_type = "application/problem+json"
 )]
 #[allow(dead_code)] // Only documents an answer; `ApiError` makes it.

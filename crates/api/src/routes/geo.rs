@@ -37,7 +37,7 @@ pub struct ResolveParams {
     responses(
         (status = 200, description = "The location as a customer with these fields would get it, and warnings",
             body = GeoResolveResponse),
-        (status = 400, description = "A query string that does not parse", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A query string that does not parse, or two `Authorization` headers", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's scope is below `read`", body = Problem, content_type = "application/problem+json"),
         KeyRefused,
     ),

@@ -116,7 +116,7 @@ pub struct SuppressionStatus {
     params(("code" = String, Path, description = "The erased customer's code")),
     responses(
         (status = 204, description = "Lifted"),
-        (status = 400, description = "A path or query string that does not parse", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A path or query string that does not parse (a path that is not UTF-8 once percent-decoded included), or two `Authorization` headers", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's scope is below `admin`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The code is not suppressed", body = Problem, content_type = "application/problem+json"),
         KeyRefused,
@@ -137,8 +137,9 @@ pub async fn delete_suppression(
     let code = code.into_inner();
     let store = state.store.clone();
     let lookup = code.clone();
+    let _write_slot = state.write_slot().await?;
     if web::block(move || store.unsuppress(&lookup)).await?? {
-        tracing::info!(%code, "suppression lifted");
+        tracing::info!("suppression lifted");
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::NotFound(format!("`{code}` is not suppressed")))

@@ -12,6 +12,7 @@ mod concurrency;
 mod deletion;
 mod docs_page;
 mod geo;
+mod hardening;
 mod limits;
 mod listing;
 mod merge;

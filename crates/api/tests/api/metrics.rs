@@ -109,12 +109,9 @@ on_both_backends! {
             sample(&metrics, &format!("clientela_build_info{{version=\"{version}\"}}")),
             Some(1.0)
         );
-        let pools: Vec<&str> = if app.store.kind() == "sqlite" {
-            vec!["read", "write"]
-        } else {
-            vec!["shared"]
-        };
-        for pool in pools {
+        // Both backends: writers have a pool of their own (on PostgreSQL so that writers
+        // waiting on a lock never take the connections reads need).
+        for pool in ["read", "write"] {
             let max = sample(
                 &metrics,
                 &format!("clientela_db_pool_max_connections{{pool=\"{pool}\"}}"),

@@ -50,7 +50,7 @@ pub struct TestApp {
     pub admin_key: String,
     pub store: Store,
     pub client: Client,
-    url: String,
+    pub url: String,
     handle: ServerHandle,
     thread: Option<JoinHandle<()>>,
     /// Dropped with the app: the SQLite folder, or the PostgreSQL schema to drop.

@@ -1,6 +1,7 @@
-//! What the server's logs may hold: customer codes, yes; API keys, metadata, birth years,
-//! places and other personal data, never (at the default `info` level), and keys never at
-//! any level.
+//! What the server's logs may hold: customer codes, yes (but not an erased one's); API key
+//! ids, yes; API keys, metadata, birth years, places and other personal data, never (at the
+//! default `info` level), and keys never at any level. And how much of them a client can
+//! make the server write: bounded.
 
 use serde_json::json;
 
@@ -111,7 +112,7 @@ fn info_logs_hold_codes_but_no_personal_data_and_no_keys() {
     let (logs, key) = exercise("info");
     assert!(
         logs.contains("log-visible-code"),
-        "the erasure is logged with its code (so the test sees real log lines):\n{logs}"
+        "codes are logged in request paths (so the test sees real log lines):\n{logs}"
     );
     for marker in PERSONAL {
         assert!(
@@ -144,5 +145,88 @@ fn keys_stay_out_of_the_logs_even_at_trace_level() {
     assert!(
         !logs.contains(FORGED_SECRET),
         "a presented key reached the trace logs"
+    );
+}
+
+/// A flood of refused requests with long paths writes a bounded, sampled log; malformed
+/// requests are never logged at ERROR; an authenticated request's lines carry its key's id;
+/// an erasure leaves no trace of the erased code.
+#[test]
+fn refused_requests_cannot_flood_the_log_and_erasures_leave_no_code() {
+    use std::io::{Read, Write};
+
+    let folder = temporary_folder();
+    let mut server = Server::start(
+        folder.path(),
+        &Database::Sqlite,
+        &[("CLIENTELA__LOG__FORMAT", "json")],
+    );
+    let client = client();
+    let long = "p".repeat(16 * 1024);
+    for round in 0..250 {
+        let unmatched = client
+            .get(server.url(&format!("/nowhere/{round}{long}")))
+            .send()
+            .expect("unmatched");
+        assert_eq!(unmatched.status(), 404);
+        let unauthorized = client
+            .get(server.url(&format!("/customers/{round}{long}")))
+            .send()
+            .expect("no key");
+        assert_eq!(unauthorized.status(), 401);
+    }
+    for garbage in [
+        "GARBAGE\r\n\r\n",
+        "GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n",
+    ] {
+        let mut stream =
+            std::net::TcpStream::connect(server.base.trim_start_matches("http://")).expect("tcp");
+        stream.write_all(garbage.as_bytes()).expect("write");
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+    }
+    let post = client
+        .post(server.url("/customers"))
+        .bearer_auth(&server.key)
+        .json(&json!({"code": "ErasedCodeMarker"}))
+        .send()
+        .expect("post");
+    assert_eq!(post.status(), 200);
+    let erase = client
+        .delete(server.url("/customers/ErasedCodeMarker?suppress=true"))
+        .bearer_auth(&server.key)
+        .send()
+        .expect("delete");
+    assert_eq!(erase.status(), 204);
+    assert!(server.stop().success());
+    let logs = server.logs();
+    eprintln!(
+        "500 refused requests with 16 KiB paths: {} bytes of log in {} lines",
+        logs.len(),
+        logs.lines().count()
+    );
+    assert!(
+        logs.len() < 64 * 1024,
+        "{} bytes of log for 500 refused requests",
+        logs.len()
+    );
+    assert!(!logs.contains(&long[..1024]), "a long path reached the log");
+    assert!(
+        !logs.contains("\"ERROR\""),
+        "a client error was logged at ERROR:\n{logs}"
+    );
+    assert!(
+        logs.contains("left out of the log"),
+        "the log says how many refused requests it left out"
+    );
+    let key_id = server.key.split('_').nth(1).expect("key id");
+    assert!(
+        logs.lines()
+            .any(|line| line.contains("\"status\":204") && line.contains(key_id)),
+        "the erasure's line carries the key id:\n{logs}"
+    );
+    assert!(
+        !logs.contains("ErasedCodeMarker"),
+        "the erased code reached the log:\n{logs}"
     );
 }

@@ -8,6 +8,7 @@
 mod crash;
 mod limits;
 mod logs;
+mod memory;
 mod outage;
 mod schemathesis;
 mod shutdown;

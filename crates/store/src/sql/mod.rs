@@ -26,8 +26,10 @@ pub(crate) trait WriteSql {
     /// Inserts or replaces whole rows, all in one statement.
     fn upsert(&mut self, rows: &[CustomerRow]) -> QueryResult<usize>;
     fn delete_customer(&mut self, code: &str) -> QueryResult<usize>;
+    /// Stores a keyed suppression hash.
     fn suppress(&mut self, hash: &str, now: i64) -> QueryResult<usize>;
-    fn unsuppress(&mut self, hash: &str) -> QueryResult<usize>;
+    /// Removes these hashes (a code's keyed and legacy forms).
+    fn unsuppress(&mut self, hashes: &[String]) -> QueryResult<usize>;
 }
 
 /// The statements that are the same text on both backends.
@@ -42,13 +44,15 @@ macro_rules! shared_write_sql {
                 .values((
                     suppressions::code_hash.eq(hash),
                     suppressions::created_at.eq(now),
+                    suppressions::kind.eq(crate::suppression_key::KEYED_KIND),
                 ))
                 .on_conflict_do_nothing()
                 .execute(self)
         }
 
-        fn unsuppress(&mut self, hash: &str) -> QueryResult<usize> {
-            diesel::delete(suppressions::table.find(hash)).execute(self)
+        fn unsuppress(&mut self, hashes: &[String]) -> QueryResult<usize> {
+            diesel::delete(suppressions::table.filter(suppressions::code_hash.eq_any(hashes)))
+                .execute(self)
         }
     };
 }
@@ -109,7 +113,7 @@ impl WriteSql for PgConnection {
 /// two batches can never wait on each other in a cycle: no deadlocks. `unnest` yields the
 /// array in order, and the array is sorted here.
 pub(crate) fn lock_codes(connection: &mut PgConnection, codes: &[&str]) -> QueryResult<()> {
-    let mut keys: Vec<i64> = codes.iter().map(|code| lock_key(code)).collect();
+    let mut keys: Vec<i64> = codes.iter().map(|code| advisory_lock_key(code)).collect();
     keys.sort_unstable();
     keys.dedup();
     diesel::sql_query("SELECT pg_advisory_xact_lock(key) FROM unnest($1) AS key")
@@ -120,17 +124,9 @@ pub(crate) fn lock_codes(connection: &mut PgConnection, codes: &[&str]) -> Query
 
 /// A stable 64-bit key for a code's advisory lock. Two codes sharing a key only wait on each
 /// other, which is harmless. Stable across builds, so replicas of any version agree.
-fn lock_key(code: &str) -> i64 {
+pub fn advisory_lock_key(code: &str) -> i64 {
     let digest = Sha256::digest(code.as_bytes());
     let mut first = [0_u8; 8];
     first.copy_from_slice(&digest[..8]);
     i64::from_be_bytes(first)
-}
-
-/// How a suppressed code is stored: its SHA-256 in hex, never the code itself.
-pub fn code_hash(code: &str) -> String {
-    Sha256::digest(code.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
 }

@@ -243,7 +243,7 @@ fn apply_batch(
         return Ok(());
     }
     let response = ingest
-        .batch(inputs.clone(), false)
+        .batch(inputs.iter().cloned().map(Ok), false)
         .map_err(|error| {
             anyhow::anyhow!(
                 "the batch ending at record {}: {error}",

@@ -27,7 +27,7 @@ pub struct DeleteParams {
     params(("code" = String, Path, description = "The customer's code"), DeleteParams),
     responses(
         (status = 204, description = "Erased"),
-        (status = 400, description = "A path or query string that does not parse", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A path or query string that does not parse (a path that is not UTF-8 once percent-decoded included), or two `Authorization` headers", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's scope is below `admin`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No customer has this code", body = Problem, content_type = "application/problem+json"),
         KeyRefused,
@@ -50,8 +50,12 @@ pub async fn delete_customer(
     let suppress = params.suppress;
     let store = state.store.clone();
     let target = code.clone();
+    let _write_slot = state.write_slot().await?;
     if web::block(move || store.delete(&target, suppress)).await?? {
-        tracing::info!(%code, suppress, "customer erased");
+        // Not the code: an erased customer's code must not stay behind in the logs (the
+        // request span leaves DELETE paths out too). The request ID ties the line to the
+        // client's request.
+        tracing::info!(suppress, "customer erased");
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::NotFound(format!(

@@ -6,15 +6,16 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use clientela_core::wire::Problem;
+use clientela_core::wire::SingleResponse;
 use clientela_store::Precondition;
 use serde::Deserialize;
-use serde_json::Value;
 use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::auth::Scope;
+use crate::body::{BatchItems, CustomersBody, item_value, split_customers};
 use crate::error::ApiError;
-use crate::ingest::Ingest;
+use crate::ingest::{Ingest, IngestedBatch};
 use crate::limits::read_body;
 use crate::openapi::{
     DatabaseUnavailable, KeyRefused, PostCustomersBody, PostCustomersResponse, examples,
@@ -66,13 +67,13 @@ pub struct PostParams {
                 ("one" = (value = json!(examples::single_response()))),
                 ("batch" = (value = json!(examples::batch_response()))),
             )),
-        (status = 400, description = "Malformed JSON, or If-Match / If-None-Match with an array", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON (an object holding one key twice included), If-Match / If-None-Match with an array, or two `Authorization` headers", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's scope is below `write`", body = Problem, content_type = "application/problem+json"),
         (status = 408, description = "The body did not arrive within `server.body_timeout`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The code was erased with `suppress=true`", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match named another version, or If-None-Match: * and the code exists", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over `server.body_limit`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "An invalid customer; an empty array or more than 100 items; a body that is not an object or array; any failed item with `atomic=true`",
+        (status = 422, description = "An invalid customer (one over 262144 bytes as sent included); an empty array or more than 100 items; a body that is not an object or array; any failed item with `atomic=true`",
             body = Problem, content_type = "application/problem+json",
             example = json!(examples::invalid_problem())),
         KeyRefused,
@@ -91,68 +92,78 @@ pub async fn post_customers(
         .keys
         .authorize(&request, &state.store, Scope::Write)
         .await?;
-    let body = read_body(payload, state.body_limit, state.body_timeout).await?;
-    let value: Value = serde_json::from_slice(&body)
-        .map_err(|error| ApiError::MalformedJson(format!("the body is not valid JSON: {error}")))?;
     let precondition = parse_precondition(&request)?;
+    // A large body waits for one of a few slots before it is read, so only that many are
+    // in memory at once; the slot is held until its answer is ready.
+    let (body, slot) = read_body(&request, payload, &state).await?;
     let strict_geo = params.strict || state.strict_geo;
     let atomic = params.atomic;
-    match value {
-        Value::Object(_) => {
-            let response = run_ingest(&state, strict_geo, 1, move |ingest| {
-                ingest.one(value, precondition)
-            })
-            .await?;
+    let write_slot = state.write_slot().await?;
+    let worker = state.clone();
+    // Everything from here on is CPU work on the body, and a store transaction: off the
+    // async workers, so `/healthz` and every other request keep being answered meanwhile.
+    let (outcome, customers) = web::block(move || {
+        let ingest = Ingest {
+            store: &worker.store,
+            resolver: &worker.resolver,
+            strict_geo,
+        };
+        let customers = match split_customers(&body) {
+            Ok(customers) => customers,
+            // A request refused as a whole counts once, however many items it held.
+            Err(error) => return (Err(error), 1),
+        };
+        let count = customers.count();
+        let outcome = match customers {
+            CustomersBody::One(raw) => {
+                let value = item_value(raw);
+                drop(body);
+                value
+                    .map_err(|error| ApiError::invalid_customer(None, &[error]))
+                    .and_then(|value| ingest.one(value, precondition))
+                    .map(|response| Posted::One(Box::new(response)))
+            }
+            CustomersBody::Many(_) if precondition.is_some() => Err(ApiError::BadRequest(
+                "If-Match and If-None-Match apply to a single customer, not to an array".into(),
+            )),
+            CustomersBody::Many(items) => {
+                // The body goes with the items: freed once they are all patches.
+                let items = BatchItems::new(body.clone(), &items);
+                drop(body);
+                ingest.batch(items, atomic).map(Posted::Many)
+            }
+        };
+        (outcome, count)
+    })
+    .await?;
+    drop((slot, write_slot));
+    let posted = outcome.inspect_err(|error| {
+        if refuses_customers(error) {
+            state.metrics.observe_refused(customers);
+        }
+    })?;
+    match posted {
+        Posted::One(response) => {
             state
                 .metrics
                 .observe_single(response.result, response.customer.location.status);
             Ok(HttpResponse::Ok()
                 .insert_header((header::ETAG, format!("\"{}\"", response.customer.version)))
-                .json(response))
+                .json(*response))
         }
-        Value::Array(_) if precondition.is_some() => Err(ApiError::BadRequest(
-            "If-Match and If-None-Match apply to a single customer, not to an array".into(),
-        )),
-        Value::Array(items) => {
-            let count = items.len();
-            let ingested = run_ingest(&state, strict_geo, count, move |ingest| {
-                ingest.batch(items, atomic)
-            })
-            .await?;
+        Posted::Many(ingested) => {
             state
                 .metrics
                 .observe_batch(&ingested.response, &ingested.written_locations);
             Ok(HttpResponse::Ok().json(ingested.response))
         }
-        _ => Err(ApiError::Invalid {
-            detail: "the body must be a customer object or an array of 1 to 100 of them".into(),
-            errors: Vec::new(),
-        }),
     }
 }
 
-/// Runs `work` with this request's [`Ingest`] on a blocking thread (it runs a store
-/// transaction); when the answer refuses the `customers` sent, counts them as `failed`.
-async fn run_ingest<T: Send + 'static>(
-    state: &web::Data<AppState>,
-    strict_geo: bool,
-    customers: usize,
-    work: impl FnOnce(Ingest<'_>) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let worker = state.clone();
-    let outcome = web::block(move || {
-        work(Ingest {
-            store: &worker.store,
-            resolver: &worker.resolver,
-            strict_geo,
-        })
-    })
-    .await?;
-    outcome.inspect_err(|error| {
-        if refuses_customers(error) {
-            state.metrics.observe_refused(customers);
-        }
-    })
+/// What a POST did: one customer's answer, or a batch's.
+enum Posted {
+    One(Box<SingleResponse>),
+    Many(IngestedBatch),
 }
 
 /// Whether an ingest error means the customers sent were refused (counted as `failed`), as

@@ -1,0 +1,304 @@
+//! Reading a `POST /customers` body without letting its size decide what it costs: the array
+//! is walked item by item and refused at its 101st item, each item is kept as its raw text
+//! (borrowed from the body, no copy), and only one item at a time becomes JSON values, once
+//! its size as sent was checked. A 25 MiB `[0,0,0,…]` therefore costs a scan of 101 items,
+//! not a 1.8 GB `Value`.
+//!
+//! Two rules serde_json does not enforce by itself: an object with the same key twice is
+//! malformed (serde_json would keep the last one silently), and numbers keep the exact text
+//! they were sent with (the workspace enables serde_json's `arbitrary_precision`, so
+//! `12345678901234567890123` is not rounded to `1.2345678901234568e+22`).
+
+use std::cell::Cell;
+use std::collections::HashSet;
+use std::fmt;
+
+use actix_web::web::Bytes;
+use clientela_core::{FieldError, MAX_BATCH};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::error::ApiError;
+
+/// The most bytes one customer may take as sent: a maximal customer (60000 characters of
+/// metadata and four texts of 255 characters, every character 4 bytes of UTF-8, sent
+/// compactly) takes about 245 000 bytes; 256 KiB leaves room for field names and some
+/// whitespace. An item over it is refused without being parsed.
+pub const MAX_ITEM_BYTES: usize = 256 * 1024;
+
+/// A body split into its customers, each still raw JSON text.
+#[derive(Debug)]
+pub enum CustomersBody<'a> {
+    One(&'a RawValue),
+    Many(Vec<&'a RawValue>),
+}
+
+impl CustomersBody<'_> {
+    /// How many customers the body holds (never none: an empty array is refused).
+    pub fn count(&self) -> usize {
+        match self {
+            CustomersBody::One(_) => 1,
+            CustomersBody::Many(items) => items.len(),
+        }
+    }
+}
+
+/// Splits `body` into customers, refusing malformed JSON (400), a duplicate key (400), an
+/// empty array or one of more than [`MAX_BATCH`] items, and a body that is neither an
+/// object nor an array (422).
+pub fn split_customers(body: &[u8]) -> Result<CustomersBody<'_>, ApiError> {
+    let text = std::str::from_utf8(body).map_err(|error| {
+        ApiError::MalformedJson(format!("the body is not valid UTF-8: {error}"))
+    })?;
+    let parsed = match text
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .as_bytes()
+        .first()
+    {
+        Some(b'{') => serde_json::from_str::<&RawValue>(text)
+            .map(CustomersBody::One)
+            .map_err(malformed)?,
+        Some(b'[') => split_array(text)?,
+        _ => {
+            serde_json::from_str::<IgnoredAny>(text).map_err(malformed)?;
+            return Err(ApiError::Invalid {
+                detail: "the body must be a customer object or an array of 1 to 100 of them".into(),
+                errors: Vec::new(),
+            });
+        }
+    };
+    if let CustomersBody::Many(items) = &parsed
+        && items.is_empty()
+    {
+        return Err(batch_length_error("holds no customers"));
+    }
+    let raws: &[&RawValue] = match &parsed {
+        CustomersBody::One(raw) => std::slice::from_ref(raw),
+        CustomersBody::Many(items) => items,
+    };
+    for (index, raw) in raws.iter().enumerate() {
+        let place = match parsed {
+            CustomersBody::One(_) => String::new(),
+            CustomersBody::Many(_) => format!(" (item {index})"),
+        };
+        check_item(raw.get()).map_err(|problem| match problem {
+            ItemProblem::DuplicateKey(key) => ApiError::MalformedJson(format!(
+                "the key `{key}` appears twice in one object{place}"
+            )),
+            ItemProblem::Malformed(error) => {
+                ApiError::MalformedJson(format!("the body is not valid JSON{place}: {error}"))
+            }
+        })?;
+    }
+    Ok(parsed)
+}
+
+/// The items of a batch, owning the body they are read from: each is parsed when the
+/// iterator reaches it, and the body is freed with the iterator, once the last item has
+/// become a patch, before the store's work (and its copies of the customers) begins.
+#[derive(Debug)]
+pub struct BatchItems {
+    body: Bytes,
+    ranges: std::vec::IntoIter<std::ops::Range<usize>>,
+}
+
+impl BatchItems {
+    /// The items of `items`, which were split from `body`.
+    pub fn new(body: Bytes, items: &[&RawValue]) -> BatchItems {
+        let start = body.as_ptr() as usize;
+        let ranges: Vec<_> = items
+            .iter()
+            .map(|raw| {
+                let offset = raw.get().as_ptr() as usize - start;
+                offset..offset + raw.get().len()
+            })
+            .collect();
+        BatchItems {
+            body,
+            ranges: ranges.into_iter(),
+        }
+    }
+}
+
+impl Iterator for BatchItems {
+    type Item = Result<Value, FieldError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let range = self.ranges.next()?;
+        let text = self
+            .body
+            .get(range)
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
+            .unwrap_or_default();
+        Some(match serde_json::from_str::<&RawValue>(text) {
+            Ok(raw) => item_value(raw),
+            Err(_) => Err(FieldError::NotAnObject),
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.ranges.size_hint()
+    }
+}
+
+impl ExactSizeIterator for BatchItems {}
+
+/// One customer's JSON, parsed only when it is no larger than [`MAX_ITEM_BYTES`].
+pub fn item_value(raw: &RawValue) -> Result<Value, FieldError> {
+    let bytes = raw.get().len();
+    if bytes > MAX_ITEM_BYTES {
+        return Err(FieldError::TooLarge {
+            bytes,
+            max: MAX_ITEM_BYTES,
+        });
+    }
+    // The text is valid JSON already (the split checked it), so this cannot fail; if it
+    // somehow did, the item is refused as not an object rather than taken wrongly.
+    serde_json::from_str(raw.get()).map_err(|_| FieldError::NotAnObject)
+}
+
+fn malformed(error: serde_json::Error) -> ApiError {
+    ApiError::MalformedJson(format!("the body is not valid JSON: {error}"))
+}
+
+fn batch_length_error(what: &str) -> ApiError {
+    ApiError::Invalid {
+        detail: format!("the array {what}; send 1 to {MAX_BATCH} per request"),
+        errors: Vec::new(),
+    }
+}
+
+/// Walks a top-level array, keeping each item's raw text, and stops at item 101.
+fn split_array(text: &str) -> Result<CustomersBody<'_>, ApiError> {
+    let too_many = Cell::new(false);
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let outcome = deserializer.deserialize_seq(RawItems {
+        too_many: &too_many,
+    });
+    if too_many.get() {
+        return Err(batch_length_error(&format!(
+            "holds {} customers or more",
+            MAX_BATCH + 1
+        )));
+    }
+    let items = outcome.map_err(malformed)?;
+    deserializer.end().map_err(malformed)?;
+    Ok(CustomersBody::Many(items))
+}
+
+struct RawItems<'flag> {
+    too_many: &'flag Cell<bool>,
+}
+
+impl<'de> Visitor<'de> for RawItems<'_> {
+    type Value = Vec<&'de RawValue>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("an array of customer objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<&'de RawValue>()? {
+            if items.len() == MAX_BATCH {
+                self.too_many.set(true);
+                return Err(de::Error::custom("too many items"));
+            }
+            items.push(item);
+        }
+        Ok(items)
+    }
+}
+
+/// Why an item's text is malformed beyond what splitting the body checked: the split only
+/// scans items (brackets and quotes), so string escapes (a lone surrogate `\ud800`), nesting
+/// deeper than serde_json's limit of 128, and duplicate keys are found here.
+enum ItemProblem {
+    DuplicateKey(String),
+    Malformed(serde_json::Error),
+}
+
+/// Walks one item's JSON: an item within [`MAX_ITEM_BYTES`] looking for duplicate keys too;
+/// a larger one (refused later for its size, unparsed) without keeping anything, so that
+/// malformed JSON is still 400 whatever its size.
+fn check_item(json: &str) -> Result<(), ItemProblem> {
+    let found = Cell::new(None);
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let outcome = UniqueKeysSeed {
+        found: &found,
+        track_keys: json.len() <= MAX_ITEM_BYTES,
+    }
+    .deserialize(&mut deserializer);
+    match (found.into_inner(), outcome) {
+        (Some(key), _) => Err(ItemProblem::DuplicateKey(key)),
+        (None, Err(error)) => Err(ItemProblem::Malformed(error)),
+        (None, Ok(())) => Ok(()),
+    }
+}
+
+/// Walks any JSON value (within serde_json's nesting limit) and, with `track_keys`, stops at
+/// the first object holding one key twice (noted in `found`). Without it, nothing is kept.
+#[derive(Clone, Copy)]
+struct UniqueKeysSeed<'found> {
+    found: &'found Cell<Option<String>>,
+    track_keys: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for UniqueKeysSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UniqueKeysSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(self)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if !self.track_keys {
+            while map.next_key::<IgnoredAny>()?.is_some() {
+                map.next_value_seed(self)?;
+            }
+            return Ok(());
+        }
+        let mut keys: HashSet<String> = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !keys.insert(key.clone()) {
+                self.found.set(Some(key));
+                return Err(de::Error::custom("duplicate key"));
+            }
+            map.next_value_seed(self)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,180 @@
+//! How a suppressed code is stored: an HMAC-SHA256 of the code under a secret the server
+//! keeps outside the database, never the code itself, and never a plain hash (a plain
+//! SHA-256 of `alice@example.com` is found by hashing guesses).
+//!
+//! The secret is 32 random bytes in a file (`suppression_key_file`, by default
+//! `<data_dir>/suppression.key`), made on first use with mode 0600. Every replica sharing a
+//! database must be given the same file: a replica with another secret does not see the
+//! others' suppressions.
+//!
+//! The database keeps a fingerprint of the secret (`suppression_key_check`): a server given
+//! another secret refuses to start rather than silently missing the suppressions.
+//!
+//! Suppressions stored before this (migration `keyed_suppressions`) are plain SHA-256 hashes
+//! marked `sha256`. Those cannot be converted without the code, so a lookup checks both
+//! forms, and lifting a suppression removes both.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::error::StoreError;
+
+/// The secret behind suppression hashes.
+#[derive(Clone)]
+pub struct SuppressionKey([u8; 32]);
+
+impl std::fmt::Debug for SuppressionKey {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("SuppressionKey(…)")
+    }
+}
+
+/// The `kind` of a keyed suppression row (older rows are `sha256`).
+pub(crate) const KEYED_KIND: &str = "hmac-sha256";
+
+impl SuppressionKey {
+    /// A random key made once per process, shared by every store the process opens (so a
+    /// test's restarted server sees its suppressions). A server uses
+    /// [`SuppressionKey::load_or_create`].
+    pub fn for_this_process() -> SuppressionKey {
+        static KEY: std::sync::OnceLock<SuppressionKey> = std::sync::OnceLock::new();
+        KEY.get_or_init(SuppressionKey::random).clone()
+    }
+
+    fn random() -> SuppressionKey {
+        let mut key = [0_u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        SuppressionKey(key)
+    }
+
+    /// Reads the key at `path` (64 hex digits), or makes one there, written atomically with
+    /// mode 0600 (its folder is created with mode 0700 when missing).
+    pub fn load_or_create(path: &Path) -> Result<SuppressionKey, StoreError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => return SuppressionKey::parse(text.trim(), path),
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                return Err(StoreError::DataDir(error));
+            }
+            Err(_) => {}
+        }
+        let key = SuppressionKey::random();
+        let folder = path
+            .parent()
+            .filter(|folder| !folder.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        crate::files::create_private_dir(folder)?;
+        let mut file = tempfile::NamedTempFile::new_in(folder)?;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        writeln!(file, "{}", hex(&key.0))?;
+        file.as_file().sync_all()?;
+        // Another process may have made one meanwhile: theirs wins, ours is dropped.
+        match file.persist_noclobber(path) {
+            Ok(_) => Ok(key),
+            Err(_) => SuppressionKey::parse(std::fs::read_to_string(path)?.trim(), path),
+        }
+    }
+
+    fn parse(text: &str, path: &Path) -> Result<SuppressionKey, StoreError> {
+        let bytes: Option<Vec<u8>> = (text.len() == 64)
+            .then(|| {
+                (0..32)
+                    .map(|at| u8::from_str_radix(text.get(at * 2..at * 2 + 2)?, 16).ok())
+                    .collect()
+            })
+            .flatten();
+        match bytes.and_then(|bytes| <[u8; 32]>::try_from(bytes).ok()) {
+            Some(key) => Ok(SuppressionKey(key)),
+            None => Err(StoreError::DataDir(std::io::Error::other(format!(
+                "{} must hold 64 hexadecimal digits (the suppression key)",
+                path.display()
+            )))),
+        }
+    }
+
+    /// What the database records of the secret: the keyed hash of a fixed text, from which
+    /// the secret cannot be recovered, but which differs for another secret.
+    pub(crate) fn fingerprint(&self) -> String {
+        self.hash("clientela suppression key fingerprint")
+    }
+
+    /// The keyed hash a suppression of `code` is stored as.
+    pub fn hash(&self, code: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(code.as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+}
+
+/// How suppressions were stored before keyed hashes: the code's plain SHA-256 in hex.
+pub fn legacy_hash(code: &str) -> String {
+    hex(&Sha256::digest(code.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_keyed_hash_is_not_the_plain_hash_and_depends_on_the_key() {
+        let key = SuppressionKey::random();
+        assert_ne!(
+            key.hash("alice@example.com"),
+            legacy_hash("alice@example.com")
+        );
+        assert_ne!(
+            key.hash("alice@example.com"),
+            SuppressionKey::random().hash("alice@example.com")
+        );
+        assert_eq!(key.hash("a"), key.hash("a"));
+    }
+
+    #[test]
+    fn a_store_given_another_suppression_key_refuses_to_open() {
+        let folder = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", folder.path().join("c.db").display());
+        let open = |key_file: &str| {
+            let mut options = crate::StoreOptions::new(url.clone());
+            options.suppression_key_file = Some(folder.path().join(key_file));
+            crate::Store::open(&options).map(drop)
+        };
+        open("first.key").unwrap();
+        open("first.key").expect("the same secret again");
+        let refused = open("second.key").unwrap_err();
+        assert!(
+            matches!(refused, StoreError::SuppressionKeyMismatch),
+            "a replica with its own secret would silently miss suppressions: {refused}"
+        );
+    }
+
+    #[test]
+    fn the_key_file_is_made_once_with_mode_0600_and_read_back() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("new").join("suppression.key");
+        let made = SuppressionKey::load_or_create(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "only the server's user may read the secret");
+        let folder_mode = std::fs::metadata(path.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(folder_mode, 0o700);
+        let read = SuppressionKey::load_or_create(&path).unwrap();
+        assert_eq!(
+            made.hash("x"),
+            read.hash("x"),
+            "the same secret after a restart"
+        );
+    }
+}
