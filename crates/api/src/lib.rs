@@ -45,6 +45,8 @@ pub struct AppState {
     pub max_header_bytes: usize,
     /// This server's Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// Wakes `GET /changes` requests waiting for a change when this replica commits one.
+    pub feed: Arc<routes::changes::FeedSignal>,
 }
 
 impl AppState {
@@ -58,6 +60,7 @@ impl AppState {
             body_timeout: Duration::from_secs(60),
             max_header_bytes: 16 * 1024,
             metrics: Arc::new(Metrics::new()),
+            feed: Arc::default(),
         }
     }
 }

@@ -24,6 +24,7 @@
 //!
 //! Reads are read-your-writes: a write is committed before its POST answers.
 
+mod changes;
 mod checkpoint;
 mod connection;
 mod customers;
@@ -42,6 +43,7 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 
+pub use changes::{BadCursor, Change, ChangeOp, Cursor};
 pub use connection::{DbConnection, SqliteSync, Target};
 pub use customers::{
     BatchRequest, ItemFailure, ItemOutcome, ListQuery, Precondition, prefix_upper_bound,

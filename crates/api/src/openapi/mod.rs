@@ -34,6 +34,7 @@ use crate::routes;
         routes::customers::read::list_customers,
         routes::customers::delete::delete_customer,
         routes::suppressions::delete_suppression,
+        routes::changes::get_changes,
         routes::geo::get_geo_resolve,
         routes::health::get_healthz,
         routes::health::get_readyz,
@@ -44,6 +45,7 @@ use crate::routes;
     modifiers(&BearerKey),
     tags(
         (name = "customers", description = "Create, update, read, list and erase customers"),
+        (name = "changes", description = "Follow every committed change, exactly once, in commit order"),
         (name = "places", description = "How country, state and city are understood"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     ),

@@ -51,6 +51,7 @@ pub async fn delete_customer(
     let store = state.store.clone();
     let target = code.clone();
     if web::block(move || store.delete(&target, suppress)).await?? {
+        state.feed.changed();
         tracing::info!(%code, suppress, "customer erased");
         Ok(HttpResponse::NoContent().finish())
     } else {

@@ -31,6 +31,10 @@ pub struct PostParams {
     /// `geo.strict` setting).
     #[serde(default)]
     strict: bool,
+    /// Validate, resolve places and answer what would happen to each item (created,
+    /// updated, unchanged, warnings, errors) without writing anything, change feed included.
+    #[serde(default, rename = "dryRun")]
+    dry_run: bool,
 }
 
 /// Create or update customers.
@@ -97,15 +101,19 @@ pub async fn post_customers(
     let precondition = parse_precondition(&request)?;
     let strict_geo = params.strict || state.strict_geo;
     let atomic = params.atomic;
+    let dry_run = params.dry_run;
     match value {
         Value::Object(_) => {
-            let response = run_ingest(&state, strict_geo, 1, move |ingest| {
+            let response = run_ingest(&state, strict_geo, dry_run, 1, move |ingest| {
                 ingest.one(value, precondition)
             })
             .await?;
-            state
-                .metrics
-                .observe_single(response.result, response.customer.location.status);
+            if !dry_run {
+                state
+                    .metrics
+                    .observe_single(response.result, response.customer.location.status);
+                state.feed.changed();
+            }
             Ok(HttpResponse::Ok()
                 .insert_header((header::ETAG, format!("\"{}\"", response.customer.version)))
                 .json(response))
@@ -115,13 +123,16 @@ pub async fn post_customers(
         )),
         Value::Array(items) => {
             let count = items.len();
-            let ingested = run_ingest(&state, strict_geo, count, move |ingest| {
+            let ingested = run_ingest(&state, strict_geo, dry_run, count, move |ingest| {
                 ingest.batch(items, atomic)
             })
             .await?;
-            state
-                .metrics
-                .observe_batch(&ingested.response, &ingested.written_locations);
+            if !dry_run {
+                state
+                    .metrics
+                    .observe_batch(&ingested.response, &ingested.written_locations);
+                state.feed.changed();
+            }
             Ok(HttpResponse::Ok().json(ingested.response))
         }
         _ => Err(ApiError::Invalid {
@@ -136,6 +147,7 @@ pub async fn post_customers(
 async fn run_ingest<T: Send + 'static>(
     state: &web::Data<AppState>,
     strict_geo: bool,
+    dry_run: bool,
     customers: usize,
     work: impl FnOnce(Ingest<'_>) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -145,6 +157,7 @@ async fn run_ingest<T: Send + 'static>(
             store: &worker.store,
             resolver: &worker.resolver,
             strict_geo,
+            dry_run,
         })
     })
     .await?;
