@@ -52,6 +52,15 @@ pub struct Settings {
     pub geo: GeoSettings,
     pub log: LogSettings,
     pub rate_limit: RateLimitSettings,
+    pub changes: ChangesSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangesSettings {
+    /// Seconds the change feed keeps a change; older ones are removed and a cursor before
+    /// them gets 410 (resync from `GET /customers`).
+    pub retention: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -174,6 +183,9 @@ level = "info"
 [rate_limit]
 per_second = 500
 burst = 1000
+
+[changes]
+retention = 604800
 "#;
 
 impl Settings {

@@ -46,6 +46,11 @@ pub enum ApiError {
     HeadersTooLarge { limit: usize },
     #[error("this API key is over its request rate; retry in {retry_after} s")]
     TooManyRequests { retry_after: u64 },
+    #[error(
+        "the change feed no longer holds the changes after this cursor: copy every customer \
+         again (GET /customers), then follow the feed from the cursor `{resume}`"
+    )]
+    Gone { resume: String },
     #[error("the database is unavailable; try again shortly")]
     Unavailable(String),
     /// The server is at a limit of its own (e.g. large bodies in progress): 503, retry.
@@ -80,6 +85,7 @@ impl ApiError {
                 ("headers-too-large", "Request header fields too large")
             }
             ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
+            ApiError::Gone { .. } => ("cursor-expired", "Cursor expired"),
             ApiError::Unavailable(_) | ApiError::Busy(_) => ("unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal", "Internal error"),
         }
@@ -132,6 +138,7 @@ impl ResponseError for ApiError {
             ApiError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -161,12 +168,21 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
+        if let ApiError::Gone { resume } = self {
+            // RFC 9457 extension member: where to resume after the resync.
+            let mut problem = serde_json::to_value(self.problem()).unwrap_or_default();
+            problem["resume"] = serde_json::Value::String(resume.clone());
+            return response.json(problem);
+        }
         response.json(self.problem())
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
+        if let StoreError::CursorExpired { resume } = error {
+            return ApiError::Gone { resume };
+        }
         if error.is_unavailable() {
             ApiError::Unavailable(error.to_string())
         } else {

@@ -29,6 +29,8 @@ pub struct Ingest<'a> {
     pub resolver: &'a Resolver,
     /// Refuse places that cannot be resolved instead of keeping them as sent.
     pub strict_geo: bool,
+    /// Answer what would happen and write nothing (`?dryRun=true`, `import --dry-run`).
+    pub dry_run: bool,
 }
 
 /// A batch's answer, plus the location status of every customer it created or updated (for
@@ -188,6 +190,7 @@ impl Ingest<'_> {
             items,
             precondition,
             atomic,
+            dry_run: self.dry_run,
         };
         Ok(self.store.upsert_batch(&request, &context)?)
     }

@@ -57,6 +57,8 @@ pub struct AppState {
     pub write_slots: Arc<tokio::sync::Semaphore>,
     /// How long a write waits for a slot before answering 503 (`database.connect_timeout`).
     pub write_slot_timeout: Duration,
+    /// Wakes `GET /changes` requests waiting for a change when this replica commits one.
+    pub feed: Arc<routes::changes::FeedSignal>,
 }
 
 impl AppState {
@@ -73,6 +75,7 @@ impl AppState {
             large_bodies: Arc::new(tokio::sync::Semaphore::new(limits::LARGE_BODY_SLOTS)),
             write_slots: Arc::new(tokio::sync::Semaphore::new(4)),
             write_slot_timeout: Duration::from_secs(5),
+            feed: Arc::default(),
         }
     }
 

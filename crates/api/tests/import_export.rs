@@ -47,6 +47,7 @@ impl Bench {
             store: &self.store,
             resolver: &self.resolver,
             strict_geo: false,
+            dry_run: false,
         };
         import(
             &ingest,

@@ -6,6 +6,7 @@ use clientela_core::merge::{Applied, MergeContext, MergeResult, apply};
 use clientela_core::{Customer, CustomerPatch, FieldError, Timestamp};
 use diesel::prelude::*;
 
+use crate::changes::{ChangeOp, NewChange};
 use crate::error::StoreError;
 use crate::rows::CustomerRow;
 use crate::schema::{customers, suppressions};
@@ -21,6 +22,8 @@ pub struct BatchRequest<'a> {
     pub precondition: Option<Precondition>,
     /// All or nothing: if any item fails, write none.
     pub atomic: bool,
+    /// Work out every outcome, locks and all, and write nothing (`?dryRun=true`).
+    pub dry_run: bool,
 }
 
 /// What must hold of the stored customer for a patch to apply.
@@ -274,11 +277,18 @@ impl Store {
             return Ok(false);
         }
         self.write_transaction(&[code], |sql| {
-            let deleted = sql.delete_customer(code)? > 0;
-            if deleted && suppress {
-                sql.suppress(&self.suppression_key.hash(code), Timestamp::now().micros())?;
+            let Some(stored) = sql.existing(&[code])?.into_iter().next() else {
+                return Ok(false);
+            };
+            sql.delete_customer(code)?;
+            let now = Timestamp::now();
+            if suppress {
+                sql.suppress(&self.suppression_key.hash(code), now.micros())?;
             }
-            Ok(deleted)
+            // Nothing of the erased customer stays in the feed but the fact of its erasure.
+            sql.forget_changes(code)?;
+            sql.record_changes(&[NewChange::new(code, ChangeOp::Delete, stored.version, now)])?;
+            Ok(true)
         })
         .inspect(|deleted| {
             if *deleted {
@@ -390,16 +400,31 @@ fn merge_batch(
         outcomes.push(outcome);
     }
 
-    if request.atomic && outcomes.iter().any(Result::is_err) {
+    if request.dry_run || (request.atomic && outcomes.iter().any(Result::is_err)) {
         return Ok(outcomes);
     }
-    let rows: Vec<CustomerRow> = changed
+    let written: Vec<&Customer> = changed
         .iter()
         .filter_map(|code| current.get(*code))
-        .map(CustomerRow::from_customer)
         .collect();
-    if !rows.is_empty() {
+    if !written.is_empty() {
+        let rows: Vec<CustomerRow> = written
+            .iter()
+            .map(|customer| CustomerRow::from_customer(customer))
+            .collect();
         sql.upsert(&rows)?;
+        let feed: Vec<NewChange<'_>> = written
+            .iter()
+            .map(|customer| {
+                NewChange::new(
+                    &customer.code,
+                    ChangeOp::Upsert,
+                    customer.version,
+                    customer.updated_at,
+                )
+            })
+            .collect();
+        sql.record_changes(&feed)?;
     }
     Ok(outcomes)
 }

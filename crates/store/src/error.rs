@@ -22,6 +22,10 @@ pub enum StoreError {
     SuppressionKeyMismatch,
     #[error("could not prepare the data folder: {0}")]
     DataDir(#[from] std::io::Error),
+    /// A change feed cursor older than what retention kept; `resume` is where a follower
+    /// continues after copying every customer again.
+    #[error("the change feed no longer holds the changes after this cursor")]
+    CursorExpired { resume: String },
 }
 
 impl StoreError {

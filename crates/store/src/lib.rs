@@ -27,6 +27,7 @@
 //!
 //! Reads are read-your-writes: a write is committed before its POST answers.
 
+mod changes;
 mod checkpoint;
 mod connection;
 mod customers;
@@ -49,6 +50,7 @@ use std::time::Duration;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
+pub use changes::{BadCursor, Change, ChangeOp, Cursor};
 pub use connection::{DbConnection, SqliteSync, Target, Timeouts};
 pub use customers::{
     BatchRequest, Count, EXACT_COUNT_LIMIT, ItemFailure, ItemOutcome, ListQuery, Precondition,

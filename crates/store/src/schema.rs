@@ -45,9 +45,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The change feed (see `changes.rs`); `txid` is left out: it is filled by the database
+    /// and read with raw SQL, since diesel has no type for PostgreSQL's `xid8`.
+    changes (seq) {
+        seq -> BigInt,
+        code -> Text,
+        op -> SmallInt,
+        version -> BigInt,
+        at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     customers,
     suppressions,
     api_keys,
-    suppression_key_check
+    suppression_key_check,
+    changes
 );

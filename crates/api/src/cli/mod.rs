@@ -1,6 +1,7 @@
 //! The command line: `serve` (the default), `migrate`, `key create|list|revoke`,
-//! `geo resolve|reindex`, `import`, `export`, `healthcheck`.
+//! `geo resolve|reindex`, `import`, `export`, `changes`, `healthcheck`.
 
+mod changes;
 pub mod export;
 mod geo;
 mod healthcheck;
@@ -48,6 +49,9 @@ enum Command {
     Import(import::ImportArgs),
     /// Write every customer as JSON lines.
     Export(export::ExportArgs),
+    /// Write the change feed as JSON lines; with --follow, keep writing changes as they
+    /// commit.
+    Changes(changes::ChangesArgs),
     /// Exit 0 when the local server answers GET /healthz (for container healthchecks).
     Healthcheck {
         /// Check this server instead of the one `server.bind` names, e.g. http://127.0.0.1:8080.
@@ -82,6 +86,7 @@ pub fn main() -> ExitCode {
             Command::Key(command) => keys::run(&settings, command),
             Command::Import(args) => import::run(&settings, &args),
             Command::Export(args) => export::run(&settings, &args),
+            Command::Changes(args) => changes::run(&settings, &args),
             Command::Healthcheck { url } => healthcheck::run(&settings, url.as_deref()),
             Command::Geo(command) => geo::run(&settings, command),
         }

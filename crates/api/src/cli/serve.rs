@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use clientela_core::Timestamp;
 use clientela_store::Store;
 
 use crate::auth::{KeyChecker, Scope, create_key};
@@ -38,6 +39,8 @@ pub fn serve(settings: &Settings) -> anyhow::Result<()> {
         rate_limit.burst,
     )));
 
+    prune_changes_in_background(store.clone(), settings.changes.retention)?;
+
     let listener = TcpListener::bind(&settings.server.bind)
         .with_context(|| format!("could not listen on {}", settings.server.bind))?;
     let address = listener.local_addr()?;
@@ -49,6 +52,28 @@ pub fn serve(settings: &Settings) -> anyhow::Result<()> {
         server.await
     })?;
     tracing::info!("clientela-api stopped");
+    Ok(())
+}
+
+/// Every minute, removes the feed's changes older than `retention` seconds. Each replica
+/// runs it; the deletes are idempotent, so they only share the work.
+fn prune_changes_in_background(store: Store, retention: u64) -> anyhow::Result<()> {
+    const EVERY: Duration = Duration::from_secs(60);
+    let retention = i64::try_from(retention.saturating_mul(1_000_000)).unwrap_or(i64::MAX);
+    std::thread::Builder::new()
+        .name("prune-changes".into())
+        .spawn(move || {
+            loop {
+                let cutoff = Timestamp(Timestamp::now().micros().saturating_sub(retention));
+                match store.prune_changes(cutoff) {
+                    Ok(0) => {}
+                    Ok(removed) => tracing::info!(removed, "changes past retention removed"),
+                    Err(error) => tracing::warn!(%error, "could not remove old changes"),
+                }
+                std::thread::sleep(EVERY);
+            }
+        })
+        .context("could not start the change feed's retention thread")?;
     Ok(())
 }
 

@@ -36,6 +36,7 @@ use crate::routes;
         routes::suppressions::put_suppression,
         routes::suppressions::get_suppression,
         routes::suppressions::delete_suppression,
+        routes::changes::get_changes,
         routes::geo::get_geo_resolve,
         routes::health::get_healthz,
         routes::health::get_readyz,
@@ -46,6 +47,7 @@ use crate::routes;
     modifiers(&BearerKey),
     tags(
         (name = "customers", description = "Create, update, read, list and erase customers"),
+        (name = "changes", description = "Follow every committed change, exactly once, in commit order"),
         (name = "places", description = "How country, state and city are understood"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     ),

@@ -1,5 +1,6 @@
 //! Route registration: one module per resource, each with its handlers.
 
+pub(crate) mod changes;
 pub(crate) mod customers;
 pub(crate) mod docs;
 pub(crate) mod geo;
@@ -14,6 +15,7 @@ use crate::error::ApiError;
 pub fn configure(config: &mut web::ServiceConfig) {
     customers::configure(config);
     suppressions::configure(config);
+    changes::configure(config);
     geo::configure(config);
     health::configure(config);
     metrics::configure(config);

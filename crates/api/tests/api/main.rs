@@ -8,6 +8,7 @@ mod support;
 
 mod auth;
 mod batch;
+mod changes;
 mod concurrency;
 mod deletion;
 mod docs_page;

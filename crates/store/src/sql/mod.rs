@@ -14,8 +14,9 @@ use sha2::{Digest, Sha256};
 
 mod prepared;
 
+use crate::changes::{NewChange, prune_changes_body};
 use crate::rows::CustomerRow;
-use crate::schema::{customers, suppressions};
+use crate::schema::{changes, customers, suppressions};
 
 /// The statements a write transaction may run.
 pub(crate) trait WriteSql {
@@ -30,6 +31,12 @@ pub(crate) trait WriteSql {
     fn suppress(&mut self, hash: &str, now: i64) -> QueryResult<usize>;
     /// Removes these hashes (a code's keyed and legacy forms).
     fn unsuppress(&mut self, hashes: &[String]) -> QueryResult<usize>;
+    /// Adds rows to the change feed.
+    fn record_changes(&mut self, rows: &[NewChange<'_>]) -> QueryResult<usize>;
+    /// Removes every feed row of a code (erasure).
+    fn forget_changes(&mut self, code: &str) -> QueryResult<usize>;
+    /// Removes the feed rows committed before `cutoff` (microseconds); see `changes.rs`.
+    fn prune_changes(&mut self, cutoff: i64) -> QueryResult<usize>;
 }
 
 /// The statements that are the same text on both backends.
@@ -53,6 +60,16 @@ macro_rules! shared_write_sql {
         fn unsuppress(&mut self, hashes: &[String]) -> QueryResult<usize> {
             diesel::delete(suppressions::table.filter(suppressions::code_hash.eq_any(hashes)))
                 .execute(self)
+        }
+
+        fn record_changes(&mut self, rows: &[NewChange<'_>]) -> QueryResult<usize> {
+            diesel::insert_into(changes::table)
+                .values(rows)
+                .execute(self)
+        }
+
+        fn forget_changes(&mut self, code: &str) -> QueryResult<usize> {
+            diesel::delete(changes::table.filter(changes::code.eq(code))).execute(self)
         }
     };
 }
@@ -81,6 +98,10 @@ impl WriteSql for SqliteConnection {
     }
 
     shared_write_sql!();
+
+    fn prune_changes(&mut self, cutoff: i64) -> QueryResult<usize> {
+        prune_changes_body!(self, cutoff, "txid")
+    }
 }
 
 impl WriteSql for PgConnection {
@@ -103,6 +124,10 @@ impl WriteSql for PgConnection {
     }
 
     shared_write_sql!();
+
+    fn prune_changes(&mut self, cutoff: i64) -> QueryResult<usize> {
+        prune_changes_body!(self, cutoff, "(txid::text)::bigint")
+    }
 }
 
 /// Takes the transaction-scoped advisory lock of every code, in ascending key order.

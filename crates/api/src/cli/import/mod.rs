@@ -95,6 +95,7 @@ pub fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
         store: &store,
         resolver: &resolver,
         strict_geo: args.strict || settings.geo.strict,
+        dry_run: false,
     };
     let progress = import(&ingest, args)?;
     println!("{}", summary(&args.file, &progress));

@@ -52,6 +52,7 @@ pub async fn delete_customer(
     let target = code.clone();
     let _write_slot = state.write_slot().await?;
     if web::block(move || store.delete(&target, suppress)).await?? {
+        state.feed.changed();
         // Not the code: an erased customer's code must not stay behind in the logs (the
         // request span leaves DELETE paths out too). The request ID ties the line to the
         // client's request.

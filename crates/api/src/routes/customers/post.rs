@@ -32,6 +32,10 @@ pub struct PostParams {
     /// `geo.strict` setting).
     #[serde(default)]
     strict: bool,
+    /// Validate, resolve places and answer what would happen to each item (created,
+    /// updated, unchanged, warnings, errors) without writing anything, change feed included.
+    #[serde(default, rename = "dryRun")]
+    dry_run: bool,
 }
 
 /// Create or update customers.
@@ -98,6 +102,7 @@ pub async fn post_customers(
     let (body, slot) = read_body(&request, payload, &state).await?;
     let strict_geo = params.strict || state.strict_geo;
     let atomic = params.atomic;
+    let dry_run = params.dry_run;
     let write_slot = state.write_slot().await?;
     let worker = state.clone();
     // Everything from here on is CPU work on the body, and a store transaction: off the
@@ -107,6 +112,7 @@ pub async fn post_customers(
             store: &worker.store,
             resolver: &worker.resolver,
             strict_geo,
+            dry_run,
         };
         let customers = match split_customers(&body) {
             Ok(customers) => customers,
@@ -142,19 +148,27 @@ pub async fn post_customers(
             state.metrics.observe_refused(customers);
         }
     })?;
+    if !dry_run {
+        // Wake the change feed's waiting followers (a no-op when nobody waits).
+        state.feed.changed();
+    }
     match posted {
         Posted::One(response) => {
-            state
-                .metrics
-                .observe_single(response.result, response.customer.location.status);
+            if !dry_run {
+                state
+                    .metrics
+                    .observe_single(response.result, response.customer.location.status);
+            }
             Ok(HttpResponse::Ok()
                 .insert_header((header::ETAG, format!("\"{}\"", response.customer.version)))
                 .json(*response))
         }
         Posted::Many(ingested) => {
-            state
-                .metrics
-                .observe_batch(&ingested.response, &ingested.written_locations);
+            if !dry_run {
+                state
+                    .metrics
+                    .observe_batch(&ingested.response, &ingested.written_locations);
+            }
             Ok(HttpResponse::Ok().json(ingested.response))
         }
     }

@@ -1,0 +1,164 @@
+//! `GET /changes`: the change feed, for a downstream tool to follow every committed change
+//! exactly once, in commit order (the guarantees and their argument are in
+//! `clientela_store::changes`).
+//!
+//! A follower calls with the `next` of the page before; with `wait`, an empty page is held
+//! until a change commits or the wait is over (long poll). This replica's own writes wake the
+//! waiters at once ([`FeedSignal`]); writes through other replicas are seen by polling the
+//! database every [`POLL`].
+
+use std::time::{Duration, Instant};
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use clientela_core::Customer;
+use clientela_core::wire::Problem;
+use clientela_store::{Change, ChangeOp, Cursor};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::auth::Scope;
+use crate::error::ApiError;
+use crate::openapi::{DatabaseUnavailable, KeyRefused};
+
+/// How often a waiting request looks for changes other replicas committed.
+const POLL: Duration = Duration::from_millis(250);
+const DEFAULT_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 1000;
+const MAX_WAIT_SECONDS: u64 = 30;
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    config.service(get_changes);
+}
+
+/// Wakes the requests waiting on the feed when this replica commits a change.
+#[derive(Debug, Default)]
+pub struct FeedSignal(Notify);
+
+impl FeedSignal {
+    pub fn changed(&self) {
+        self.0.notify_waiters();
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChangesParams {
+    /// The `next` of the previous page; from the oldest change kept when absent.
+    after: Option<String>,
+    /// Items per page, 1 to 1000 (default 100).
+    limit: Option<usize>,
+    /// Seconds to wait for a change when there is none yet, 0 to 30 (default 0).
+    wait: Option<u64>,
+}
+
+/// One committed change (also a line of `clientela-api changes`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeItem {
+    /// This item's position; `after` it to read what follows.
+    cursor: String,
+    #[schema(value_type = String, example = "upsert")]
+    op: &'static str,
+    code: String,
+    /// The version the change wrote (a delete: the customer's last version).
+    version: i64,
+    /// When it was committed (RFC 3339).
+    at: String,
+    /// For an upsert, the customer as it is when the page is read (its version may be newer
+    /// than the item's: a later item for it follows); null for a delete and for a customer
+    /// erased since.
+    customer: Option<Customer>,
+}
+
+impl From<Change> for ChangeItem {
+    fn from(change: Change) -> ChangeItem {
+        ChangeItem {
+            cursor: change.cursor.to_string(),
+            op: match change.op {
+                ChangeOp::Upsert => "upsert",
+                ChangeOp::Delete => "delete",
+            },
+            code: change.code,
+            version: change.version,
+            at: change.at.to_rfc3339(),
+            customer: change.customer,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangesPage {
+    items: Vec<ChangeItem>,
+    /// Where the next call starts (`after`); the `after` sent when the page is empty.
+    next: Option<String>,
+}
+
+/// Follow every change of every customer.
+///
+/// Changes come in commit order, each committed change exactly once, across replicas: a
+/// follower that always sends the `next` of the last page sees every change once and skips
+/// none. A POST that changes nothing adds nothing; a DELETE adds a `delete` item with only
+/// the code, and the erased customer's earlier items leave the feed. Changes older than
+/// `changes.retention` are removed: a cursor before them is answered 410 with the cursor to
+/// resume from after copying every customer again (`GET /customers`).
+#[utoipa::path(
+    tag = "changes",
+    params(ChangesParams),
+    responses(
+        (status = 200, description = "The changes after the cursor (possibly none)", body = ChangesPage),
+        (status = 400, description = "A cursor this service did not give out, or limit / wait out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key's scope is below `read`", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The cursor is older than what retention kept: copy every customer again, then resume from the `resume` cursor of this problem document", body = Problem, content_type = "application/problem+json"),
+        KeyRefused,
+        DatabaseUnavailable,
+    ),
+    security(("bearer" = ["read"])),
+)]
+#[get("/changes")]
+pub async fn get_changes(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    params: web::Query<ChangesParams>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .keys
+        .authorize(&request, &state.store, Scope::Read)
+        .await?;
+    let after = params
+        .after
+        .as_deref()
+        .map(str::parse::<Cursor>)
+        .transpose()
+        .map_err(|bad| ApiError::BadRequest(bad.to_string()))?;
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be 1 to {MAX_LIMIT}, not {limit}"
+        )));
+    }
+    let wait = params.wait.unwrap_or(0);
+    if wait > MAX_WAIT_SECONDS {
+        return Err(ApiError::BadRequest(format!(
+            "wait must be 0 to {MAX_WAIT_SECONDS} seconds, not {wait}"
+        )));
+    }
+    let deadline = Instant::now() + Duration::from_secs(wait);
+    loop {
+        // Listen before reading, so a commit between the read and the wait still wakes us.
+        let woken = state.feed.0.notified();
+        let store = state.store.clone();
+        let changes = web::block(move || store.changes(after, limit)).await??;
+        let now = Instant::now();
+        if !changes.is_empty() || now >= deadline {
+            let next = changes
+                .last()
+                .map(|change| change.cursor)
+                .or(after)
+                .map(|cursor| cursor.to_string());
+            let items = changes.into_iter().map(ChangeItem::from).collect();
+            return Ok(HttpResponse::Ok().json(ChangesPage { items, next }));
+        }
+        let _ = tokio::time::timeout((deadline - now).min(POLL), woken).await;
+    }
+}

@@ -1,0 +1,282 @@
+//! `GET /changes` and `?dryRun=true`: the change feed a downstream tool follows, on both
+//! backends.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, on_both_backends};
+
+/// Every item of the feed after `after`, page by page, and the last `next`.
+fn follow(app: &TestApp, after: Option<&str>, limit: usize) -> (Vec<Value>, Option<String>) {
+    let mut items = Vec::new();
+    let mut next = after.map(str::to_owned);
+    loop {
+        let path = match &next {
+            Some(cursor) => format!("/changes?limit={limit}&after={cursor}"),
+            None => format!("/changes?limit={limit}"),
+        };
+        let (status, page) = app.get(&path);
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let batch = page["items"].as_array().cloned().unwrap_or_default();
+        next = page["next"].as_str().map(str::to_owned).or(next);
+        if batch.is_empty() {
+            return (items, next);
+        }
+        items.extend(batch);
+    }
+}
+
+fn summary(items: &[Value]) -> Vec<(String, String, i64)> {
+    items
+        .iter()
+        .map(|item| {
+            (
+                item["op"].as_str().unwrap_or_default().to_owned(),
+                item["code"].as_str().unwrap_or_default().to_owned(),
+                item["version"].as_i64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+on_both_backends! {
+    /// Each committed change once, in order; an unchanged POST adds nothing; a follower that
+    /// resumes from `next` sees only what came after.
+    fn the_feed_lists_each_committed_change_once_in_order(app: &TestApp) {
+        app.post(&json!([{"code": "A", "country": "ES"}, {"code": "B"}]));
+        app.post(&json!({"code": "A", "country": "ES"}));
+        app.post(&json!({"code": "A", "metadata": {"tier": "gold"}}));
+        let (items, next) = follow(app, None, 2);
+        assert_eq!(
+            summary(&items),
+            vec![
+                ("upsert".into(), "A".into(), 1),
+                ("upsert".into(), "B".into(), 1),
+                ("upsert".into(), "A".into(), 2),
+            ],
+            "the unchanged POST of A added nothing"
+        );
+        let customer = &items[0]["customer"];
+        assert_eq!(customer["code"], "A");
+        assert_eq!(customer["location"]["country"]["code"], "ES");
+        assert!(items[0]["at"].as_str().is_some_and(|at| at.ends_with('Z')));
+
+        app.post(&json!({"code": "C"}));
+        let (later, _) = follow(app, next.as_deref(), 100);
+        assert_eq!(summary(&later), vec![("upsert".into(), "C".into(), 1)]);
+    }
+}
+
+on_both_backends! {
+    /// DELETE adds a `delete` item with only the code, and the erased customer's earlier
+    /// items leave the feed.
+    fn erasure_reaches_the_feed(app: &TestApp) {
+        app.post(&json!({"code": "gone@example.com", "metadata": {"secret": "x"}}));
+        app.post(&json!({"code": "gone@example.com", "isActive": false}));
+        app.post(&json!({"code": "stays"}));
+        assert_eq!(app.delete("/customers/gone%40example.com"), StatusCode::NO_CONTENT);
+        let (items, _) = follow(app, None, 100);
+        assert_eq!(
+            summary(&items),
+            vec![
+                ("upsert".into(), "stays".into(), 1),
+                ("delete".into(), "gone@example.com".into(), 2),
+            ]
+        );
+        assert_eq!(items[1]["customer"], Value::Null);
+        let text = serde_json::to_string(&items).unwrap_or_default();
+        assert!(!text.contains("secret"), "no data of the erased customer: {text}");
+    }
+}
+
+on_both_backends! {
+    /// With `wait`, an empty page is held until a change commits, and answers at once then.
+    fn a_waiting_follower_is_answered_when_a_change_commits(app: &TestApp) {
+        let (_, head) = follow(app, None, 100);
+        let base = app.base.clone();
+        let key = app.admin_key.clone();
+        let path = match head {
+            Some(cursor) => format!("{base}/changes?wait=20&after={cursor}"),
+            None => format!("{base}/changes?wait=20"),
+        };
+        let started = Instant::now();
+        let waiter = std::thread::spawn(move || {
+            let response = reqwest::blocking::Client::new()
+                .get(path)
+                .bearer_auth(key)
+                .timeout(Duration::from_secs(30))
+                .send()
+                .expect("long poll");
+            (response.status(), response.json::<Value>().expect("a page"))
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        app.post(&json!({"code": "late"}));
+        let (status, page) = waiter.join().expect("waiter");
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(page["items"][0]["code"], "late", "{page}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "answered when the change committed, not at the end of the wait"
+        );
+        let (status, page) = app.get("/changes?wait=1&after=0-999999999");
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(page["items"], json!([]), "an empty page after the wait: {page}");
+        assert_eq!(page["next"], "0-999999999");
+    }
+}
+
+on_both_backends! {
+    /// Cursors this service did not give out, and out-of-range limits, are 400s.
+    fn bad_feed_requests_are_refused(app: &TestApp) {
+        for path in ["/changes?after=yesterday", "/changes?limit=0", "/changes?limit=1001", "/changes?wait=31"] {
+            let (status, body) = app.get(path);
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+            assert!(body["detail"].is_string());
+        }
+    }
+}
+
+on_both_backends! {
+    /// Past retention a cursor gets 410 with where to resume after a resync, and that
+    /// cursor works.
+    fn a_cursor_older_than_retention_is_gone_with_a_resume_cursor(app: &TestApp) {
+        app.post(&json!({"code": "old1"}));
+        let (items, _) = follow(app, None, 100);
+        let first = items[0]["cursor"].as_str().expect("cursor").to_owned();
+        app.post(&json!({"code": "old2"}));
+        app.post(&json!({"code": "old3"}));
+        let pruned = app
+            .store
+            .prune_changes(clientela_core::Timestamp(i64::MAX))
+            .expect("prune");
+        assert_eq!(pruned, 3);
+        let (status, problem) = app.get(&format!("/changes?after={first}"));
+        assert_eq!(status, StatusCode::GONE, "{problem}");
+        assert!(problem["detail"].as_str().is_some_and(|detail| detail.contains("GET /customers")));
+        let resume = problem["resume"].as_str().expect("a resume cursor").to_owned();
+        app.post(&json!({"code": "new"}));
+        let (status, page) = app.get(&format!("/changes?after={resume}"));
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(summary(page["items"].as_array().expect("items")), vec![("upsert".into(), "new".into(), 1)]);
+    }
+}
+
+on_both_backends! {
+    /// `?dryRun=true` answers what would happen and writes nothing, the feed included.
+    fn a_dry_run_reports_and_writes_nothing(app: &TestApp) {
+        app.post(&json!({"code": "kept", "yearBorn": 1990}));
+        let (status, body) = app.post_to(
+            "/customers?dryRun=true",
+            &json!([
+                {"code": "kept", "yearBorn": 1991},
+                {"code": "kept2", "country": "Atlantis"},
+                {"code": "kept", "yearBorn": 1990},
+                {"code": "bad", "yearBorn": 1200}
+            ]),
+        );
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let results = body["results"].as_array().expect("results");
+        assert_eq!(results[0]["result"], "updated");
+        assert_eq!(results[1]["result"], "created");
+        assert_eq!(results[1]["warnings"][0]["field"], "country");
+        assert_eq!(results[2]["result"], "updated", "applied in order: back to 1990 after 1991");
+        assert!(results[3]["error"].is_object());
+        assert_eq!(app.customer("kept").expect("kept")["yearBorn"], 1990);
+        assert!(app.customer("kept2").is_none());
+        let (items, _) = follow(app, None, 100);
+        assert_eq!(items.len(), 1, "only the real POST is in the feed");
+
+        let (status, body) = app.post_to("/customers?dryRun=true", &json!({"code": "solo"}));
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["result"], "created");
+        assert!(app.customer("solo").is_none());
+    }
+}
+
+on_both_backends! {
+    /// Two replicas, eight writers, and a follower reading from both all along: the
+    /// follower's log is exactly the set of committed changes, each once.
+    fn a_follower_sees_every_change_once_across_replicas(app: &TestApp) {
+        let other = app.second_instance();
+        let bases = [app.base.clone(), other.base.clone()];
+        let key = app.admin_key.clone();
+        let writers: Vec<_> = (0..8)
+            .map(|writer| {
+                let bases = bases.clone();
+                let key = key.clone();
+                std::thread::spawn(move || {
+                    let client = reqwest::blocking::Client::new();
+                    let mut committed = Vec::new();
+                    for round in 0..25 {
+                        let code = format!("c{}", (writer * 7 + round) % 20);
+                        let body = json!({"code": code, "metadata": {format!("w{writer}"): round}});
+                        let answer: Value = client
+                            .post(format!("{}/customers", bases[round % 2]))
+                            .bearer_auth(&key)
+                            .json(&body)
+                            .send()
+                            .expect("post")
+                            .json()
+                            .expect("answer");
+                        if answer["result"] != "unchanged" {
+                            committed.push((code, answer["customer"]["version"].as_i64().expect("version")));
+                        }
+                    }
+                    committed
+                })
+            })
+            .collect();
+        let follower = {
+            let bases = bases.clone();
+            let key = key.clone();
+            std::thread::spawn(move || {
+                let client = reqwest::blocking::Client::new();
+                let mut seen = Vec::new();
+                let mut after: Option<String> = None;
+                let mut quiet_since: Option<Instant> = None;
+                for call in 0.. {
+                    let mut url = format!("{}/changes?limit=7", bases[call % 2]);
+                    if let Some(cursor) = &after {
+                        url.push_str(&format!("&after={cursor}"));
+                    }
+                    let page: Value = client.get(url).bearer_auth(&key).send().expect("feed").json().expect("page");
+                    let items = page["items"].as_array().cloned().unwrap_or_default();
+                    for item in &items {
+                        seen.push((item["code"].as_str().unwrap_or_default().to_owned(), item["version"].as_i64().unwrap_or_default()));
+                    }
+                    after = page["next"].as_str().map(str::to_owned).or(after);
+                    if items.is_empty() {
+                        let since = *quiet_since.get_or_insert_with(Instant::now);
+                        if since.elapsed() > Duration::from_secs(3) {
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_millis(20));
+                    } else {
+                        quiet_since = None;
+                    }
+                }
+                seen
+            })
+        };
+        let mut committed: Vec<(String, i64)> = writers
+            .into_iter()
+            .flat_map(|writer| writer.join().expect("writer"))
+            .collect();
+        let seen = follower.join().expect("follower");
+        let unique: BTreeSet<&(String, i64)> = seen.iter().collect();
+        assert_eq!(unique.len(), seen.len(), "no change seen twice");
+        committed.sort();
+        let mut seen_sorted = seen.clone();
+        seen_sorted.sort();
+        assert_eq!(seen_sorted, committed, "every committed change seen, nothing else");
+        // Each customer's changes arrive in version order.
+        let mut last: BTreeMap<&str, i64> = BTreeMap::new();
+        for (code, version) in &seen {
+            let previous = last.insert(code, *version).unwrap_or(0);
+            assert_eq!(*version, previous + 1, "{code} in order");
+        }
+    }
+}

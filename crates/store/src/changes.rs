@@ -1,0 +1,356 @@
+//! The change feed: every committed change of a customer, once, in commit order, for a
+//! downstream tool to follow (`GET /changes`, `clientela-api changes --follow`).
+//!
+//! # What is written
+//! Each write transaction that changes customers adds one row per changed customer to
+//! `changes` (code, `upsert` or `delete`, the version written, when), in the same
+//! transaction: a change is in the feed if and only if it committed. A merge that changes
+//! nothing writes nothing, so it adds nothing. Rows carry no customer data: a page joins each
+//! upsert with the customer as it is when the page is read. Erasing a customer deletes its
+//! earlier rows and adds a `delete` row carrying only the code, so nothing of the erased
+//! customer stays in the feed.
+//!
+//! # Exactly once, in order, across replicas
+//! A follower passes the `next` cursor of each page to the next call and must never miss a
+//! row nor see one twice. The trap is a row that commits *behind* a cursor a reader already
+//! passed.
+//! - SQLite has one writer at a time (`BEGIN IMMEDIATE` on one connection per process, and
+//!   the database's write lock across processes), so rows commit in `seq` order: a reader
+//!   that saw row `n` has seen every row below it that will ever exist.
+//! - On PostgreSQL a sequence number is taken before commit, so with many writers a row with
+//!   a lower number can commit after one with a higher number has been read. Each row
+//!   therefore also records the id of the transaction that wrote it (`txid`, a 64-bit xid8
+//!   that never wraps), the feed is ordered by `(txid, seq)`, and a reader only returns rows
+//!   whose `txid` is below `pg_snapshot_xmin(pg_current_snapshot())`: the oldest transaction
+//!   still running. Every transaction below that horizon has ended, so every row it will
+//!   ever have is already visible, and any row written later belongs to a transaction at or
+//!   above the horizon, which sorts after everything returned. A reader on any replica
+//!   sees the same rows in the same order, since the horizon and the order come from the
+//!   database. The cost: a long-running write transaction holds the feed back (never more
+//!   than `statement_timeout` allows), which is the price of never skipping.
+//!   The order is that of transaction ids; for one customer it is also commit order (its
+//!   writers take the customer's lock before their first write, so a later writer's
+//!   transaction id is higher), and across customers it is an order consistent with every
+//!   customer's own.
+//!
+//! # Retention
+//! [`Store::prune_changes`] removes rows older than the retention and records the newest
+//! one removed in `changes_horizon`; a cursor at or below it has lost changes, and reading
+//! from it is refused ([`StoreError::CursorExpired`]) with the cursor to resume from after a
+//! full resync.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+
+use clientela_core::{Customer, Timestamp};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, SmallInt, Text};
+
+use crate::error::StoreError;
+use crate::rows::CustomerRow;
+use crate::schema::{changes, customers};
+use crate::{DbConnection, Store};
+
+/// A position in the feed: after this change. Opaque to clients (`"<txid>-<seq>"`; the
+/// transaction id is 0 on SQLite).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cursor {
+    txid: i64,
+    seq: i64,
+}
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{}-{}", self.txid, self.seq)
+    }
+}
+
+/// A text that is not a cursor this service gave out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a change feed cursor; use the `next` of a page")]
+pub struct BadCursor(pub String);
+
+impl FromStr for Cursor {
+    type Err = BadCursor;
+
+    fn from_str(text: &str) -> Result<Cursor, BadCursor> {
+        let bad = || BadCursor(text.chars().take(64).collect());
+        let (txid, seq) = text.split_once('-').ok_or_else(bad)?;
+        let number = |part: &str| {
+            part.bytes()
+                .all(|byte| byte.is_ascii_digit())
+                .then(|| part.parse::<i64>().ok())
+                .flatten()
+        };
+        Ok(Cursor {
+            txid: number(txid).ok_or_else(bad)?,
+            seq: number(seq).ok_or_else(bad)?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeOp {
+    Upsert,
+    Delete,
+}
+
+impl ChangeOp {
+    fn number(self) -> i16 {
+        match self {
+            ChangeOp::Upsert => 0,
+            ChangeOp::Delete => 1,
+        }
+    }
+}
+
+/// One item of the feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub cursor: Cursor,
+    pub op: ChangeOp,
+    pub code: String,
+    /// The version this change wrote (for a delete: the last version the customer had).
+    pub version: i64,
+    pub at: Timestamp,
+    /// For an upsert, the customer as it is now (its version may be newer than this
+    /// change's: a later item for the same code follows); `None` for a delete, or when the
+    /// customer has been erased since.
+    pub customer: Option<Customer>,
+}
+
+/// A row to add to the feed, inside a write transaction.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = changes)]
+pub(crate) struct NewChange<'a> {
+    code: &'a str,
+    op: i16,
+    version: i64,
+    at: i64,
+}
+
+impl<'a> NewChange<'a> {
+    pub(crate) fn new(code: &'a str, op: ChangeOp, version: i64, at: Timestamp) -> Self {
+        NewChange {
+            code,
+            op: op.number(),
+            version,
+            at: at.micros(),
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct ChangeRow {
+    #[diesel(sql_type = BigInt)]
+    txid: i64,
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+    #[diesel(sql_type = Text)]
+    code: String,
+    #[diesel(sql_type = SmallInt)]
+    op: i16,
+    #[diesel(sql_type = BigInt)]
+    version: i64,
+    #[diesel(sql_type = BigInt)]
+    at: i64,
+}
+
+impl ChangeRow {
+    fn cursor(&self) -> Cursor {
+        Cursor {
+            txid: self.txid,
+            seq: self.seq,
+        }
+    }
+}
+
+/// PostgreSQL: rows after a cursor, below the oldest running transaction, in feed order.
+const PG_PAGE: &str = "SELECT (txid::text)::bigint AS txid, seq, code, op, version, at \
+     FROM changes \
+     WHERE (txid, seq) > ($1::text::xid8, $2) \
+       AND txid < pg_snapshot_xmin(pg_current_snapshot()) \
+     ORDER BY txid, seq LIMIT $3";
+const PG_LAST: &str = "SELECT (txid::text)::bigint AS txid, seq, code, op, version, at \
+     FROM changes \
+     WHERE txid < pg_snapshot_xmin(pg_current_snapshot()) \
+     ORDER BY txid DESC, seq DESC LIMIT 1";
+const SQLITE_PAGE: &str = "SELECT txid, seq, code, op, version, at FROM changes \
+     WHERE seq > ? ORDER BY seq LIMIT ?";
+const SQLITE_LAST: &str =
+    "SELECT txid, seq, code, op, version, at FROM changes ORDER BY seq DESC LIMIT 1";
+
+#[derive(QueryableByName)]
+pub(crate) struct HorizonRow {
+    #[diesel(sql_type = BigInt)]
+    pub(crate) txid: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) seq: i64,
+}
+
+impl Store {
+    /// Up to `limit` changes after `after` (from the oldest kept when `None`), in feed
+    /// order. Refuses a cursor older than what retention kept.
+    pub fn changes(&self, after: Option<Cursor>, limit: usize) -> Result<Vec<Change>, StoreError> {
+        let mut connection = self.readers.get()?;
+        let horizon = horizon(&mut connection)?;
+        if let (Some(after), Some(horizon)) = (after, horizon)
+            && after < horizon
+        {
+            let resume = last_row(&mut connection)?.map_or(horizon, |row| row.cursor());
+            return Err(StoreError::CursorExpired {
+                resume: resume.to_string(),
+            });
+        }
+        let after = after.unwrap_or_default();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows: Vec<ChangeRow> = match &mut *connection {
+            DbConnection::Postgres(postgres) => diesel::sql_query(PG_PAGE)
+                .bind::<Text, _>(after.txid.to_string())
+                .bind::<BigInt, _>(after.seq)
+                .bind::<BigInt, _>(limit)
+                .load(postgres)?,
+            DbConnection::Sqlite(sqlite) => diesel::sql_query(SQLITE_PAGE)
+                .bind::<BigInt, _>(after.seq)
+                .bind::<BigInt, _>(limit)
+                .load(sqlite)?,
+        };
+        let codes: Vec<&str> = rows
+            .iter()
+            .filter(|row| row.op == ChangeOp::Upsert.number())
+            .map(|row| row.code.as_str())
+            .collect();
+        let mut current: HashMap<String, Customer> = HashMap::with_capacity(codes.len());
+        if !codes.is_empty() {
+            let stored: Vec<CustomerRow> = customers::table
+                .filter(customers::code.eq_any(&codes))
+                .select(CustomerRow::as_select())
+                .load(&mut *connection)?;
+            for row in stored {
+                let customer = row.into_customer()?;
+                current.insert(customer.code.clone(), customer);
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let op = if row.op == ChangeOp::Delete.number() {
+                    ChangeOp::Delete
+                } else {
+                    ChangeOp::Upsert
+                };
+                let customer = match op {
+                    ChangeOp::Upsert => current.get(&row.code).cloned(),
+                    ChangeOp::Delete => None,
+                };
+                Change {
+                    cursor: row.cursor(),
+                    op,
+                    version: row.version,
+                    at: Timestamp(row.at),
+                    code: row.code,
+                    customer,
+                }
+            })
+            .collect())
+    }
+
+    /// The cursor of the newest change a reader can see now (`None` for an empty feed): where
+    /// a follower that has just copied every customer resumes.
+    pub fn changes_head(&self) -> Result<Option<Cursor>, StoreError> {
+        let mut connection = self.readers.get()?;
+        Ok(last_row(&mut connection)?.map(|row| row.cursor()))
+    }
+
+    /// Removes the changes committed before `cutoff`; returns how many. Cursors at or below
+    /// the newest one removed are refused from then on.
+    pub fn prune_changes(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
+        self.write_transaction(&[], |sql| Ok(sql.prune_changes(cutoff.micros())?))
+    }
+}
+
+fn horizon(connection: &mut DbConnection) -> Result<Option<Cursor>, StoreError> {
+    let row: Option<HorizonRow> =
+        diesel::sql_query("SELECT txid, seq FROM changes_horizon WHERE id = 1")
+            .get_result(connection)
+            .optional()?;
+    Ok(row.map(|row| Cursor {
+        txid: row.txid,
+        seq: row.seq,
+    }))
+}
+
+fn last_row(connection: &mut DbConnection) -> Result<Option<ChangeRow>, StoreError> {
+    let query = match connection {
+        DbConnection::Postgres(_) => PG_LAST,
+        DbConnection::Sqlite(_) => SQLITE_LAST,
+    };
+    Ok(diesel::sql_query(query).get_result(connection).optional()?)
+}
+
+/// The body of `WriteSql::prune_changes` for one backend: deletes the rows committed before
+/// `$cutoff` (microseconds) and moves the horizon up to the newest of them. `$txid` reads the
+/// transaction id as a BIGINT (PostgreSQL's is an `xid8`).
+macro_rules! prune_changes_body {
+    ($connection:expr, $cutoff:expr, $txid:literal) => {{
+        use diesel::prelude::*;
+        let cutoff: i64 = $cutoff;
+        let newest: Option<$crate::changes::HorizonRow> = diesel::sql_query(concat!(
+            "SELECT ",
+            $txid,
+            " AS txid, seq FROM changes WHERE at < $1 ORDER BY txid DESC, seq DESC LIMIT 1"
+        ))
+        .bind::<diesel::sql_types::BigInt, _>(cutoff)
+        .get_result($connection)
+        .optional()?;
+        match newest {
+            None => Ok(0),
+            Some(newest) => {
+                let removed = diesel::sql_query("DELETE FROM changes WHERE at < $1")
+                    .bind::<diesel::sql_types::BigInt, _>(cutoff)
+                    .execute($connection)?;
+                diesel::sql_query(
+                    "INSERT INTO changes_horizon (id, txid, seq) VALUES (1, $1, $2) \
+                     ON CONFLICT (id) DO UPDATE SET txid = excluded.txid, seq = excluded.seq \
+                     WHERE (excluded.txid, excluded.seq) > (changes_horizon.txid, changes_horizon.seq)",
+                )
+                .bind::<diesel::sql_types::BigInt, _>(newest.txid)
+                .bind::<diesel::sql_types::BigInt, _>(newest.seq)
+                .execute($connection)?;
+                Ok(removed)
+            }
+        }
+    }};
+}
+pub(crate) use prune_changes_body;
+
+#[cfg(test)]
+mod tests {
+    use super::Cursor;
+
+    #[test]
+    fn a_cursor_reads_back_what_it_writes_and_nothing_else() {
+        let cursor: Cursor = "812-40".parse().expect("a cursor");
+        assert_eq!(cursor.to_string(), "812-40");
+        for bad in [
+            "",
+            "12",
+            "a-1",
+            "1-",
+            "-1-2",
+            "1-2-3",
+            "+1-2",
+            "99999999999999999999-1",
+        ] {
+            assert!(bad.parse::<Cursor>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cursors_order_by_transaction_then_sequence() {
+        let parse = |text: &str| text.parse::<Cursor>().expect("a cursor");
+        assert!(parse("5-9") < parse("6-1"));
+        assert!(parse("6-1") < parse("6-2"));
+    }
+}
