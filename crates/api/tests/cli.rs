@@ -686,3 +686,44 @@ fn every_command_resolves_places_with_the_same_overlays() {
     assert!(terminate(&mut child).success());
     assert_eq!(resolved["country"]["code"], "XT", "{resolved}");
 }
+
+/// `changes` writes the feed as JSON lines; `--after` the cursor of the last line resumes
+/// after it, and a dry-run import adds nothing to it.
+#[test]
+fn the_change_feed_comes_out_as_json_lines_and_resumes_after_a_cursor() {
+    let folder = tempfile::tempdir().expect("folder");
+    let run = |args: &[&str]| {
+        let output = command(folder.path()).args(args).output().expect("run");
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let first = folder.path().join("first.jsonl");
+    std::fs::write(&first, "{\"code\": \"F-1\"}\n{\"code\": \"F-2\"}\n").expect("write");
+    run(&["import", first.to_str().expect("path")]);
+    let lines: Vec<serde_json::Value> = run(&["changes"])
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["op"], "upsert");
+    assert_eq!(lines[1]["customer"]["code"], "F-2");
+    let cursor = lines[1]["cursor"].as_str().expect("cursor").to_owned();
+
+    let second = folder.path().join("second.jsonl");
+    std::fs::write(&second, "{\"code\": \"F-3\"}\n").expect("write");
+    let dry = run(&["import", "--dry-run", second.to_str().expect("path")]);
+    assert!(dry.contains("dry run, nothing written"), "{dry}");
+    assert_eq!(
+        run(&["changes", "--after", &cursor]),
+        "",
+        "a dry run adds nothing"
+    );
+    run(&["import", second.to_str().expect("path")]);
+    let after = run(&["changes", "--after", &cursor]);
+    assert_eq!(after.lines().count(), 1, "{after}");
+    assert!(after.contains("\"F-3\""), "{after}");
+}

@@ -43,11 +43,15 @@ impl Bench {
     }
 
     fn import_with(&self, file: &Path, restart: bool) -> anyhow::Result<Progress> {
+        self.run_import(file, restart, false)
+    }
+
+    fn run_import(&self, file: &Path, restart: bool, dry_run: bool) -> anyhow::Result<Progress> {
         let ingest = Ingest {
             store: &self.store,
             resolver: &self.resolver,
             strict_geo: false,
-            dry_run: false,
+            dry_run,
         };
         import(
             &ingest,
@@ -56,6 +60,7 @@ impl Bench {
                 format: None,
                 strict: false,
                 restart,
+                dry_run,
             },
         )
     }
@@ -342,4 +347,35 @@ fn the_summary_counts_places_that_stayed_unresolved() {
         "{}",
         summary(&file, &progress)
     );
+}
+
+#[test]
+fn a_dry_run_reports_what_would_happen_and_writes_nothing() {
+    let bench = Bench::new();
+    bench
+        .import(&bench.file("first.jsonl", "{\"code\": \"kept\", \"yearBorn\": 1990}\n"))
+        .expect("import");
+    let file = bench.file(
+        "customers.jsonl",
+        "{\"code\": \"kept\", \"yearBorn\": 1991}\n{\"code\": \"new\"}\n{\"code\": \"bad\", \"yearBorn\": 1200}\n",
+    );
+    let progress = bench.run_import(&file, false, true).expect("dry run");
+    assert_eq!(
+        (progress.created, progress.updated, progress.failed),
+        (1, 1, 1),
+        "what the import would do"
+    );
+    assert_eq!(
+        bench.customer("kept").expect("kept")["yearBorn"],
+        1990,
+        "nothing changed"
+    );
+    assert!(bench.customer("new").is_none(), "nothing created");
+    assert!(!progress_path(&file).exists(), "no progress file");
+    assert!(
+        !rejected_path(&file).exists(),
+        "the real import's report is not touched"
+    );
+    let report = file.with_file_name("customers.jsonl.dry-run-rejected.jsonl");
+    assert!(std::fs::read_to_string(report).is_ok_and(|text| text.contains("bad")));
 }

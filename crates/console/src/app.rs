@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use clientela_core::wire::GeoResolveResponse;
 
-use crate::client::{ApiError, ListQuery};
+use crate::client::{ApiError, FeedItem, ListQuery};
 use crate::form::{Form, FormOutcome};
 use crate::input::LineInput;
 use crate::keys::{self, ListAction};
@@ -20,6 +20,7 @@ use crate::ui;
 
 mod answers;
 mod form_flow;
+mod live;
 
 /// Ticks are sent every 100 ms by the event loop.
 pub const TICK_MILLIS: u64 = 100;
@@ -72,6 +73,10 @@ pub enum Msg {
     GeoResolved {
         request: u64,
         result: Result<GeoResolveResponse, ApiError>,
+    },
+    /// Changes made elsewhere, from the API's change feed (see `live`).
+    FeedChanged {
+        items: Vec<FeedItem>,
     },
 }
 
@@ -416,6 +421,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
         Msg::FormSaved { result } => form_flow::on_saved(app, result),
         Msg::Deleted { code, result } => answers::on_deleted(app, &code, result),
         Msg::GeoResolved { request, result } => form_flow::on_geo(app, request, result),
+        Msg::FeedChanged { items } => live::on_feed(app, items),
     }
 }
 

@@ -12,6 +12,7 @@ use reqwest::StatusCode;
 use reqwest::Url;
 use reqwest::blocking::{RequestBuilder, Response};
 use reqwest::header::{AUTHORIZATION, IF_MATCH, IF_NONE_MATCH};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::strings;
@@ -94,6 +95,28 @@ impl fmt::Display for ApiError {
     }
 }
 
+/// A page of `GET /changes`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct FeedPage {
+    pub items: Vec<FeedItem>,
+    pub next: Option<String>,
+}
+
+/// One item of the change feed, as far as the console needs it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct FeedItem {
+    pub op: String,
+    pub code: String,
+    /// The customer as it is now (upserts); `None` for a delete.
+    pub customer: Option<Customer>,
+}
+
+impl FeedItem {
+    pub fn is_delete(&self) -> bool {
+        self.op == "delete"
+    }
+}
+
 /// A connection to one clientela API.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -168,6 +191,18 @@ impl Client {
             Err(ApiError::Status { status: 412, .. }) => Err(ApiError::AlreadyExists),
             Err(other) => Err(other),
         }
+    }
+
+    /// The change feed after `after` (`"now"`: from this moment), waiting up to `wait`
+    /// seconds for a change when there is none yet (a long poll).
+    pub fn changes(&self, after: &str, wait: u64) -> Result<FeedPage, ApiError> {
+        let mut url = self.url(&["changes"]);
+        url.query_pairs_mut()
+            .append_pair("after", after)
+            .append_pair("wait", &wait.to_string())
+            .append_pair("limit", "1000");
+        let request = self.http.get(url).timeout(Duration::from_secs(wait + 15));
+        json(self.send(request)?)
     }
 
     pub fn delete(&self, code: &str) -> Result<(), ApiError> {

@@ -14,7 +14,7 @@ use ratatui::crossterm::event::{self, Event, KeyEventKind};
 
 use crate::app::{self, App, Command, Msg};
 use crate::cli::Settings;
-use crate::client::Client;
+use crate::client::{ApiError, Client};
 use crate::ui;
 
 pub fn run(settings: Settings) -> anyhow::Result<()> {
@@ -43,6 +43,7 @@ fn event_loop(
         },
     );
     commands.extend(app.start());
+    follow_changes(client, &sender);
     let tick = Duration::from_millis(app::TICK_MILLIS);
     let mut last_tick = Instant::now();
     loop {
@@ -78,6 +79,38 @@ fn drain_answers(app: &mut App, answers: &Receiver<Msg>) -> Vec<Command> {
         commands.extend(app::update(app, msg));
     }
     commands
+}
+
+/// Follows the API's change feed on a thread of its own for as long as the console runs,
+/// handing each page of changes to `update` (see `app::live`). It starts from the moment
+/// the console opens; after a failure it waits and asks again, and a server without a feed
+/// (an older version: 404) is simply not followed.
+fn follow_changes(client: &Client, sender: &Sender<Msg>) {
+    const WAIT_SECONDS: u64 = 25;
+    const AFTER_FAILURE: Duration = Duration::from_secs(2);
+    let client = client.clone();
+    let sender = sender.clone();
+    thread::spawn(move || {
+        let mut after = "now".to_owned();
+        loop {
+            match client.changes(&after, WAIT_SECONDS) {
+                Ok(page) => {
+                    if let Some(next) = page.next {
+                        after = next;
+                    }
+                    let sent = page.items.is_empty()
+                        || sender.send(Msg::FeedChanged { items: page.items }).is_ok();
+                    if !sent {
+                        return;
+                    }
+                }
+                Err(ApiError::Status { status: 404, .. }) => return,
+                // Past the feed's retention: carry on from now (the list reloads with `r`).
+                Err(ApiError::Status { status: 410, .. }) => after = "now".to_owned(),
+                Err(_) => thread::sleep(AFTER_FAILURE),
+            }
+        }
+    });
 }
 
 /// Runs one command on its own thread: requests are few and short, and a slow one (a page

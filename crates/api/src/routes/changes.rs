@@ -27,6 +27,8 @@ const POLL: Duration = Duration::from_millis(250);
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
 const MAX_WAIT_SECONDS: u64 = 30;
+/// The `after` that means "the newest change committed so far".
+const NOW: &str = "now";
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config.service(get_changes);
@@ -45,7 +47,8 @@ impl FeedSignal {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ChangesParams {
-    /// The `next` of the previous page; from the oldest change kept when absent.
+    /// The `next` of the previous page; `now` for only what commits from now on; from the
+    /// oldest change kept when absent.
     after: Option<String>,
     /// Items per page, 1 to 1000 (default 100).
     limit: Option<usize>,
@@ -125,12 +128,23 @@ pub async fn get_changes(
         .keys
         .authorize(&request, &state.store, Scope::Read)
         .await?;
-    let after = params
-        .after
-        .as_deref()
-        .map(str::parse::<Cursor>)
-        .transpose()
-        .map_err(|bad| ApiError::BadRequest(bad.to_string()))?;
+    let after = match params.after.as_deref() {
+        // From this moment on: a follower that has just copied every customer, or a
+        // screen that only shows what is new.
+        Some(NOW) => {
+            let store = state.store.clone();
+            Some(
+                web::block(move || store.changes_head())
+                    .await??
+                    .unwrap_or_default(),
+            )
+        }
+        Some(text) => Some(
+            text.parse::<Cursor>()
+                .map_err(|bad| ApiError::BadRequest(bad.to_string()))?,
+        ),
+        None => None,
+    };
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::BadRequest(format!(

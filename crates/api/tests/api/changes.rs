@@ -281,3 +281,17 @@ on_both_backends! {
         }
     }
 }
+
+on_both_backends! {
+    /// `after=now` starts at the newest change: only what commits later follows.
+    fn after_now_follows_only_what_commits_later(app: &TestApp) {
+        app.post(&json!({"code": "before"}));
+        let (status, page) = app.get("/changes?after=now");
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(page["items"], json!([]));
+        let next = page["next"].as_str().expect("a cursor to go on from").to_owned();
+        app.post(&json!({"code": "after"}));
+        let (later, _) = follow(app, Some(&next), 100);
+        assert_eq!(summary(&later), vec![("upsert".into(), "after".into(), 1)]);
+    }
+}

@@ -10,6 +10,8 @@
 //!   is removed when the import completes. `--restart` ignores it. If FILE changed since, the
 //!   import refuses to resume rather than skip the wrong records.
 //!
+//! `--dry-run` runs the same checks and writes nothing but its own rejected file.
+//!
 //! Each batch commits in one transaction, and a POST is safe to repeat, so a crash between a
 //! commit and the progress write only replays that one batch (its customers come out
 //! `unchanged`).
@@ -49,6 +51,13 @@ pub struct ImportArgs {
     /// Start from the first record even if an interrupted import left progress behind.
     #[arg(long)]
     pub restart: bool,
+    /// Validate and resolve every record and say what would happen (created, updated,
+    /// unchanged, failed), writing nothing to the database and leaving any progress of an
+    /// interrupted import alone. Refused records go to `FILE.dry-run-rejected.jsonl`. Each
+    /// batch is weighed against the database as it is, so a code that appears in two
+    /// batches of the file counts as created in both.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// What has been done so far; also the progress file's content.
@@ -95,24 +104,39 @@ pub fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
         store: &store,
         resolver: &resolver,
         strict_geo: args.strict || settings.geo.strict,
-        dry_run: false,
+        dry_run: args.dry_run,
     };
     let progress = import(&ingest, args)?;
-    println!("{}", summary(&args.file, &progress));
-    if progress.failed > 0 {
+    let rejected = rejected_file_of(args);
+    if args.dry_run {
         println!(
-            "rejected records and their reasons: {}",
-            rejected_path(&args.file).display()
+            "dry run, nothing written: {}",
+            summary(&args.file, &progress)
         );
+    } else {
+        println!("{}", summary(&args.file, &progress));
+    }
+    if progress.failed > 0 {
+        println!("rejected records and their reasons: {}", rejected.display());
         // A script must not take a partial import for a complete one.
         bail!(
             "{} of {} records failed (see {})",
             progress.failed,
             progress.records_done,
-            rejected_path(&args.file).display()
+            rejected.display()
         );
     }
     Ok(())
+}
+
+/// Where refused records are written: a dry run keeps its own file, so that it never
+/// truncates the report of an interrupted real import.
+fn rejected_file_of(args: &ImportArgs) -> PathBuf {
+    if args.dry_run {
+        sibling(&args.file, "dry-run-rejected.jsonl")
+    } else {
+        rejected_path(&args.file)
+    }
 }
 
 /// The closing line: what became of the records, and how many places stayed unresolved.
@@ -138,14 +162,14 @@ pub fn import(ingest: &Ingest<'_>, args: &ImportArgs) -> anyhow::Result<Progress
     };
     let (input_bytes, input_modified) = fingerprint(file)?;
     let progress_file = progress_path(file);
-    let rejected_file = rejected_path(file);
+    let rejected_file = rejected_file_of(args);
 
     let mut progress = Progress {
         input_bytes,
         input_modified,
         ..Progress::default()
     };
-    if !args.restart && progress_file.exists() {
+    if !args.restart && !args.dry_run && progress_file.exists() {
         let saved: Progress = serde_json::from_slice(&std::fs::read(&progress_file)?)
             .with_context(|| format!("{} is not a progress file", progress_file.display()))?;
         if (saved.input_bytes, saved.input_modified) != (input_bytes, input_modified) {
@@ -192,7 +216,9 @@ pub fn import(ingest: &Ingest<'_>, args: &ImportArgs) -> anyhow::Result<Progress
             )?;
             rejected.flush()?;
             progress.rejected_bytes = rejected.get_ref().metadata()?.len();
-            save_progress(&progress_file, &progress)?;
+            if !args.dry_run {
+                save_progress(&progress_file, &progress)?;
+            }
             bar.set_position(progress.records_done as u64);
         }
         if end {
@@ -200,7 +226,9 @@ pub fn import(ingest: &Ingest<'_>, args: &ImportArgs) -> anyhow::Result<Progress
         }
     }
     bar.finish_and_clear();
-    std::fs::remove_file(&progress_file).ok();
+    if !args.dry_run {
+        std::fs::remove_file(&progress_file).ok();
+    }
     if progress.failed == 0 {
         std::fs::remove_file(&rejected_file).ok();
     }
