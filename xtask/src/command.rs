@@ -1,6 +1,6 @@
 //! Running commands from the workspace root, saying each one first.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 
 use anyhow::{Context, bail};
@@ -16,9 +16,13 @@ pub fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
-/// A command for `program arguments…` in the workspace root, logged as it will run.
+/// A command for `program arguments…` in the workspace root, logged as it will run (by the
+/// program's file name: `cargo`, not the toolchain path `CARGO` holds).
 pub fn logged(program: &str, arguments: &[&str]) -> Command {
-    println!("$ {program} {}", arguments.join(" "));
+    let name = Path::new(program)
+        .file_name()
+        .map_or(program.into(), |name| name.to_string_lossy());
+    println!("$ {name} {}", arguments.join(" "));
     let mut command = Command::new(program);
     command.args(arguments).current_dir(root());
     command

@@ -7,7 +7,7 @@ mod bench;
 mod seed;
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, ExitCode};
 
 use anyhow::{Context, ensure};
 use clap::{Parser, Subcommand};
@@ -34,14 +34,21 @@ enum Task {
     Seed(seed::SeedArguments),
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().task {
+fn main() -> ExitCode {
+    let outcome = match Cli::parse().task {
         Task::Ingest(arguments) => bench::ingest(&arguments.into()),
         Task::Read(arguments) => bench::read(&arguments.into()),
         Task::Scale(arguments) => bench::scale(&arguments.into()),
         Task::Geo => bench::geo(),
         Task::Seed(arguments) => seed::run(arguments),
-    }
+    };
+    outcome.map_or_else(
+        |error| {
+            eprintln!("clientela-bench: {error:#}");
+            ExitCode::FAILURE
+        },
+        |()| ExitCode::SUCCESS,
+    )
 }
 
 /// The workspace root, two folders above this crate (`tools/bench`).

@@ -30,6 +30,7 @@ mod states;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -117,12 +118,17 @@ enum Task {
     Cases,
 }
 
-fn main() -> Result<()> {
+fn main() -> ExitCode {
     let root = workspace_root();
-    match Cli::parse().task.unwrap_or(Task::Build) {
+    let outcome = match Cli::parse().task.unwrap_or(Task::Build) {
         Task::Build => build_file(&root),
         Task::Cases => cases::run(&root),
+    };
+    if let Err(error) = outcome {
+        eprintln!("clientela-gazetteer: {error:#}");
+        return ExitCode::FAILURE;
     }
+    ExitCode::SUCCESS
 }
 
 /// The workspace root: this crate lives at `tools/gazetteer`.
