@@ -1,45 +1,65 @@
 //! `cargo xtask db migrate | reset --yes | new NAME`: the development database and new
 //! migrations.
 //!
-//! The database is the one `clientela-api` would open: `CLIENTELA__DATABASE__URL`, else
-//! `sqlite://<CLIENTELA__DATA_DIR or ./data>/clientela.db`.
+//! `migrate` is `clientela-api migrate`, so the API's own settings choose the database.
+//! `reset` must erase that database before migrating, and xtask does not link the store or
+//! the API's settings (it would compile the database clients to run `fmt --check`): it reads
+//! only the two variables that choose the database when no settings file is given, the way
+//! `Settings::database_url` (crates/api/src/config.rs) combines them:
+//! `CLIENTELA__DATABASE__URL`, else `sqlite://<CLIENTELA__DATA_DIR or ./data>/clientela.db`.
+//! With a settings file (`CLIENTELA_CONFIG`) and no URL in the environment it refuses rather
+//! than erase a database the API would not open.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use clap::Subcommand;
 
 use crate::command;
 
-const USAGE: &str = "usage: cargo xtask db migrate | reset --yes | new NAME";
+#[derive(Debug, Subcommand)]
+pub enum DbTask {
+    /// Apply pending migrations to the development database (`clientela-api migrate`).
+    Migrate,
+    /// Erase the development database and migrate it afresh.
+    Reset {
+        /// Confirm: every customer and key is erased.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Create migrations/{sqlite,postgres}/<date>_NAME/{up,down}.sql.
+    New {
+        /// Lowercase letters, digits and `_`, like add_customer_tags.
+        name: String,
+    },
+}
 
-pub fn run(arguments: &[String]) -> anyhow::Result<()> {
-    let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
-    match arguments.as_slice() {
-        ["migrate"] => migrate(),
-        ["reset", "--yes"] => reset(),
-        ["reset"] => {
+pub fn run(task: DbTask) -> anyhow::Result<()> {
+    match task {
+        DbTask::Migrate => migrate(),
+        DbTask::Reset { yes: true } => reset(),
+        DbTask::Reset { yes: false } => {
             bail!("`db reset` erases every customer and key; confirm with `db reset --yes`")
         }
-        ["new", name] => {
+        DbTask::New { name } => {
             let version = time::OffsetDateTime::now_utc();
-            for folder in new_migration(&command::root(), name, version)? {
+            for folder in new_migration(&command::root(), &name, version)? {
                 println!("created {}", folder.display());
             }
             Ok(())
         }
-        _ => bail!("{USAGE}"),
     }
 }
 
 fn migrate() -> anyhow::Result<()> {
     command::run(
-        "cargo",
+        &command::cargo(),
         &["run", "--quiet", "-p", "clientela-api", "--", "migrate"],
     )
 }
 
 fn reset() -> anyhow::Result<()> {
-    let url = database_url();
+    let url = database_url()?;
     if let Some(path) = url.strip_prefix("sqlite://") {
         for suffix in ["", "-wal", "-shm"] {
             let file = PathBuf::from(format!("{path}{suffix}"));
@@ -64,17 +84,23 @@ fn reset() -> anyhow::Result<()> {
     migrate()
 }
 
-fn database_url() -> String {
-    std::env::var("CLIENTELA__DATABASE__URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-        .unwrap_or_else(|| {
-            let data_dir = std::env::var("CLIENTELA__DATA_DIR").unwrap_or_else(|_| "./data".into());
-            format!(
-                "sqlite://{}",
-                Path::new(&data_dir).join("clientela.db").display()
-            )
-        })
+/// The database `clientela-api` opens when no settings file is given (see the module doc).
+fn database_url() -> anyhow::Result<String> {
+    let set = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    if let Some(url) = set("CLIENTELA__DATABASE__URL") {
+        return Ok(url);
+    }
+    if set("CLIENTELA_CONFIG").is_some() {
+        bail!(
+            "CLIENTELA_CONFIG names a settings file, which xtask does not read; set \
+             CLIENTELA__DATABASE__URL to the database to reset"
+        );
+    }
+    let data_dir = set("CLIENTELA__DATA_DIR").unwrap_or_else(|| "./data".into());
+    Ok(format!(
+        "sqlite://{}",
+        Path::new(&data_dir).join("clientela.db").display()
+    ))
 }
 
 /// Creates `migrations/{sqlite,postgres}/<version>_NAME/{up,down}.sql`, the version in

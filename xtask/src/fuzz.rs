@@ -11,55 +11,55 @@
 use std::process::Command;
 
 use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
 
-use crate::command::root;
+use crate::command::{cargo, root};
 
-/// The targets in `fuzz/fuzz_targets`, and what each checks.
-const TARGETS: [(&str, &str); 3] = [
-    (
-        "parse_customer",
-        "request parsing and validation: accepted input obeys every limit",
-    ),
-    (
-        "merge_patch",
-        "the merge patch: idempotent, limits hold on the merged result",
-    ),
-    (
-        "geo_resolve",
-        "the location resolver: never panics, bounded time",
-    ),
-];
+#[derive(Debug, Args)]
+pub struct FuzzArguments {
+    /// One target; every target in turn when left out.
+    #[arg(value_enum)]
+    target: Option<Target>,
+    /// How long each target runs.
+    #[arg(long, default_value_t = 600)]
+    seconds: u64,
+}
 
-const DEFAULT_SECONDS: u64 = 600;
+/// The targets in `fuzz/fuzz_targets` (named as there), and what each checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+enum Target {
+    /// Request parsing and validation: accepted input obeys every limit.
+    ParseCustomer,
+    /// The merge patch: idempotent, limits hold on the merged result.
+    MergePatch,
+    /// The location resolver: never panics, bounded time.
+    GeoResolve,
+}
+
+impl Target {
+    /// The target's name in `fuzz/Cargo.toml`, and what it checks (its doc comment above).
+    fn describe(self) -> (String, String) {
+        let value = self.to_possible_value();
+        let name = value.as_ref().map(|value| value.get_name().to_owned());
+        let checks = value.and_then(|value| value.get_help().map(ToString::to_string));
+        (name.unwrap_or_default(), checks.unwrap_or_default())
+    }
+}
+
 /// Seconds one input may take before libFuzzer reports it as a hang.
 const INPUT_TIMEOUT_SECONDS: u64 = 5;
 
-pub fn run(arguments: &[String]) -> anyhow::Result<()> {
-    let mut target = None;
-    let mut seconds = DEFAULT_SECONDS;
-    let mut rest = arguments.iter();
-    while let Some(argument) = rest.next() {
-        match argument.as_str() {
-            "--seconds" => {
-                let value = rest.next().context("--seconds needs a number")?;
-                seconds = value
-                    .parse()
-                    .with_context(|| format!("--seconds {value}: not a number"))?;
-            }
-            name if TARGETS.iter().any(|(known, _)| *known == name) => target = Some(name),
-            other => bail!(
-                "unknown fuzz target or option `{other}`; targets: {}",
-                TARGETS.map(|(name, _)| name).join(", ")
-            ),
-        }
-    }
-    let chosen: Vec<&str> = match target {
-        Some(name) => vec![name],
-        None => TARGETS.iter().map(|(name, _)| *name).collect(),
+pub fn run(arguments: &FuzzArguments) -> anyhow::Result<()> {
+    let chosen = match arguments.target {
+        Some(target) => vec![target],
+        None => Target::value_variants().to_vec(),
     };
-    for (name, checks) in TARGETS.iter().filter(|(name, _)| chosen.contains(name)) {
+    let seconds = arguments.seconds;
+    for target in chosen {
+        let (name, checks) = target.describe();
         println!("fuzzing {name} for {seconds} s: {checks}");
-        fuzz(name, seconds)?;
+        fuzz(&name, seconds)?;
     }
     Ok(())
 }
@@ -84,8 +84,7 @@ fn fuzz(target: &str, seconds: u64) -> anyhow::Result<()> {
         "$ (cd fuzz && RUSTC_BOOTSTRAP=1 cargo {})",
         arguments.join(" ")
     );
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(cargo)
+    let status = Command::new(cargo())
         .args(&arguments)
         .current_dir(&folder)
         .env("RUSTC_BOOTSTRAP", "1")

@@ -1,53 +1,74 @@
 //! `cargo xtask`: the project's development tasks, run from the workspace root.
 //!
-//! One module per subcommand; each prints the commands it runs.
+//! One module per subcommand; each prints the commands it runs. The programs that are tools
+//! in their own right (the gazetteer builder, the benchmarks and seeding) are crates under
+//! `tools/`; their subcommands here only run them (`pass_through`).
 
-mod bench;
 mod ci;
 mod command;
 mod db;
 mod fuzz;
-mod gazetteer;
-mod seed;
+mod pass_through;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <task>
+use clap::{Parser, Subcommand};
 
-tasks:
-  ci                 formatting, clippy (-D warnings), the dependency-graph check and every
-                     test (PostgreSQL variants run when CLIENTELA_TEST_PG is set)
-  bench              ingest | read | scale: the release server under HTTP load beside a
-                     raw-database baseline (cargo xtask bench for the options)
-  gazetteer          rebuild crates/core/data/gazetteer.bin from the pinned open-data packages
-  gazetteer cases    rewrite the geo accuracy cases, crates/core/tests/data/geo-cases.tsv
-  db migrate         apply pending migrations to the development database
-  db reset --yes     erase the development database and migrate it afresh
-  db new NAME        create migrations/{sqlite,postgres}/<date>_NAME/{up,down}.sql
-  seed --count N     post N realistic fake customers to a running API, 100 per request
-                     ([--url http://127.0.0.1:8080] [--key KEY] [--seed S])
-  fuzz [TARGET] [--seconds N]
-                     the cargo-fuzz targets (parse_customer, merge_patch, geo_resolve), each
-                     N seconds (default 600); needs `cargo install cargo-fuzz`";
+#[derive(Debug, Parser)]
+#[command(
+    name = "xtask",
+    bin_name = "cargo xtask",
+    about,
+    arg_required_else_help = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Everything CI checks: fmt, dependency graph, migrations, clippy, every test.
+    ///
+    /// Formatting, the dependency-graph and migration-name checks, clippy (-D warnings) and
+    /// every test (PostgreSQL variants run when CLIENTELA_TEST_PG is set), ending with the
+    /// tally `tests: N passed, N failed, N skipped`.
+    Ci,
+    /// The development database (as clientela-api would open it) and new migrations.
+    #[command(subcommand)]
+    Db(db::DbTask),
+    /// The cargo-fuzz targets, each N seconds; needs `cargo install cargo-fuzz`.
+    Fuzz(fuzz::FuzzArguments),
+    /// [build | cases]: runs clientela-gazetteer (`cargo xtask gazetteer --help`).
+    ///
+    /// Rebuilds crates/core/data/gazetteer.bin from the pinned open-data packages, or
+    /// rewrites the geo accuracy cases.
+    #[command(disable_help_flag = true)]
+    Gazetteer(pass_through::Arguments),
+    /// ingest | read | scale | geo: runs clientela-bench in release (`… bench --help`).
+    ///
+    /// The release server under HTTP load beside a raw-database baseline, or the geo
+    /// accuracy report and lookup benchmarks.
+    #[command(disable_help_flag = true)]
+    Bench(pass_through::Arguments),
+    /// --count N [--url URL] [--key KEY] [--seed S]: runs `clientela-bench seed`.
+    ///
+    /// Posts N realistic fake customers to a running API, 100 per request.
+    #[command(disable_help_flag = true)]
+    Seed(pass_through::Arguments),
+}
 
 fn main() -> ExitCode {
-    let arguments: Vec<String> = std::env::args().skip(1).collect();
-    let rest = arguments.get(1..).unwrap_or_default();
-    let outcome = match arguments.first().map(String::as_str) {
-        Some("ci") => ci::run(),
-        Some("bench") => bench::run(rest),
-        Some("gazetteer") => gazetteer::run(&command::root(), rest),
-        Some("db") => db::run(rest),
-        Some("seed") => seed::run(rest),
-        Some("fuzz") => fuzz::run(rest),
-        Some("help" | "--help" | "-h") | None => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        Some(other) => Err(anyhow::anyhow!("unknown task `{other}`\n\n{USAGE}")),
+    let outcome = match Cli::parse().task {
+        Task::Ci => ci::run(),
+        Task::Db(task) => db::run(task).map(|()| ExitCode::SUCCESS),
+        Task::Fuzz(arguments) => fuzz::run(&arguments).map(|()| ExitCode::SUCCESS),
+        Task::Gazetteer(arguments) => pass_through::gazetteer(&arguments),
+        Task::Bench(arguments) => pass_through::bench(&arguments),
+        Task::Seed(arguments) => pass_through::seed(&arguments),
     };
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("xtask: {error:#}");
             ExitCode::FAILURE

@@ -1,7 +1,10 @@
 //! The gazetteer's records and name tables, and its compact file form.
 //!
-//! `cargo xtask gazetteer` fills a [`Gazetteer`] from open data and writes it with
-//! [`Gazetteer::encode`]; the binary embeds that file and [`Gazetteer::decode`] reads it back.
+//! The gazetteer builder (`tools/gazetteer`) fills a [`Gazetteer`] from open data and writes it
+//! with `Gazetteer::encode`; the binary embeds that file and [`Gazetteer::decode_inflated`]
+//! reads it back. What only the builder needs is compiled with the `build` feature (and in
+//! this crate's tests).
+//!
 //! Name keys are folded and sorted at build time, so loading is decompression plus decoding,
 //! with no per-name work.
 
@@ -9,7 +12,9 @@ use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(any(test, feature = "build"))]
 use super::fold;
+#[cfg(feature = "build")]
 use super::overlay::{OverlayError, OverlayReport};
 
 /// Bumped whenever the record layout changes, so a stale file is refused instead of misread.
@@ -101,6 +106,7 @@ pub struct NameTableBuilder {
 
 impl NameTableBuilder {
     /// Adds `name` (folded here) as a key of record `target`.
+    #[cfg(any(test, feature = "build"))]
     pub fn add(&mut self, name: &str, target: u32, rank: NameRank) {
         let key = fold(name);
         self.add_folded(&key, target, rank);
@@ -227,10 +233,12 @@ impl NameTable {
             .map(|entry| (self.key(entry), entry.target, entry.rank))
     }
 
+    #[cfg(feature = "build")]
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    #[cfg(feature = "build")]
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -256,6 +264,7 @@ pub struct Gazetteer {
 
 #[derive(Debug, thiserror::Error)]
 pub enum GazetteerError {
+    #[cfg(any(test, feature = "build"))]
     #[error("the gazetteer file is not valid deflate data: {0}")]
     Compression(String),
     #[error("the gazetteer file does not decode: {0}")]
@@ -268,6 +277,7 @@ impl Gazetteer {
     /// Adds a countries-states-cities export to this gazetteer, as an overlay does (see
     /// [`ResolverBuilder::overlay_csc`](super::ResolverBuilder::overlay_csc)); the
     /// gazetteer builder applies the registry's copy of that database this way too.
+    #[cfg(feature = "build")]
     pub fn apply_csc(
         &mut self,
         countries_csv: &str,
@@ -278,11 +288,13 @@ impl Gazetteer {
     }
 
     /// The compressed file form: postcard, then deflate.
+    #[cfg(any(test, feature = "build"))]
     pub fn encode(&self) -> Result<Vec<u8>, GazetteerError> {
         let raw = postcard::to_allocvec(self)?;
         Ok(miniz_oxide::deflate::compress_to_vec(&raw, 9))
     }
 
+    #[cfg(any(test, feature = "build"))]
     pub fn decode(bytes: &[u8]) -> Result<Gazetteer, GazetteerError> {
         let raw = miniz_oxide::inflate::decompress_to_vec(bytes)
             .map_err(|error| GazetteerError::Compression(format!("{error:?}")))?;
@@ -335,7 +347,7 @@ mod tests {
         assert_eq!(georgia, vec![(3, NameRank::Primary), (7, NameRank::Native)]);
         assert_eq!(merged.get("gabon").count(), 1);
         assert_eq!(merged.get("zambia").count(), 1);
-        assert_eq!(merged.len(), 4);
+        assert_eq!(merged.iter().count(), 4);
     }
 
     #[test]

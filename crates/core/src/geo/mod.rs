@@ -2,7 +2,7 @@
 //!
 //! [`Resolver::resolve`] is the one entry point the rest of the workspace uses; the
 //! [`Location`] it fills is stored with the customer and returned by the API. The data is the
-//! gazetteer embedded in the binary (built by `cargo xtask gazetteer`, see NOTICE for its
+//! gazetteer embedded in the binary (built by `tools/gazetteer`, see NOTICE for its
 //! sources) plus any overlays the caller loads through [`Resolver::builder`]. Core reads no
 //! files, so loading a countries-states-cities overlay folder is the caller's few lines:
 //!
@@ -25,12 +25,20 @@
 
 mod fold;
 mod forms;
+// Build-time items (the records, the name-table builder, the file encoder, the spelling
+// rules) are public only for the gazetteer builder, which enables the `build` feature.
+#[cfg(feature = "build")]
 pub mod gazetteer;
+#[cfg(not(feature = "build"))]
+mod gazetteer;
 mod index;
 mod lookup;
 mod overlay;
 mod resolve;
+#[cfg(feature = "build")]
 pub mod spelling;
+#[cfg(not(feature = "build"))]
+mod spelling;
 #[cfg(test)]
 mod tests;
 

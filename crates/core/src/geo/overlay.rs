@@ -377,9 +377,9 @@ impl Overlay<'_> {
             outermost
         };
         let mut nested: HashMap<usize, Vec<usize>> = HashMap::new();
-        for position in 0..states.len() {
+        for (position, state) in states.iter().enumerate() {
             let outermost = outermost_of(position);
-            if outermost != position && states[position].fips.is_some() {
+            if outermost != position && state.fips.is_some() {
                 nested.entry(outermost).or_default().push(position);
             }
         }

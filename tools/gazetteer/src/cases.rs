@@ -1,4 +1,4 @@
-//! `cargo xtask gazetteer cases`: writes the accuracy cases the resolver is scored on
+//! `clientela-gazetteer cases` (or `cargo xtask gazetteer cases`): writes the accuracy cases the resolver is scored on
 //! (`crates/core/tests/data/geo-cases.tsv`).
 //!
 //! The truth comes from sources other than the ones the gazetteer is built from, where one
@@ -17,9 +17,7 @@ use clientela_core::geo::fold;
 use serde::Deserialize;
 
 use super::keshvar::{self, Country};
-use super::known_places::{
-    CITY_SPELLINGS, CITY_WIKIDATA, COUNTRY_WIKIDATA, FIPS, NOT_PLACES, STATE_WIKIDATA,
-};
+use super::known_places::{FipsCode, KnownPlaces, PlacedCity};
 use super::{COUNTRY_STATE_CITY, GEONAMES_CACHE, ISO_CODES, fetch, read_json};
 
 const OUTPUT: &str = "crates/core/tests/data/geo-cases.tsv";
@@ -94,6 +92,8 @@ pub fn run(root: &Path) -> Result<()> {
             .into_values()
             .collect();
 
+    let known = KnownPlaces::load()?;
+
     let mut cases = Cases::default();
     cases
         .text
@@ -101,9 +101,9 @@ pub fn run(root: &Path) -> Result<()> {
     country_cases(&mut cases, &countries);
     state_cases(&mut cases, &countries, &current_codes);
     city_cases(&mut cases, &big_cities, &all_cities);
-    known_cases(&mut cases);
+    known_cases(&mut cases, &known);
     let listed = listed_city_names(&sources_dir, &all_cities)?;
-    negative_cases(&mut cases, &countries, &big_cities, &listed);
+    negative_cases(&mut cases, &known, &countries, &big_cities, &listed);
 
     let output = root.join(OUTPUT);
     if let Some(parent) = output.parent() {
@@ -305,40 +305,50 @@ fn city_cases(cases: &mut Cases, big_cities: &[GeonamesCity], all_cities: &[Geon
     }
 }
 
-fn known_cases(cases: &mut Cases) {
+fn known_cases(cases: &mut Cases, known: &KnownPlaces) {
     let source = "hand-written";
-    for (qid, code) in COUNTRY_WIKIDATA {
+    for (qid, code) in &known.country_wikidata {
         cases.add("country-wikidata", [qid, "", ""], code, source);
     }
-    for (qid, iso) in STATE_WIKIDATA {
+    for (qid, iso) in &known.state_wikidata {
         cases.add("state-wikidata", ["", qid, ""], iso, source);
     }
-    for (qid, code, lat, lon) in CITY_WIKIDATA {
+    for city in &known.city_wikidata {
+        cases.add("city-wikidata", ["", "", &city.sent], &placed(city), source);
+    }
+    for FipsCode {
+        country,
+        subdivision,
+        iso3166_2,
+    } in &known.fips
+    {
+        let alpha2 = iso3166_2.split('-').next().unwrap_or_default();
         cases.add(
-            "city-wikidata",
-            ["", "", qid],
-            &format!("{code} {lat} {lon}"),
+            "state-fips-in-country",
+            [alpha2, subdivision, ""],
+            iso3166_2,
             source,
         );
-    }
-    for (fips_country, fips, iso) in FIPS {
-        let alpha2 = iso.split('-').next().unwrap_or_default();
-        cases.add("state-fips-in-country", [alpha2, fips, ""], iso, source);
         cases.add(
             "state-fips-full",
-            ["", &format!("{fips_country}{fips}"), ""],
-            iso,
+            ["", &format!("{country}{subdivision}"), ""],
+            iso3166_2,
             source,
         );
     }
-    for (name, code, lat, lon) in CITY_SPELLINGS {
+    for city in &known.city_spellings {
         cases.add(
             "city-other-spelling",
-            [code, "", name],
-            &format!("{code} {lat} {lon}"),
+            [&city.alpha2, "", &city.sent],
+            &placed(city),
             source,
         );
     }
+}
+
+/// The expected value of a city case: its country and where it is.
+fn placed(city: &PlacedCity) -> String {
+    format!("{} {} {}", city.alpha2, city.latitude, city.longitude)
 }
 
 #[derive(Deserialize)]
@@ -380,11 +390,12 @@ fn listed_city_names(
 
 fn negative_cases(
     cases: &mut Cases,
+    known: &KnownPlaces,
     countries: &[Country],
     big_cities: &[GeonamesCity],
     names_by_country: &HashSet<(String, String)>,
 ) {
-    for value in NOT_PLACES {
+    for value in &known.not_places {
         cases.add("not-a-country", [value, "", ""], "-", "hand-written");
         cases.add("not-a-state", ["", value, ""], "-", "hand-written");
         cases.add("not-a-city", ["", "", value], "-", "hand-written");

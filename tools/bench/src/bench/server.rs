@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clientela_store::ScratchSchema;
 
-use crate::command::{root, run};
+use crate::{cargo, root};
 
 /// Where a benchmark keeps its data: a SQLite file in a temporary folder, or a throwaway
 /// schema in a PostgreSQL database (dropped with this value).
@@ -62,11 +62,7 @@ impl Drop for Database {
 
 /// Builds the release binary once.
 pub fn build_release() -> anyhow::Result<PathBuf> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    run(
-        &cargo,
-        &["build", "--release", "--quiet", "-p", "clientela-api"],
-    )?;
+    cargo(&["build", "--release", "--quiet", "-p", "clientela-api"])?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target"));

@@ -1,4 +1,4 @@
-//! `cargo xtask bench ingest|read|scale`: the release server under real HTTP load, next to
+//! `clientela-bench ingest|read|scale|geo`: the release server under real HTTP load, next to
 //! a raw-database baseline measured in the same run, printed as a table of rates, ratios,
 //! latency percentiles and memory.
 //!
@@ -12,27 +12,49 @@ mod server;
 
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
 use serde_json::Value;
 
 use load::{LoadResult, Request};
 use server::{Database, Server};
 
-const USAGE: &str = "usage: cargo xtask bench <ingest|read|scale|geo> [options]
+/// The options of `ingest`, `read` and `scale`, as given.
+#[derive(Debug, Args)]
+pub struct LoadArguments {
+    /// Database.
+    #[arg(long, value_enum, default_value_t = Backend::Sqlite)]
+    backend: Backend,
+    /// PostgreSQL server (with --backend postgres).
+    #[arg(
+        long,
+        env = "CLIENTELA_TEST_PG",
+        hide_env_values = true,
+        default_value = "postgres://postgres@127.0.0.1:5432/test"
+    )]
+    pg_url: String,
+    /// Customers per POST (1 to 100).
+    #[arg(long, default_value_t = 100)]
+    batch: u64,
+    /// Concurrent HTTP clients.
+    #[arg(long, default_value_t = 4)]
+    connections: u64,
+    /// Length of each measured phase.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// scale: customers stored before measuring.
+    #[arg(long, default_value_t = 1_000_000)]
+    count: u64,
+}
 
-  geo prints the resolver's accuracy per kind of input (with the overlay in ../shared/geo/csc
-  when present) and runs the criterion lookup benchmarks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
 
-  --backend sqlite|postgres   database (default sqlite)
-  --pg-url URL                PostgreSQL server (default $CLIENTELA_TEST_PG or
-                              postgres://postgres@127.0.0.1:5432/test)
-  --batch N                   customers per POST (default 100)
-  --connections N             concurrent HTTP clients (default 4)
-  --seconds N                 length of each measured phase (default 10)
-  --count N                   scale: customers stored before measuring (default 1000000)";
-
+/// A run's options, brought into range (a batch holds at most 100 customers).
 #[derive(Debug, Clone)]
-struct Options {
+pub struct Options {
     postgres: Option<String>,
     batch: u64,
     connections: usize,
@@ -40,46 +62,19 @@ struct Options {
     count: u64,
 }
 
-impl Options {
-    fn parse(arguments: &[String]) -> anyhow::Result<Options> {
-        let mut options = Options {
-            postgres: None,
-            batch: 100,
-            connections: 4,
-            duration: Duration::from_secs(10),
-            count: 1_000_000,
-        };
-        let mut backend = "sqlite".to_owned();
-        let mut pg_url = std::env::var("CLIENTELA_TEST_PG")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-        let mut rest = arguments.iter();
-        while let Some(flag) = rest.next() {
-            let value = rest
-                .next()
-                .with_context(|| format!("{flag} needs a value\n\n{USAGE}"))?;
-            let number = || {
-                value
-                    .parse::<u64>()
-                    .with_context(|| format!("{flag} takes a number"))
-            };
-            match flag.as_str() {
-                "--backend" => backend = value.clone(),
-                "--pg-url" => pg_url = value.clone(),
-                "--batch" => options.batch = number()?.clamp(1, 100),
-                "--connections" => options.connections = number()?.max(1) as usize,
-                "--seconds" => options.duration = Duration::from_secs(number()?.max(1)),
-                "--count" => options.count = number()?,
-                _ => bail!("unknown option {flag}\n\n{USAGE}"),
-            }
+impl From<LoadArguments> for Options {
+    fn from(arguments: LoadArguments) -> Options {
+        Options {
+            postgres: (arguments.backend == Backend::Postgres).then_some(arguments.pg_url),
+            batch: arguments.batch.clamp(1, 100),
+            connections: usize::try_from(arguments.connections.max(1)).unwrap_or(usize::MAX),
+            duration: Duration::from_secs(arguments.seconds.max(1)),
+            count: arguments.count,
         }
-        options.postgres = match backend.as_str() {
-            "sqlite" => None,
-            "postgres" => Some(pg_url),
-            other => bail!("--backend is sqlite or postgres, not {other}"),
-        };
-        Ok(options)
     }
+}
 
+impl Options {
     fn database(&self, name: &str) -> anyhow::Result<Database> {
         match &self.postgres {
             None => Database::sqlite(name),
@@ -121,24 +116,7 @@ impl Options {
     }
 }
 
-pub fn run(arguments: &[String]) -> anyhow::Result<()> {
-    let Some((task, rest)) = arguments.split_first() else {
-        println!("{USAGE}");
-        return Ok(());
-    };
-    if task == "geo" {
-        return geo();
-    }
-    let options = Options::parse(rest)?;
-    match task.as_str() {
-        "ingest" => ingest(&options),
-        "read" => read(&options),
-        "scale" => scale(&options),
-        other => bail!("unknown bench `{other}`\n\n{USAGE}"),
-    }
-}
-
-fn ingest(options: &Options) -> anyhow::Result<()> {
+pub fn ingest(options: &Options) -> anyhow::Result<()> {
     let binary = server::build_release()?;
     let raw_database = options.database("raw")?;
     server::migrate(&binary, &raw_database)?;
@@ -193,7 +171,7 @@ fn ingest(options: &Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read(options: &Options) -> anyhow::Result<()> {
+pub fn read(options: &Options) -> anyhow::Result<()> {
     let binary = server::build_release()?;
     let database = options.database("read")?;
     server::migrate(&binary, &database)?;
@@ -250,7 +228,7 @@ fn read(options: &Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn scale(options: &Options) -> anyhow::Result<()> {
+pub fn scale(options: &Options) -> anyhow::Result<()> {
     let binary = server::build_release()?;
     let batch = options.batch;
     let mut results = Vec::new();
@@ -313,24 +291,20 @@ fn latency_row(request: &str, result: &LoadResult, server: &str) {
 }
 
 /// The accuracy report (the accuracy test prints it) and the lookup benchmarks.
-fn geo() -> anyhow::Result<()> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    crate::command::run(
-        &cargo,
-        &[
-            "test",
-            "--release",
-            "-p",
-            "clientela-core",
-            "--test",
-            "accuracy",
-            "--",
-            "--nocapture",
-            "--test-threads",
-            "1",
-        ],
-    )?;
-    crate::command::run(&cargo, &["bench", "-p", "clientela-core", "--bench", "geo"])
+pub fn geo() -> anyhow::Result<()> {
+    crate::cargo(&[
+        "test",
+        "--release",
+        "-p",
+        "clientela-core",
+        "--test",
+        "accuracy",
+        "--",
+        "--nocapture",
+        "--test-threads",
+        "1",
+    ])?;
+    crate::cargo(&["bench", "-p", "clientela-core", "--bench", "geo"])
 }
 
 fn batch_of(size: u64, customer: impl Fn(u64) -> Value) -> Value {

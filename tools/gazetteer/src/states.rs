@@ -161,12 +161,12 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
     Ok(())
 }
 
-/// Everyday, abbreviated and former names of states, written here (`xtask/data/
+/// Everyday, abbreviated and former names of states, written here (`tools/gazetteer/data/
 /// state-aliases.tsv`): AP-style US abbreviations ("Calif."), "CDMX" and "D.F." for Mexico
 /// City, "Orissa" for Odisha. They rank as native names, so a state's own name still wins a
 /// shared key.
 fn add_aliases(draft: &mut Draft) {
-    const ALIASES: &str = include_str!("../../data/state-aliases.tsv");
+    const ALIASES: &str = include_str!("../data/state-aliases.tsv");
     for line in ALIASES.lines() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
