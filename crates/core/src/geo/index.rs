@@ -28,7 +28,7 @@ pub(super) struct Index {
     /// (country, country-relative FIPS code) → states; the source data gives a few states
     /// the code of the region that contains them, so there can be more than one.
     pub state_fips: HashMap<(u32, String), Vec<u32>>,
-    pub wikidata: HashMap<u32, Vec<Place>>,
+    pub wikidata: WikidataIndex,
     /// Each country's state name keys, for matching a misspelt state within its country.
     pub state_keys_by_country: HashMap<u32, Vec<(Box<str>, u32)>>,
 }
@@ -74,13 +74,34 @@ impl Index {
                 index.add_wikidata(qid, Place::City(position));
             }
         }
+        index.wikidata.seal();
         index
     }
 
     fn add_wikidata(&mut self, qid: u32, place: Place) {
-        let places = self.wikidata.entry(qid).or_default();
-        if !places.contains(&place) {
-            places.push(place);
-        }
+        self.wikidata.entries.push((qid, place));
+    }
+}
+
+/// WikiData item number → the places that carry it, as one sorted vector: about 160,000
+/// entries, which as a hash map of vectors cost as many allocations at every start.
+#[derive(Debug, Default)]
+pub(super) struct WikidataIndex {
+    entries: Vec<(u32, Place)>,
+}
+
+impl WikidataIndex {
+    /// Sorts by item number, keeping the order the places were added in for each number,
+    /// and drops repeats.
+    fn seal(&mut self) {
+        self.entries.sort_by_key(|(qid, _)| *qid);
+        self.entries.dedup();
+    }
+
+    /// The places carrying item `qid`, in the order they were added; `None` when none do.
+    pub(super) fn get(&self, qid: &u32) -> Option<impl Iterator<Item = &Place>> {
+        let start = self.entries.partition_point(|(number, _)| number < qid);
+        let end = start + self.entries[start..].partition_point(|(number, _)| number == qid);
+        (end > start).then(|| self.entries[start..end].iter().map(|(_, place)| place))
     }
 }

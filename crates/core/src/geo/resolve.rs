@@ -378,7 +378,6 @@ impl Places {
         self.index
             .wikidata
             .get(&number)?
-            .iter()
             .find_map(|place| match place {
                 Place::State(state)
                     if country
@@ -453,7 +452,7 @@ impl Places {
                 .index
                 .wikidata
                 .get(&number)
-                .and_then(|places| places.first())
+                .and_then(|mut places| places.next())
             {
                 Some(Place::Country(country)) => format!(
                     "`{text}` is the WikiData ID of the country {}, not of a {}; kept as sent",
