@@ -50,9 +50,11 @@ pub struct ChangesParams {
     /// The `next` of the previous page; `now` for only what commits from now on; from the
     /// oldest change kept when absent.
     after: Option<String>,
-    /// Items per page, 1 to 1000 (default 100).
+    /// Items per page, 1 to 1000.
+    #[param(minimum = 1, maximum = 1000, default = 100)]
     limit: Option<usize>,
-    /// Seconds to wait for a change when there is none yet, 0 to 30 (default 0).
+    /// Seconds to wait for a change when there is none yet, 0 to 30.
+    #[param(minimum = 0, maximum = 30, default = 0)]
     wait: Option<u64>,
 }
 

@@ -40,8 +40,9 @@ fn schemathesis_finds_no_server_error_and_no_undocumented_answer() {
             "30",
             "--workers",
             "2",
+            // GET /changes may hold an empty page for up to 30 s (`wait`), as documented.
             "--request-timeout",
-            "30",
+            "40",
         ])
         .arg("--report-dir")
         .arg(&report)
