@@ -265,8 +265,15 @@ impl Store {
 
     /// Removes the changes committed before `cutoff`; returns how many. Cursors at or below
     /// the newest one removed are refused from then on.
+    /// The feed's `delete` items are the last place an erased customer's code is kept (so
+    /// that downstream tools learn of the erasure); removing them scrubs SQLite's WAL as an
+    /// erasure does.
     pub fn prune_changes(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
-        self.write_transaction(&[], |sql| Ok(sql.prune_changes(cutoff.micros())?))
+        let removed = self.write_transaction(&[], |sql| Ok(sql.prune_changes(cutoff.micros())?))?;
+        if removed > 0 {
+            self.scrub_sqlite_wal();
+        }
+        Ok(removed)
     }
 }
 

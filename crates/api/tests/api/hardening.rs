@@ -254,6 +254,13 @@ fn an_erased_customer_leaves_no_copy_in_the_sqlite_files() {
     // Let a background checkpoint copy the pages into the database file first.
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(app.delete("/customers/ERASE-ME"), StatusCode::NO_CONTENT);
+    // The change feed keeps the code in the erasure's `delete` item, so that downstream
+    // tools learn of it, until retention removes the item: here, at once.
+    let (_, feed) = app.get("/changes");
+    assert_eq!(feed["items"][1]["op"], "delete", "{feed}");
+    app.store
+        .prune_changes(clientela_core::Timestamp(i64::MAX))
+        .expect("prune the feed");
     let database = app
         .url
         .strip_prefix("sqlite://")

@@ -14,7 +14,7 @@ use crate::support::{TestApp, encode_segment, on_both_backends};
 
 /// Every route that needs a key, with the least scope it needs. A new route must be added
 /// here: `the_route_table_is_the_documented_one` compares it with /openapi.json.
-const PROTECTED_ROUTES: [(&str, &str, Scope); 8] = [
+const PROTECTED_ROUTES: [(&str, &str, Scope); 9] = [
     ("GET", "/customers", Scope::Read),
     ("GET", "/customers/S1", Scope::Read),
     ("GET", "/geo/resolve?country=ES", Scope::Read),
@@ -23,6 +23,7 @@ const PROTECTED_ROUTES: [(&str, &str, Scope); 8] = [
     ("DELETE", "/suppressions/S1", Scope::Admin),
     ("PUT", "/suppressions/S1", Scope::Admin),
     ("GET", "/suppressions/S1", Scope::Admin),
+    ("GET", "/changes", Scope::Read),
 ];
 
 fn call(app: &TestApp, method: &str, path: &str, key: Option<&str>) -> reqwest::blocking::Response {
