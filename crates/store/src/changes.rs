@@ -26,8 +26,11 @@
 //!   ever have is already visible, and any row written later belongs to a transaction at or
 //!   above the horizon, which sorts after everything returned. A reader on any replica
 //!   sees the same rows in the same order, since the horizon and the order come from the
-//!   database. The cost: a long-running write transaction holds the feed back (never more
-//!   than `statement_timeout` allows), which is the price of never skipping.
+//!   database. The cost: a long-running write transaction holds the feed back until it
+//!   ends, and transaction ids are server-wide, so that is any transaction that has written,
+//!   in any database of the PostgreSQL server (read-only ones, `pg_dump` included, hold
+//!   nothing back). Ours end within `statement_timeout`; that delay, never a skip, is the
+//!   price of exactly once.
 //!   The order is that of transaction ids; for one customer it is also commit order (its
 //!   writers take the customer's lock before their first write, so a later writer's
 //!   transaction id is higher), and across customers it is an order consistent with every

@@ -47,8 +47,8 @@ impl FeedSignal {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ChangesParams {
-    /// The `next` of the previous page; `now` for only what commits from now on; from the
-    /// oldest change kept when absent.
+    /// The `next` of the previous page; `now` for after the newest change visible now; from
+    /// the oldest change kept when absent.
     after: Option<String>,
     /// Items per page, 1 to 1000.
     #[param(minimum = 1, maximum = 1000, default = 100)]
@@ -131,8 +131,8 @@ pub async fn get_changes(
         .authorize(&request, &state.store, Scope::Read)
         .await?;
     let after = match params.after.as_deref() {
-        // From this moment on: a follower that has just copied every customer, or a
-        // screen that only shows what is new.
+        // After the newest change visible now: a follower that has just copied every
+        // customer, or a screen that only shows what is new.
         Some(NOW) => {
             let store = state.store.clone();
             Some(

@@ -9,22 +9,32 @@ use serde_json::{Value, json};
 
 use crate::support::{TestApp, on_both_backends};
 
-/// Every item of the feed after `after`, page by page, and the last `next`.
+/// Every item of the feed after `after`, page by page, and the last `next`. An empty page
+/// is asked again once with a short wait before it is taken for the end: on PostgreSQL a
+/// committed change is held back while an older transaction is still running anywhere on the
+/// server (the tests of other schemas run beside this one), which delays it, never skips it.
 fn follow(app: &TestApp, after: Option<&str>, limit: usize) -> (Vec<Value>, Option<String>) {
     let mut items = Vec::new();
     let mut next = after.map(str::to_owned);
+    let mut waited = false;
     loop {
+        let wait = if waited { 3 } else { 0 };
         let path = match &next {
-            Some(cursor) => format!("/changes?limit={limit}&after={cursor}"),
-            None => format!("/changes?limit={limit}"),
+            Some(cursor) => format!("/changes?limit={limit}&wait={wait}&after={cursor}"),
+            None => format!("/changes?limit={limit}&wait={wait}"),
         };
         let (status, page) = app.get(&path);
         assert_eq!(status, StatusCode::OK, "{page}");
         let batch = page["items"].as_array().cloned().unwrap_or_default();
         next = page["next"].as_str().map(str::to_owned).or(next);
         if batch.is_empty() {
-            return (items, next);
+            if waited {
+                return (items, next);
+            }
+            waited = true;
+            continue;
         }
+        waited = false;
         items.extend(batch);
     }
 }
@@ -159,7 +169,7 @@ on_both_backends! {
         assert!(problem["detail"].as_str().is_some_and(|detail| detail.contains("GET /customers")));
         let resume = problem["resume"].as_str().expect("a resume cursor").to_owned();
         app.post(&json!({"code": "new"}));
-        let (status, page) = app.get(&format!("/changes?after={resume}"));
+        let (status, page) = app.get(&format!("/changes?wait=10&after={resume}"));
         assert_eq!(status, StatusCode::OK, "{page}");
         assert_eq!(summary(page["items"].as_array().expect("items")), vec![("upsert".into(), "new".into(), 1)]);
     }
@@ -251,7 +261,7 @@ on_both_backends! {
                     after = page["next"].as_str().map(str::to_owned).or(after);
                     if items.is_empty() {
                         let since = *quiet_since.get_or_insert_with(Instant::now);
-                        if since.elapsed() > Duration::from_secs(3) {
+                        if since.elapsed() > Duration::from_secs(5) {
                             break;
                         }
                         std::thread::sleep(Duration::from_millis(20));
@@ -286,6 +296,8 @@ on_both_backends! {
     /// `after=now` starts at the newest change: only what commits later follows.
     fn after_now_follows_only_what_commits_later(app: &TestApp) {
         app.post(&json!({"code": "before"}));
+        let (seen, _) = follow(app, None, 100);
+        assert_eq!(seen.len(), 1, "the earlier change is visible before `now` is asked");
         let (status, page) = app.get("/changes?after=now");
         assert_eq!(status, StatusCode::OK, "{page}");
         assert_eq!(page["items"], json!([]));
