@@ -45,7 +45,7 @@ enum Task {
     /// rewrites the geo accuracy cases.
     #[command(disable_help_flag = true)]
     Gazetteer(pass_through::Arguments),
-    /// ingest | read | scale | geo: runs clientela-bench in release (`… bench --help`).
+    /// ingest | read | scale | geo | feed: runs clientela-bench in release (`… bench --help`).
     ///
     /// The release server under HTTP load beside a raw-database baseline, or the geo
     /// accuracy report and lookup benchmarks.

@@ -41,9 +41,13 @@ pub struct LoadArguments {
     /// Length of each measured phase.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
-    /// scale: customers stored before measuring.
+    /// scale: customers stored before measuring; feed: customers whose changes are read.
     #[arg(long, default_value_t = 1_000_000)]
     count: u64,
+    /// Measure this clientela-api binary instead of building the workspace's (to compare
+    /// two versions in one sitting; each run still measures its own raw baseline).
+    #[arg(long, value_name = "PATH")]
+    server: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -60,6 +64,7 @@ pub struct Options {
     connections: usize,
     duration: Duration,
     count: u64,
+    server: Option<std::path::PathBuf>,
 }
 
 impl From<LoadArguments> for Options {
@@ -70,11 +75,20 @@ impl From<LoadArguments> for Options {
             connections: usize::try_from(arguments.connections.max(1)).unwrap_or(usize::MAX),
             duration: Duration::from_secs(arguments.seconds.max(1)),
             count: arguments.count,
+            server: arguments.server,
         }
     }
 }
 
 impl Options {
+    /// The server binary: the one given with `--server`, else the workspace's, built now.
+    fn binary(&self) -> anyhow::Result<std::path::PathBuf> {
+        match &self.server {
+            Some(path) => Ok(path.clone()),
+            None => server::build_release(),
+        }
+    }
+
     fn database(&self, name: &str) -> anyhow::Result<Database> {
         match &self.postgres {
             None => Database::sqlite(name),
@@ -117,7 +131,7 @@ impl Options {
 }
 
 pub fn ingest(options: &Options) -> anyhow::Result<()> {
-    let binary = server::build_release()?;
+    let binary = options.binary()?;
     let raw_database = options.database("raw")?;
     server::migrate(&binary, &raw_database)?;
     let raw_insert = raw::upsert_rate(
@@ -172,7 +186,7 @@ pub fn ingest(options: &Options) -> anyhow::Result<()> {
 }
 
 pub fn read(options: &Options) -> anyhow::Result<()> {
-    let binary = server::build_release()?;
+    let binary = options.binary()?;
     let database = options.database("read")?;
     server::migrate(&binary, &database)?;
     let stored: u64 = 100_000;
@@ -229,7 +243,7 @@ pub fn read(options: &Options) -> anyhow::Result<()> {
 }
 
 pub fn scale(options: &Options) -> anyhow::Result<()> {
-    let binary = server::build_release()?;
+    let binary = options.binary()?;
     let batch = options.batch;
     let mut results = Vec::new();
     for (name, stored) in [("empty", 0), ("full", options.count)] {
@@ -305,6 +319,52 @@ pub fn geo() -> anyhow::Result<()> {
         "1",
     ])?;
     crate::cargo(&["bench", "-p", "clientela-core", "--bench", "geo"])
+}
+
+/// Reading the change feed: `count` customers are posted (100 per request), then a
+/// follower reads every change from the start, 1,000 per page, as a sync job would.
+pub fn feed(options: &Options) -> anyhow::Result<()> {
+    let binary = options.binary()?;
+    let database = options.database("feed")?;
+    let server = Server::start(&binary, &database)?;
+    let client = reqwest::blocking::Client::new();
+    let batches = options.count.div_ceil(100);
+    for n in 0..batches {
+        let status = client
+            .post(format!("{}/customers", server.base))
+            .bearer_auth(&server.key)
+            .json(&batch_of(100, |i| data::customer("feed", n * 100 + i)))
+            .send()?
+            .status();
+        anyhow::ensure!(status.is_success(), "preload answered {status}");
+    }
+    let started = std::time::Instant::now();
+    let (mut items, mut pages) = (0_u64, 0_u64);
+    let mut after: Option<String> = None;
+    loop {
+        let mut url = format!("{}/changes?limit=1000", server.base);
+        if let Some(cursor) = &after {
+            url.push_str(&format!("&after={cursor}"));
+        }
+        let page: Value = client.get(url).bearer_auth(&server.key).send()?.json()?;
+        let count = page["items"].as_array().map_or(0, Vec::len) as u64;
+        if count == 0 {
+            break;
+        }
+        items += count;
+        pages += 1;
+        after = page["next"].as_str().map(str::to_owned);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "\n## feed: {}, {items} changes read in {pages} pages of up to 1,000\n\n\
+         | changes/s | pages/s | ms per page |\n|---:|---:|---:|\n| {:.0} | {:.1} | {:.1} |",
+        options.backend(),
+        items as f64 / elapsed,
+        pages as f64 / elapsed,
+        elapsed * 1e3 / pages.max(1) as f64,
+    );
+    Ok(())
 }
 
 fn batch_of(size: u64, customer: impl Fn(u64) -> Value) -> Value {

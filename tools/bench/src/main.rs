@@ -27,6 +27,8 @@ enum Task {
     Read(bench::LoadArguments),
     /// Ingest and paging with an empty database and with --count customers stored.
     Scale(bench::LoadArguments),
+    /// Reading the change feed from the start after --count customers were posted.
+    Feed(bench::LoadArguments),
     /// The resolver's accuracy per kind of input (with the overlay in ../shared/geo/csc when
     /// present) and the criterion lookup benchmarks.
     Geo,
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         Task::Ingest(arguments) => bench::ingest(&arguments.into()),
         Task::Read(arguments) => bench::read(&arguments.into()),
         Task::Scale(arguments) => bench::scale(&arguments.into()),
+        Task::Feed(arguments) => bench::feed(&arguments.into()),
         Task::Geo => bench::geo(),
         Task::Seed(arguments) => seed::run(arguments),
     };
