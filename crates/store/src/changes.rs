@@ -52,7 +52,7 @@ use diesel::sql_types::{BigInt, SmallInt, Text};
 
 use crate::error::StoreError;
 use crate::rows::CustomerRow;
-use crate::schema::{changes, customers};
+use crate::schema::customers;
 use crate::{DbConnection, Store};
 
 /// A position in the feed: after this change. Opaque to clients (`"<txid>-<seq>"`; the
@@ -124,13 +124,12 @@ pub struct Change {
 }
 
 /// A row to add to the feed, inside a write transaction.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = changes)]
+#[derive(Debug, Clone)]
 pub(crate) struct NewChange<'a> {
-    code: &'a str,
-    op: i16,
-    version: i64,
-    at: i64,
+    pub(crate) code: &'a str,
+    pub(crate) op: i16,
+    pub(crate) version: i64,
+    pub(crate) at: i64,
 }
 
 impl<'a> NewChange<'a> {

@@ -62,12 +62,6 @@ macro_rules! shared_write_sql {
                 .execute(self)
         }
 
-        fn record_changes(&mut self, rows: &[NewChange<'_>]) -> QueryResult<usize> {
-            diesel::insert_into(changes::table)
-                .values(rows)
-                .execute(self)
-        }
-
         fn forget_changes(&mut self, code: &str) -> QueryResult<usize> {
             diesel::delete(changes::table.filter(changes::code.eq(code))).execute(self)
         }
@@ -99,6 +93,14 @@ impl WriteSql for SqliteConnection {
 
     shared_write_sql!();
 
+    fn record_changes(&mut self, rows: &[NewChange<'_>]) -> QueryResult<usize> {
+        let mut written = 0;
+        for change in rows {
+            written += prepared::SqliteRecordChange { change }.execute(self)?;
+        }
+        Ok(written)
+    }
+
     fn prune_changes(&mut self, cutoff: i64) -> QueryResult<usize> {
         prune_changes_body!(self, cutoff, "txid")
     }
@@ -124,6 +126,10 @@ impl WriteSql for PgConnection {
     }
 
     shared_write_sql!();
+
+    fn record_changes(&mut self, rows: &[NewChange<'_>]) -> QueryResult<usize> {
+        prepared::PgRecordChanges::new(rows).execute(self)
+    }
 
     fn prune_changes(&mut self, cutoff: i64) -> QueryResult<usize> {
         prune_changes_body!(self, cutoff, "(txid::text)::bigint")

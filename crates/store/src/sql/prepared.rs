@@ -19,6 +19,8 @@ use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, SmallInt, Text};
 use diesel::sqlite::Sqlite;
 use diesel::{QueryResult, RunQueryDsl};
 
+use crate::changes::NewChange;
+
 use crate::rows::CustomerRow;
 
 /// The columns of `customers`, in [`CustomerRow`]'s order.
@@ -61,7 +63,14 @@ macro_rules! static_query_id {
     )*};
 }
 
-static_query_id!(SqliteRowsOf, SqliteSuppressedOf, SqliteUpsert, PgUpsert);
+static_query_id!(
+    SqliteRowsOf,
+    SqliteSuppressedOf,
+    SqliteUpsert,
+    PgUpsert,
+    SqliteRecordChange,
+    PgRecordChanges
+);
 
 /// SQLite: the stored rows of these codes.
 pub(crate) struct SqliteRowsOf<'a> {
@@ -220,6 +229,62 @@ impl QueryFragment<Pg> for PgUpsert<'_> {
         out.push_bind_param::<Array<BigInt>, _>(&self.version)?;
         out.push_sql(")");
         out.push_sql(ON_CONFLICT);
+        Ok(())
+    }
+}
+
+/// SQLite: one row of the change feed (see `changes.rs`), executed once per row of the
+/// batch's transaction, like [`SqliteUpsert`].
+pub(crate) struct SqliteRecordChange<'a> {
+    pub change: &'a NewChange<'a>,
+}
+
+impl QueryFragment<Sqlite> for SqliteRecordChange<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.push_sql("INSERT INTO changes (code, op, version, at) VALUES (");
+        out.push_bind_param::<Text, _>(&self.change.code)?;
+        out.push_sql(", ");
+        out.push_bind_param::<SmallInt, _>(&self.change.op)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&self.change.version)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&self.change.at)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+/// PostgreSQL: a batch's rows of the change feed, one array per column, in one round trip
+/// and one cached plan for any batch size (as [`PgUpsert`]).
+pub(crate) struct PgRecordChanges<'a> {
+    code: Vec<&'a str>,
+    op: Vec<i16>,
+    version: Vec<i64>,
+    at: Vec<i64>,
+}
+
+impl<'a> PgRecordChanges<'a> {
+    pub(crate) fn new(changes: &'a [NewChange<'a>]) -> PgRecordChanges<'a> {
+        PgRecordChanges {
+            code: changes.iter().map(|change| change.code).collect(),
+            op: changes.iter().map(|change| change.op).collect(),
+            version: changes.iter().map(|change| change.version).collect(),
+            at: changes.iter().map(|change| change.at).collect(),
+        }
+    }
+}
+
+impl QueryFragment<Pg> for PgRecordChanges<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("INSERT INTO changes (code, op, version, at) SELECT * FROM unnest(");
+        out.push_bind_param::<Array<Text>, _>(&self.code)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<SmallInt>, _>(&self.op)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.version)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.at)?;
+        out.push_sql(")");
         Ok(())
     }
 }
