@@ -38,6 +38,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     PreconditionFailed(String),
+    /// A `Content-Encoding` the server does not decode (415).
+    #[error("{0}")]
+    UnsupportedEncoding(String),
     #[error("the body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("the body did not arrive within {seconds} seconds")]
@@ -80,6 +83,9 @@ impl ApiError {
             ApiError::Conflict(_) => ("conflict", "Conflict"),
             ApiError::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
+            ApiError::UnsupportedEncoding(_) => {
+                ("unsupported-encoding", "Unsupported content encoding")
+            }
             ApiError::RequestTimeout { .. } => ("request-timeout", "Request timeout"),
             ApiError::HeadersTooLarge { .. } => {
                 ("headers-too-large", "Request header fields too large")
@@ -135,6 +141,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

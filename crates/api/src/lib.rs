@@ -7,6 +7,7 @@ pub mod auth;
 pub mod body;
 pub mod cli;
 pub mod config;
+pub mod content_encoding;
 pub mod error;
 pub mod ingest;
 pub mod limits;
@@ -151,7 +152,9 @@ pub fn run_with(
             .app_data(routes::path_config())
             // The last wrap runs first: request ID, then its span, then metrics inside it,
             // then the header limit, the raw-target refusal and the path check (so refused
-            // requests are counted and logged too).
+            // requests are counted and logged too). Innermost, responses are compressed
+            // when the client asks (`Accept-Encoding: gzip` or `zstd`; see README).
+            .wrap(actix_web::middleware::Compress::default())
             .wrap(from_fn(request_target::refuse_raw_targets))
             .wrap(from_fn(limits::refuse_undecodable_path))
             .wrap(from_fn(limits::limit_headers))

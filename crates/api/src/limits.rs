@@ -15,6 +15,7 @@ use actix_web::web::{self, Bytes};
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::AppState;
+use crate::content_encoding::{Encoding, decode_body};
 use crate::error::ApiError;
 
 /// Refuses a request whose header names and values add up to more than
@@ -69,12 +70,15 @@ pub const LARGE_BODY_SLOTS: usize = 2;
 /// Reads the whole body, refusing one over `server.body_limit` bytes (413) or one that has not
 /// arrived within `server.body_timeout` (408) once it could be read. A large body first
 /// waits for a slot (up to `server.body_timeout`; 503 with `Retry-After` past it), which the
-/// caller holds until it is done with the body.
+/// caller holds until it is done with the body. A compressed body (`Content-Encoding`) is
+/// returned decoded, the same limits applied to its decoded bytes (see
+/// [`crate::content_encoding`]).
 pub async fn read_body(
     request: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
 ) -> Result<(Bytes, Option<OwnedSemaphorePermit>), ApiError> {
+    let encoding = Encoding::of(request)?;
     let (limit, timeout) = (state.body_limit, state.body_timeout);
     let declared = request
         .headers()
@@ -86,24 +90,29 @@ pub async fn read_body(
     {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    let slot = if declared.is_none_or(|length| length > LARGE_BODY_BYTES) {
-        let waiting = state.large_bodies.clone().acquire_owned();
-        let permit = actix_web::rt::time::timeout(timeout, waiting)
-            .await
-            .map_err(|_| {
-                ApiError::Busy("the server is busy with other large requests; try again".into())
-            })?
-            .map_err(|_| ApiError::Busy("the server is shutting down".into()))?;
-        Some(permit)
+    let mut slot = if declared.is_none_or(|length| length > LARGE_BODY_BYTES) {
+        Some(large_body_slot(state).await?)
     } else {
         None
     };
-    let body = actix_web::rt::time::timeout(timeout, payload.to_bytes_limited(limit))
+    let wire = actix_web::rt::time::timeout(timeout, payload.to_bytes_limited(limit))
         .await
         .map_err(|_| ApiError::RequestTimeout {
             seconds: timeout.as_secs(),
         })?
         .map_err(|_| ApiError::PayloadTooLarge { limit })?
         .map_err(|error| ApiError::BadRequest(format!("could not read the body: {error}")))?;
+    let body = decode_body(encoding, wire, &mut slot, state).await?;
     Ok((body, slot))
+}
+
+/// One of the large-body slots, waited for up to `server.body_timeout` (503 past it).
+pub async fn large_body_slot(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
+    let waiting = state.large_bodies.clone().acquire_owned();
+    actix_web::rt::time::timeout(state.body_timeout, waiting)
+        .await
+        .map_err(|_| {
+            ApiError::Busy("the server is busy with other large requests; try again".into())
+        })?
+        .map_err(|_| ApiError::Busy("the server is shutting down".into()))
 }

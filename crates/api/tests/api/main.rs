@@ -9,6 +9,7 @@ mod support;
 mod auth;
 mod batch;
 mod changes;
+mod compression;
 mod concurrency;
 mod deletion;
 mod docs_page;
