@@ -7,6 +7,7 @@
 
 mod data;
 mod load;
+mod pgbench;
 mod raw;
 mod server;
 
@@ -16,6 +17,7 @@ use clap::{Args, ValueEnum};
 use serde_json::Value;
 
 use load::{LoadResult, Request};
+use raw::Target;
 use server::{Database, Server};
 
 /// The options of `ingest`, `read` and `scale`, as given.
@@ -134,22 +136,36 @@ pub fn ingest(options: &Options) -> anyhow::Result<()> {
     let binary = options.binary()?;
     let raw_database = options.database("raw")?;
     server::migrate(&binary, &raw_database)?;
-    let raw_insert = raw::upsert_rate(
-        &raw_database,
-        "raw",
-        options.raw_connections(),
-        options.batch,
-        options.duration,
-        None,
-    )?;
-    let raw_update = raw::upsert_rate(
-        &raw_database,
-        "raw",
-        options.raw_connections(),
-        options.batch,
-        options.duration,
-        Some(10_000),
-    )?;
+    raw::create_limit_table(&raw_database)?;
+    let mut baselines = Vec::new();
+    for target in [Target::Limit, Target::Schema] {
+        for update_of in [None, Some(10_000)] {
+            baselines.push(Baseline {
+                target,
+                update: update_of.is_some(),
+                raw: raw::upsert_rate(
+                    &raw_database,
+                    target,
+                    "raw",
+                    options.raw_connections(),
+                    options.batch,
+                    options.duration,
+                    update_of,
+                )?,
+                pgbench: match options.postgres {
+                    Some(_) => pgbench::upsert_rate(
+                        &raw_database,
+                        target,
+                        options.connections,
+                        options.batch,
+                        options.duration,
+                        update_of,
+                    )?,
+                    None => None,
+                },
+            });
+        }
+    }
     drop(raw_database);
 
     let database = options.database("api")?;
@@ -174,15 +190,64 @@ pub fn ingest(options: &Options) -> anyhow::Result<()> {
         options.connections,
         options.duration.as_secs()
     );
-    println!("| phase | API customers/s | raw customers/s | ratio | p50 ms | p99 ms |");
-    println!("|---|---:|---:|---:|---:|---:|");
-    row("insert (new codes)", &inserts, batch, Some(raw_insert));
-    row("update (merge patches)", &updates, batch, Some(raw_update));
+    println!(
+        "Baselines (rows/s): `limit` is a table with the same columns and only the primary \
+         key, `schema` is the server's tables (customers with its indexes, plus a feed row); \
+         `raw` is a Rust client with statements prepared once, `pgbench` PostgreSQL's own \
+         client generating the rows in the server. API / limit divides by the faster limit.\n"
+    );
+    println!(
+        "| phase | API customers/s | p50 ms | p99 ms | limit raw | limit pgbench | schema raw | schema pgbench | API / limit | API / schema |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (phase, result, update) in [
+        ("insert (new codes)", &inserts, false),
+        ("update (merge patches)", &updates, true),
+    ] {
+        let rate = result.per_second(batch);
+        let of = |target| {
+            baselines
+                .iter()
+                .find(|b| b.target == target && b.update == update)
+        };
+        let (limit, schema) = (of(Target::Limit), of(Target::Schema));
+        let cell = |rate: Option<f64>| rate.map_or("–".to_owned(), |rate| format!("{rate:.0}"));
+        let ratio = |baseline: Option<&Baseline>| {
+            baseline.map_or("–".to_owned(), |b| format!("{:.2}", rate / b.best()))
+        };
+        println!(
+            "| {phase} | {rate:.0} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {} |",
+            result.percentile(0.5).as_secs_f64() * 1000.0,
+            result.percentile(0.99).as_secs_f64() * 1000.0,
+            cell(limit.map(|b| b.raw)),
+            cell(limit.and_then(|b| b.pgbench)),
+            cell(schema.map(|b| b.raw)),
+            cell(schema.and_then(|b| b.pgbench)),
+            ratio(limit),
+            ratio(schema),
+        );
+    }
     println!(
         "\nserver RSS {rss:.0} MiB (peak {peak:.0} MiB), start-up {} ms",
         server.startup.as_millis()
     );
     Ok(())
+}
+
+/// A baseline's rates for one target and phase.
+struct Baseline {
+    target: Target,
+    update: bool,
+    raw: f64,
+    pgbench: Option<f64>,
+}
+
+impl Baseline {
+    /// The faster of the clients: the honest limit.
+    fn best(&self) -> f64 {
+        self.pgbench
+            .map_or(self.raw, |pgbench| pgbench.max(self.raw))
+    }
 }
 
 pub fn read(options: &Options) -> anyhow::Result<()> {
@@ -369,17 +434,4 @@ pub fn feed(options: &Options) -> anyhow::Result<()> {
 
 fn batch_of(size: u64, customer: impl Fn(u64) -> Value) -> Value {
     Value::Array((0..size).map(customer).collect())
-}
-
-fn row(phase: &str, result: &LoadResult, items_per_request: u64, raw: Option<f64>) {
-    let rate = result.per_second(items_per_request);
-    let (raw_text, ratio) = match raw {
-        Some(raw) => (format!("{raw:.0}"), format!("{:.0}%", 100.0 * rate / raw)),
-        None => ("–".to_owned(), "–".to_owned()),
-    };
-    println!(
-        "| {phase} | {rate:.0} | {raw_text} | {ratio} | {:.2} | {:.2} |",
-        result.percentile(0.5).as_secs_f64() * 1000.0,
-        result.percentile(0.99).as_secs_f64() * 1000.0,
-    );
 }
