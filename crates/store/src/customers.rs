@@ -98,8 +98,12 @@ macro_rules! filter_list {
                 select = select.filter(customers::code.lt(upper));
             }
         }
-        if let Some(active) = query.active {
-            select = select.filter(customers::is_active.eq(active));
+        // `NOT is_active` as such, not `is_active = false`: the partial index of inactive
+        // customers is only used for a condition that reads like its own.
+        match query.active {
+            Some(true) => select = select.filter(customers::is_active),
+            Some(false) => select = select.filter(diesel::dsl::not(customers::is_active)),
+            None => {}
         }
         if let Some(country_code) = &query.country_code {
             select = select.filter(customers::country_code.eq(country_code.clone()));

@@ -1,0 +1,2 @@
+DROP INDEX customers_inactive;
+CREATE INDEX customers_by_active ON customers (is_active, code);
