@@ -220,6 +220,32 @@ impl<IO: AsyncRead + Unpin> AsyncRead for AsciiTargets<IO> {
                 }
                 return Poll::Ready(Ok(()));
             }
+            // Nothing buffered: a body (or an untouched connection) is read straight into the
+            // parser's buffer, with no copy. Only request heads pass through `take_in`.
+            match this.position {
+                Position::Untouched => return Pin::new(&mut this.inner).poll_read(context, buffer),
+                Position::Body(remaining) if buffer.remaining() > 0 => {
+                    let limit = usize::try_from(remaining)
+                        .unwrap_or(usize::MAX)
+                        .min(buffer.remaining());
+                    let mut direct = ReadBuf::new(buffer.initialize_unfilled_to(limit));
+                    let read = Pin::new(&mut this.inner).poll_read(context, &mut direct);
+                    let length = direct.filled().len();
+                    if let Poll::Ready(Ok(())) = read {
+                        buffer.advance(length);
+                        let left = remaining - length as u64;
+                        if length > 0 {
+                            this.position = if left == 0 {
+                                Position::Head
+                            } else {
+                                Position::Body(left)
+                            };
+                        }
+                    }
+                    return read;
+                }
+                Position::Body(_) | Position::Head => {}
+            }
             let mut incoming = [0_u8; 8192];
             let mut incoming = ReadBuf::new(&mut incoming);
             match Pin::new(&mut this.inner).poll_read(context, &mut incoming) {
@@ -318,6 +344,69 @@ mod tests {
             passed,
             format!("{request}GET /M%C3%BCller HTTP/1.1\r\nx-clientela-raw-target: 1\r\n\r\n")
         );
+    }
+
+    /// A client sending `chunks` one read at a time.
+    struct Chunks(std::collections::VecDeque<Vec<u8>>);
+
+    impl AsyncRead for Chunks {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buffer: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            let this = self.get_mut();
+            if let Some(mut chunk) = this.0.pop_front() {
+                let length = chunk.len().min(buffer.remaining());
+                buffer.put_slice(&chunk[..length]);
+                if length < chunk.len() {
+                    this.0.push_front(chunk.split_off(length));
+                }
+            }
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Everything the HTTP parser reads from `chunks`, `capacity` bytes a read at most.
+    fn read_through(chunks: &[&[u8]], capacity: usize) -> Vec<u8> {
+        let mut targets = AsciiTargets::new(Chunks(
+            chunks.iter().map(|chunk| chunk.to_vec()).collect(),
+        ));
+        let mut context = Context::from_waker(std::task::Waker::noop());
+        let mut passed = Vec::new();
+        loop {
+            let mut space = vec![0_u8; capacity];
+            let mut buffer = ReadBuf::new(&mut space);
+            match Pin::new(&mut targets).poll_read(&mut context, &mut buffer) {
+                Poll::Ready(Ok(())) if buffer.filled().is_empty() => return passed,
+                Poll::Ready(Ok(())) => passed.extend_from_slice(buffer.filled()),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn bodies_read_straight_through_are_passed_exactly_and_the_next_head_still_rewritten() {
+        let body = "[{\"code\":\"GET /España HTTP/1.1\r\n\r\n\"}]".repeat(300);
+        let first = format!(
+            "POST /customers HTTP/1.1\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let sent = format!("{first}GET /Müller HTTP/1.1\r\n\r\n");
+        let expected =
+            format!("{first}GET /M%C3%BCller HTTP/1.1\r\nx-clientela-raw-target: 1\r\n\r\n");
+        let bytes = sent.as_bytes();
+        // Cut anywhere: inside the head, inside the body, across the body's end.
+        for cut in [10, 40, 200, bytes.len() - 30] {
+            let (one, two) = bytes.split_at(cut);
+            for capacity in [7, 1000, 65536] {
+                assert_eq!(
+                    String::from_utf8(read_through(&[one, two], capacity)).ok(),
+                    Some(expected.clone()),
+                    "cut at {cut}, reads of {capacity}"
+                );
+            }
+        }
     }
 
     #[test]
