@@ -345,3 +345,50 @@ fn a_wrong_key_is_said_on_screen_and_q_still_quits() {
     }
     assert!(!tmux.is_running());
 }
+
+#[test]
+fn changes_made_elsewhere_show_without_a_key_and_the_selection_stays() {
+    if !tmux_or_skip() {
+        return;
+    }
+    let api = Api::start();
+    for code in ["LIVE-1", "LIVE-2", "LIVE-3"] {
+        api.post(json!({"code": code, "country": "ES", "city": "Madrid"}));
+    }
+    let console = env!("CARGO_BIN_EXE_clientela-console");
+    let data_dir = api.data_dir.path().to_str().unwrap();
+    let tmux = Tmux::start(&[console, "--url", &api.url, "--data-dir", data_dir]);
+    tmux.wait_for("LIVE-3");
+    tmux.wait_for("3 customers");
+    // Select LIVE-2, then change the list from another client, touching no key meanwhile.
+    tmux.keys(&["j"]);
+    api.post(json!([
+        {"code": "LIVE-0", "country": "FR", "city": "Lyon"},
+        {"code": "LIVE-3", "city": "Lisboa", "country": "PT"},
+    ]));
+    let response = api
+        .http
+        .delete(format!("{}/customers/LIVE-1", api.url))
+        .bearer_auth(&api.key)
+        .send()
+        .unwrap();
+    assert!(response.status().is_success());
+
+    // The feed brings all three changes to the screen by itself.
+    tmux.wait_for("LIVE-0");
+    tmux.wait_for("Lisboa");
+    let screen = tmux.wait_for("3 customers");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut screen = screen;
+    while screen.contains("LIVE-1 ") && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(100));
+        screen = tmux.screen();
+    }
+    assert!(!screen.contains("LIVE-1 "), "the erased customer left the list:\n{screen}");
+
+    // The selection is still on LIVE-2: `e` opens its form.
+    tmux.keys(&["e"]);
+    tmux.wait_for("edit LIVE-2");
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["q"]);
+}
