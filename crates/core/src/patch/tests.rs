@@ -44,7 +44,7 @@ fn arb_customer() -> impl Strategy<Value = Customer> {
         any::<bool>(),
         (arb_text(), arb_text(), arb_text()),
         prop::option::of(1850..=2000i32),
-        prop::option::of((0..=3i64).prop_map(|number| Gender::from_number(number))),
+        prop::option::of((0..=3i64).prop_map(Gender::from_number)),
         prop::option::of(arb_object(arb_stored_json())),
     )
         .prop_map(
