@@ -1,8 +1,6 @@
 //! Tests of the form: editing keys, local checks, the merge patch it sends, and the whole
 //! save flow through `update` (422 on the field, 412, location preview, create).
 
-#![allow(clippy::unwrap_used)]
-
 use clientela_core::merge::MergeResult;
 use ratatui::crossterm::event::KeyCode;
 use serde_json::json;
