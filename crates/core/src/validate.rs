@@ -2,9 +2,10 @@
 //! [`CustomerPatch`]: every rule of the contract and its limits, every problem reported at
 //! once.
 //!
-//! The fields a customer object may carry are listed once, in [`FIELDS`], with the parser
-//! of each; [`KNOWN_FIELDS`] is read from that list, and tests hold it equal to the JSON
-//! fields of [`Customer`](crate::Customer) and to the API's documented request schema.
+//! The fields a customer object may carry are listed once, in `FIELDS`, with the parser of
+//! each; [`KNOWN_FIELDS`] is read from that list, and tests hold it equal to the JSON fields
+//! of [`Customer`](crate::Customer), to the API's documented request schema and to the
+//! console's form.
 
 use serde_json::{Map, Value};
 
