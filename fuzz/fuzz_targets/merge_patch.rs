@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use clientela_core::geo::Resolver;
 use clientela_core::merge::{MergeContext, MergeResult, apply};
-use clientela_core::patch::check_metadata;
+use clientela_core::validate::check_metadata;
 use clientela_core::{CustomerPatch, Timestamp, parse_customer};
 use libfuzzer_sys::fuzz_target;
 

@@ -6,7 +6,7 @@
 
 #![no_main]
 
-use clientela_core::patch::{check_metadata, is_bidi_control};
+use clientela_core::validate::{check_metadata, is_bidi_control};
 use clientela_core::{CustomerPatch, MAX_TEXT_CHARS, parse_customer};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;

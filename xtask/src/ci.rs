@@ -237,4 +237,21 @@ mod tests {
     fn the_committed_migrations_match() {
         check_migration_names(&command::root()).expect("the same names in both folders");
     }
+
+    #[test]
+    fn core_is_refused_a_database_client_and_a_web_framework() {
+        let forbidden = |package: &str| {
+            FORBIDDEN_DEPENDENCIES
+                .iter()
+                .find(|(name, _)| *name == package)
+                .map_or(&[][..], |(_, forbidden)| *forbidden)
+        };
+        for dependency in ["diesel", "actix-web"] {
+            assert!(
+                forbidden("clientela-core").contains(&dependency),
+                "{dependency}"
+            );
+        }
+        assert!(forbidden("clientela-console").contains(&"diesel"));
+    }
 }

@@ -1,7 +1,10 @@
 //! `clientela-api import` and `export` through the library: formats, per-record rejections,
 //! the summary, resuming an interrupted import, and exporting everything as JSON lines.
 
-#![allow(clippy::expect_used)]
+#![expect(
+    clippy::expect_used,
+    reason = "in the harness a failed setup step is a failed test, said with its reason"
+)]
 
 use std::path::{Path, PathBuf};
 

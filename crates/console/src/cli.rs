@@ -124,7 +124,6 @@ pub fn url_for_bind(bind: &str) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

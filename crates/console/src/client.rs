@@ -287,7 +287,6 @@ fn describe_transport_error(error: &reqwest::Error) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

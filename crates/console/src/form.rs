@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 
+use clientela_core::patch::{self, CustomerPatch};
 use clientela_core::wire::Problem;
-use clientela_core::{Customer, Gender};
+use clientela_core::{Customer, Gender, Timestamp};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::input::{LineInput, TextArea};
 use crate::keys::{self, FormAction};
@@ -290,97 +291,69 @@ impl Form {
 
     /// The body to POST, or the errors to show instead. `Ok(None)`: an edit changed nothing.
     pub fn request_body(&self) -> Result<Option<Value>, BTreeMap<FieldId, String>> {
-        let values = self.values()?;
-        let Some(original) = &self.original else {
-            let mut body = Map::new();
-            for (field, value) in values {
-                if !value.is_null() {
-                    body.insert(field.json_name().to_owned(), value);
-                }
-            }
-            return Ok(Some(Value::Object(body)));
+        let edited = self.edited()?;
+        let patch = match &self.original {
+            None => CustomerPatch::creating(&edited),
+            Some(original) => patch::diff(original, &edited),
         };
-        let stored = stored_values(original);
-        let mut patch = Map::new();
-        for (field, value) in values {
-            let before = stored.get(&field).cloned().unwrap_or(Value::Null);
-            let change = match (field, &before, &value) {
-                (FieldId::Metadata, Value::Object(before), Value::Object(after)) => {
-                    let diff = merge_patch_between(before, after);
-                    if diff.is_empty() {
-                        continue;
-                    }
-                    Value::Object(diff)
-                }
-                _ if before == value => continue,
-                _ => value,
-            };
-            patch.insert(field.json_name().to_owned(), change);
-        }
-        if patch.is_empty() {
+        if self.original.is_some() && patch.is_empty() {
             return Ok(None);
         }
-        patch.insert("code".to_owned(), Value::String(original.code.clone()));
-        Ok(Some(Value::Object(patch)))
+        Ok(Some(patch.to_json()))
     }
 
-    /// Every field as the JSON value it stands for (null when empty), or the local errors.
-    fn values(&self) -> Result<Vec<(FieldId, Value)>, BTreeMap<FieldId, String>> {
+    /// The customer the form describes (empty text is no value), or the local errors.
+    fn edited(&self) -> Result<Customer, BTreeMap<FieldId, String>> {
         let mut errors = BTreeMap::new();
         let text = |input: &LineInput| {
             let trimmed = input.text().trim();
-            if trimmed.is_empty() {
-                Value::Null
-            } else {
-                Value::String(trimmed.to_owned())
-            }
+            (!trimmed.is_empty()).then(|| trimmed.to_owned())
         };
         if self.code.text().is_empty() {
             errors.insert(FieldId::Code, strings::CODE_REQUIRED.to_owned());
         }
         let year_born = match self.year_born.text().trim() {
-            "" => Value::Null,
-            year => match year.parse::<i64>() {
-                Ok(year) => Value::from(year),
+            "" => None,
+            year => match year.parse::<i32>() {
+                Ok(year) => Some(year),
                 Err(_) => {
                     errors.insert(FieldId::YearBorn, strings::YEAR_NOT_A_NUMBER.to_owned());
-                    Value::Null
+                    None
                 }
             },
         };
         let metadata_text = self.metadata.text();
         let metadata = if metadata_text.trim().is_empty() {
-            Value::Null
+            None
         } else {
             match serde_json::from_str::<Value>(&metadata_text) {
-                Ok(object @ Value::Object(_)) => object,
+                Ok(Value::Object(object)) => Some(object),
                 Ok(_) => {
                     errors.insert(FieldId::Metadata, strings::METADATA_NOT_OBJECT.to_owned());
-                    Value::Null
+                    None
                 }
                 Err(error) => {
                     errors.insert(FieldId::Metadata, describe_json_error(&error));
-                    Value::Null
+                    None
                 }
             }
         };
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(vec![
+        let mut edited = match &self.original {
+            Some(original) => original.clone(),
             // The code is the raw text: it is stored exactly as sent, spaces included.
-            (FieldId::Code, Value::String(self.code.text().to_owned())),
-            (FieldId::Active, Value::Bool(self.active)),
-            (FieldId::Country, text(&self.country)),
-            (FieldId::State, text(&self.state)),
-            (FieldId::City, text(&self.city)),
-            (FieldId::YearBorn, year_born),
-            (
-                FieldId::Gender,
-                self.gender.map_or(Value::Null, |g| Value::from(g.number())),
-            ),
-            (FieldId::Metadata, metadata),
-        ])
+            None => Customer::new(self.code.text(), Timestamp(0)),
+        };
+        edited.is_active = self.active;
+        edited.country = text(&self.country);
+        edited.state = text(&self.state);
+        edited.city = text(&self.city);
+        edited.year_born = year_born;
+        edited.gender = self.gender;
+        edited.metadata = metadata;
+        Ok(edited)
     }
 
     /// Puts a 422 problem's field errors under their fields; anything else in the banner.
@@ -413,61 +386,6 @@ impl Form {
             self.focus = *first;
         }
     }
-}
-
-/// The stored customer's fields as the JSON values the form compares against.
-fn stored_values(customer: &Customer) -> BTreeMap<FieldId, Value> {
-    let text = |value: &Option<String>| value.clone().map_or(Value::Null, Value::String);
-    BTreeMap::from([
-        (FieldId::Code, Value::String(customer.code.clone())),
-        (FieldId::Active, Value::Bool(customer.is_active)),
-        (FieldId::Country, text(&customer.country)),
-        (FieldId::State, text(&customer.state)),
-        (FieldId::City, text(&customer.city)),
-        (
-            FieldId::YearBorn,
-            customer.year_born.map_or(Value::Null, Value::from),
-        ),
-        (
-            FieldId::Gender,
-            customer
-                .gender
-                .map_or(Value::Null, |g| Value::from(g.number())),
-        ),
-        (
-            FieldId::Metadata,
-            customer.metadata.clone().map_or(Value::Null, Value::Object),
-        ),
-    ])
-}
-
-/// The RFC 7396 merge patch that turns `before` into `after`: removed keys become null,
-/// nested objects are patched key by key, everything else that differs is replaced.
-pub fn merge_patch_between(
-    before: &Map<String, Value>,
-    after: &Map<String, Value>,
-) -> Map<String, Value> {
-    let mut patch = Map::new();
-    for key in before.keys() {
-        if !after.contains_key(key) {
-            patch.insert(key.clone(), Value::Null);
-        }
-    }
-    for (key, new_value) in after {
-        match (before.get(key), new_value) {
-            (Some(Value::Object(old)), Value::Object(new)) => {
-                let nested = merge_patch_between(old, new);
-                if !nested.is_empty() {
-                    patch.insert(key.clone(), Value::Object(nested));
-                }
-            }
-            (Some(old), new) if old == new => {}
-            (_, new) => {
-                patch.insert(key.clone(), new.clone());
-            }
-        }
-    }
-    patch
 }
 
 fn next_gender(gender: Option<Gender>, step: isize) -> Option<Gender> {

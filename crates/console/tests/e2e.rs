@@ -5,7 +5,11 @@
 //! The console must not depend on the API crate, so this test builds the API binary with the
 //! same cargo that runs it. It needs tmux (`apt-get install tmux`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a failed step of the scenario is a failed test"
+)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

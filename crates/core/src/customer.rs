@@ -35,6 +35,69 @@ pub struct Customer {
     pub version: i64,
 }
 
+/// A customer's values: what a patch sets, compared as a whole to tell an update from
+/// `unchanged`. Everything but the code the customer is filed under, the location derived
+/// from `country`, `state` and `city`, and the bookkeeping (timestamps, version).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CustomerValues<'a> {
+    pub is_active: bool,
+    pub country: Option<&'a str>,
+    pub state: Option<&'a str>,
+    pub city: Option<&'a str>,
+    pub year_born: Option<i32>,
+    pub gender: Option<Gender>,
+    pub metadata: Option<&'a Map<String, Value>>,
+}
+
+impl Customer {
+    /// A customer as first written, before its first patch: active, holding no value.
+    pub fn new(code: &str, now: Timestamp) -> Customer {
+        Customer {
+            code: code.to_owned(),
+            is_active: true,
+            country: None,
+            state: None,
+            city: None,
+            year_born: None,
+            gender: None,
+            metadata: None,
+            location: Location::default(),
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        }
+    }
+
+    /// This customer's values, borrowed.
+    pub fn values(&self) -> CustomerValues<'_> {
+        // Exhaustive on purpose: a field added to `Customer` does not compile until it is
+        // sorted here, as a value a patch sets or as bookkeeping a write keeps on its own.
+        let Customer {
+            code: _,
+            is_active,
+            country,
+            state,
+            city,
+            year_born,
+            gender,
+            metadata,
+            location: _,
+            created_at: _,
+            updated_at: _,
+            version: _,
+        } = self;
+        CustomerValues {
+            is_active: *is_active,
+            country: country.as_deref(),
+            state: state.as_deref(),
+            city: city.as_deref(),
+            year_born: *year_born,
+            gender: *gender,
+            metadata: metadata.as_ref(),
+        }
+    }
+}
+
 /// The customer's gender, sent and stored as its number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Gender {

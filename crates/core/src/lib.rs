@@ -9,12 +9,14 @@ pub mod error;
 pub mod geo;
 pub mod merge;
 pub mod patch;
+pub mod validate;
 pub mod wire;
 
-pub use customer::{Customer, Gender, Timestamp};
+pub use customer::{Customer, CustomerValues, Gender, Timestamp};
 pub use error::FieldError;
 pub use merge::{Applied, MergeContext, MergeResult, apply};
-pub use patch::{CustomerPatch, InvalidCustomer, parse_customer};
+pub use patch::CustomerPatch;
+pub use validate::{InvalidCustomer, parse_customer};
 
 /// Most customers one `POST /customers` may carry.
 pub const MAX_BATCH: usize = 100;

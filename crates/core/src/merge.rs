@@ -1,19 +1,16 @@
-//! Applying a [`CustomerPatch`] to the stored customer: the RFC 7396 merge patch.
-//!
-//! A field left out keeps its value, a field sent as null is removed (`isActive` goes back
-//! to true), and `metadata` is merged key by key, recursively, a key set to null being
-//! deleted. Limits apply to the merged result. A patch that changes nothing is
-//! [`MergeResult::Unchanged`]: the caller writes nothing and `version` stays.
+//! What a write of a [`CustomerPatch`] does to the stored customer: the patch applied
+//! ([`CustomerPatch::apply`]), the limits checked on the merged result, the location
+//! resolved again when a place changed, and the outcome decided. A patch that changes
+//! nothing is [`MergeResult::Unchanged`]: the caller writes nothing and `version` stays.
 //!
 //! Architecture Invariant: `apply` is pure and idempotent: applying the patch it just
 //! applied again yields `Unchanged`. This is what makes a retried POST safe.
 
-use serde_json::{Map, Value};
-
 use crate::customer::{Customer, Timestamp};
 use crate::error::FieldError;
-use crate::geo::{GeoInput, GeoWarning, Location, Resolver, WarningKind};
-use crate::patch::{CustomerPatch, PatchField, check_metadata};
+use crate::geo::{GeoInput, GeoWarning, Resolver, WarningKind};
+use crate::patch::CustomerPatch;
+use crate::validate::check_metadata;
 
 /// What a write needs besides the stored customer and the patch.
 #[derive(Debug, Clone, Copy)]
@@ -49,25 +46,12 @@ pub fn apply(
 ) -> Result<Applied, Vec<FieldError>> {
     let mut next = match current {
         Some(customer) => customer.clone(),
-        None => blank(&patch.code, context.now),
+        None => Customer::new(&patch.code, context.now),
     };
-    if let Some(is_active) = patch.is_active {
-        next.is_active = is_active.unwrap_or(true);
-    }
-    set(&mut next.country, &patch.country);
-    set(&mut next.state, &patch.state);
-    set(&mut next.city, &patch.city);
-    set(&mut next.year_born, &patch.year_born);
-    set(&mut next.gender, &patch.gender);
-    match &patch.metadata {
-        None => {}
-        Some(None) => next.metadata = None,
-        Some(Some(metadata_patch)) => {
-            let mut merged = next.metadata.take().unwrap_or_default();
-            merge_object(&mut merged, metadata_patch);
-            check_metadata(&merged).map_err(|error| vec![error])?;
-            next.metadata = Some(merged);
-        }
+    patch.apply(&mut next);
+    // Limits apply to the merged result: a small patch can grow metadata past them.
+    if let (Some(Some(_)), Some(merged)) = (&patch.metadata, &next.metadata) {
+        check_metadata(merged).map_err(|error| vec![error])?;
     }
 
     let place_changed = current.is_none_or(|stored| {
@@ -89,7 +73,7 @@ pub fn apply(
 
     let result = match current {
         None => MergeResult::Created,
-        Some(stored) if same_fields(stored, &next) => {
+        Some(stored) if stored.values() == next.values() => {
             return Ok(Applied {
                 result: MergeResult::Unchanged,
                 customer: next,
@@ -105,65 +89,6 @@ pub fn apply(
         customer: next,
         warnings,
     })
-}
-
-fn blank(code: &str, now: Timestamp) -> Customer {
-    Customer {
-        code: code.to_owned(),
-        is_active: true,
-        country: None,
-        state: None,
-        city: None,
-        year_born: None,
-        gender: None,
-        metadata: None,
-        location: Location::default(),
-        created_at: now,
-        updated_at: now,
-        version: 0,
-    }
-}
-
-fn set<T: Clone>(field: &mut Option<T>, patch: &PatchField<T>) {
-    if let Some(value) = patch {
-        field.clone_from(value);
-    }
-}
-
-/// RFC 7396 for objects: null deletes a key, an object merges into an object, anything
-/// else replaces.
-fn merge_object(target: &mut Map<String, Value>, patch: &Map<String, Value>) {
-    for (key, patch_value) in patch {
-        match patch_value {
-            Value::Null => {
-                target.remove(key);
-            }
-            Value::Object(patch_object) => {
-                let slot = target.entry(key.clone()).or_insert(Value::Null);
-                if !slot.is_object() {
-                    *slot = Value::Object(Map::new());
-                }
-                if let Value::Object(target_object) = slot {
-                    merge_object(target_object, patch_object);
-                }
-            }
-            other => {
-                target.insert(key.clone(), other.clone());
-            }
-        }
-    }
-}
-
-/// Whether two customers hold the same values (timestamps, version and the derived location
-/// aside).
-fn same_fields(left: &Customer, right: &Customer) -> bool {
-    left.is_active == right.is_active
-        && left.country == right.country
-        && left.state == right.state
-        && left.city == right.city
-        && left.year_born == right.year_born
-        && left.gender == right.gender
-        && left.metadata == right.metadata
 }
 
 fn refuse_unresolved(warnings: &[GeoWarning]) -> Result<(), Vec<FieldError>> {

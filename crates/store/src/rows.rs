@@ -2,53 +2,134 @@
 
 use clientela_core::geo::Location;
 use clientela_core::{Customer, Gender, Timestamp};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::AstPass;
+use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, SmallInt, Text};
+use diesel::sqlite::Sqlite;
 
 use crate::error::StoreError;
 use crate::schema::customers;
 
-/// A `customers` row, for reading and for the upsert.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = customers, treat_none_as_default_value = false)]
-pub(crate) struct CustomerRow {
-    pub code: String,
-    pub is_active: bool,
-    pub country: Option<String>,
-    pub state: Option<String>,
-    pub city: Option<String>,
-    pub year_born: Option<i32>,
-    pub gender: Option<i16>,
-    pub metadata: Option<String>,
-    pub country_code: Option<String>,
-    pub location: String,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub version: i64,
+/// Declares the `customers` row once, column by column (name, SQL type, Rust type), and
+/// derives from that one list everything that must follow the table's columns in order:
+/// the row struct diesel reads and inserts, [`COLUMNS`] (from which the prepared
+/// statements' SQL text is built), [`RowSqlType`], and the binds of one row (SQLite) or of
+/// one array per column (PostgreSQL). A test holds [`COLUMNS`] equal to `schema.rs`.
+macro_rules! customers_row {
+    (
+        $first:ident: $first_sql:ty => $first_rust:ty
+        $(, $column:ident: $sql:ty => $rust:ty)* $(,)?
+    ) => {
+        /// A `customers` row, for reading and for the upsert.
+        #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+        #[diesel(table_name = customers, treat_none_as_default_value = false)]
+        pub(crate) struct CustomerRow {
+            pub $first: $first_rust,
+            $(pub $column: $rust,)*
+        }
+
+        /// The columns of `customers`, in [`CustomerRow`]'s order.
+        pub(crate) const COLUMNS: &[&str] = &[stringify!($first) $(, stringify!($column))*];
+
+        /// The SQL types of [`COLUMNS`], for loading [`CustomerRow`]s.
+        pub(crate) type RowSqlType = ($first_sql, $($sql,)*);
+
+        impl CustomerRow {
+            /// Binds this row's values in [`COLUMNS`]' order, separated by commas.
+            pub(crate) fn push_binds<'b>(
+                &'b self,
+                out: &mut AstPass<'_, 'b, Sqlite>,
+            ) -> QueryResult<()> {
+                out.push_bind_param::<$first_sql, _>(&self.$first)?;
+                $(
+                    out.push_sql(", ");
+                    out.push_bind_param::<$sql, _>(&self.$column)?;
+                )*
+                Ok(())
+            }
+        }
+
+        /// Many rows as one array per column, for PostgreSQL's `unnest`.
+        pub(crate) struct ColumnArrays<'a> {
+            $first: Vec<&'a $first_rust>,
+            $($column: Vec<&'a $rust>,)*
+        }
+
+        impl<'a> ColumnArrays<'a> {
+            pub(crate) fn new(rows: &'a [CustomerRow]) -> ColumnArrays<'a> {
+                ColumnArrays {
+                    $first: rows.iter().map(|row| &row.$first).collect(),
+                    $($column: rows.iter().map(|row| &row.$column).collect(),)*
+                }
+            }
+
+            /// Binds the arrays in [`COLUMNS`]' order, separated by commas.
+            pub(crate) fn push_binds<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+                out.push_bind_param::<Array<$first_sql>, _>(&self.$first)?;
+                $(
+                    out.push_sql(", ");
+                    out.push_bind_param::<Array<$sql>, _>(&self.$column)?;
+                )*
+                Ok(())
+            }
+        }
+    };
+}
+
+customers_row! {
+    code: Text => String,
+    is_active: Bool => bool,
+    country: Nullable<Text> => Option<String>,
+    state: Nullable<Text> => Option<String>,
+    city: Nullable<Text> => Option<String>,
+    year_born: Nullable<Integer> => Option<i32>,
+    gender: Nullable<SmallInt> => Option<i16>,
+    metadata: Nullable<Text> => Option<String>,
+    country_code: Nullable<Text> => Option<String>,
+    location: Text => String,
+    created_at: BigInt => i64,
+    updated_at: BigInt => i64,
+    version: BigInt => i64,
 }
 
 impl CustomerRow {
     pub(crate) fn from_customer(customer: &Customer) -> CustomerRow {
+        // Exhaustive on purpose: a field added to `Customer` does not compile until it is
+        // stored (or said not to be) here.
+        let Customer {
+            code,
+            is_active,
+            country,
+            state,
+            city,
+            year_born,
+            gender,
+            metadata,
+            location,
+            created_at,
+            updated_at,
+            version,
+        } = customer;
         CustomerRow {
-            code: customer.code.clone(),
-            is_active: customer.is_active,
-            country: customer.country.clone(),
-            state: customer.state.clone(),
-            city: customer.city.clone(),
-            year_born: customer.year_born,
-            gender: customer.gender.map(Gender::number),
-            metadata: customer
-                .metadata
+            code: code.clone(),
+            is_active: *is_active,
+            country: country.clone(),
+            state: state.clone(),
+            city: city.clone(),
+            year_born: *year_born,
+            gender: gender.map(Gender::number),
+            metadata: metadata
                 .as_ref()
                 .map(|metadata| serde_json::Value::Object(metadata.clone()).to_string()),
-            country_code: customer
-                .location
+            country_code: location
                 .country
                 .as_ref()
                 .map(|country| country.code.clone()),
-            location: serde_json::to_string(&customer.location).unwrap_or_default(),
-            created_at: customer.created_at.micros(),
-            updated_at: customer.updated_at.micros(),
-            version: customer.version,
+            location: serde_json::to_string(location).unwrap_or_default(),
+            created_at: created_at.micros(),
+            updated_at: updated_at.micros(),
+            version: *version,
         }
     }
 

@@ -6,7 +6,6 @@ use utoipa::IntoResponses;
 
 /// What any operation behind an API key may answer before it does anything: 401 and 429.
 #[derive(IntoResponses)]
-#[allow(dead_code)] // Only documents answers; `ApiError` makes them.
 pub enum KeyRefused {
     #[response(
         status = 401,
@@ -29,5 +28,5 @@ pub enum KeyRefused {
     description = "The database is unavailable or busy (a lock held past `database.lock_timeout`, a statement past `database.statement_timeout`), or the server is at its limit of large bodies; retry after `Retry-After` seconds",
     content_type = "application/problem+json"
 )]
-#[allow(dead_code)] // Only documents an answer; `ApiError` makes it.
+#[expect(dead_code, reason = "only documents an answer; `ApiError` makes it")]
 pub struct DatabaseUnavailable(Problem);

@@ -3,7 +3,7 @@
 //! `POST /customers` bodies are parsed by `clientela_core::parse_customer`, which checks more
 //! than a schema can say (and names the closest field to an unknown one), so the request
 //! shape is described here. A test keeps [`CustomerInput`]'s properties equal to
-//! `clientela_core::patch::KNOWN_FIELDS`.
+//! `clientela_core::validate::KNOWN_FIELDS`.
 
 use clientela_core::wire::{BatchResponse, SingleResponse};
 use serde::{Deserialize, Serialize};

@@ -1,8 +1,10 @@
 //! Integration tests: the real server over HTTP, on SQLite and (with `CLIENTELA_TEST_PG`)
 //! PostgreSQL. One test binary; each scenario gets its own database.
 
-// In the harness a failed setup step is a failed test, said with its reason.
-#![allow(clippy::expect_used)]
+#![expect(
+    clippy::expect_used,
+    reason = "in the harness a failed setup step is a failed test, said with its reason"
+)]
 
 mod support;
 

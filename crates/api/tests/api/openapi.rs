@@ -183,7 +183,7 @@ fn the_request_schema_names_exactly_the_fields_the_api_accepts() {
             .keys()
             .map(String::as_str)
             .collect();
-    let known: BTreeSet<&str> = clientela_core::patch::KNOWN_FIELDS.into_iter().collect();
+    let known: BTreeSet<&str> = clientela_core::validate::KNOWN_FIELDS.into_iter().collect();
     assert_eq!(properties, known);
 }
 

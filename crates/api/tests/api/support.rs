@@ -21,7 +21,7 @@ macro_rules! on_both_backends {
     ($(#[doc = $doc:literal])* fn $name:ident($app:ident: &TestApp) $body:block) => {
         $(#[doc = $doc])*
         mod $name {
-            #[allow(unused_imports)]
+            #[allow(unused_imports, reason = "a scenario that uses nothing of its module's imports")]
             use super::*;
 
             fn scenario($app: &$crate::support::TestApp) $body
@@ -58,8 +58,8 @@ pub struct TestApp {
 }
 
 enum Cleanup {
-    Folder(#[allow(dead_code)] tempfile::TempDir),
-    Schema(#[allow(dead_code)] ScratchSchema),
+    Folder(#[expect(dead_code, reason = "held only to be dropped with the app")] tempfile::TempDir),
+    Schema(#[expect(dead_code, reason = "held only to be dropped with the app")] ScratchSchema),
     Nothing,
 }
 

@@ -2,7 +2,10 @@
 //! logs and a clean stop on SIGTERM; the data commands (import, export, geo, changes) are in
 //! `data.rs`.
 
-#![allow(clippy::expect_used)]
+#![expect(
+    clippy::expect_used,
+    reason = "in the harness a failed setup step is a failed test, said with its reason"
+)]
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;

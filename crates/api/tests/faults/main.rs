@@ -2,8 +2,10 @@
 //! PostgreSQL outage, what the logs may and may not contain, the limit settings, and
 //! schemathesis against the served OpenAPI document.
 
-// In the harness a failed setup step is a failed test, said with its reason.
-#![allow(clippy::expect_used)]
+#![expect(
+    clippy::expect_used,
+    reason = "in the harness a failed setup step is a failed test, said with its reason"
+)]
 
 mod crash;
 mod limits;

@@ -89,8 +89,6 @@ fn insert_row(app: &mut App, customer: Customer) {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-
     use crate::app::{Msg, update};
     use crate::client::FeedItem;
     use crate::test_support::*;

@@ -1,7 +1,5 @@
 //! Pure `update` tests for the list, its keys and the answers of the API.
 
-#![allow(clippy::unwrap_used)]
-
 use clientela_core::merge::MergeResult;
 use ratatui::crossterm::event::KeyCode;
 

@@ -1,7 +1,5 @@
 //! `TestBackend` rendering tests: every screen, at 80x24 and narrower.
 
-#![allow(clippy::unwrap_used)]
-
 use clientela_core::geo::{GeoField, GeoWarning, WarningKind};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

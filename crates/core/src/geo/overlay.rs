@@ -16,6 +16,10 @@ use super::gazetteer::{
 };
 use super::resolve::SAME_PLACE_DEGREES;
 
+mod table;
+
+use table::{Table, coordinate, field};
+
 /// The files of a countries-states-cities overlay folder, in the order
 /// [`ResolverBuilder::overlay_csc`](super::ResolverBuilder::overlay_csc) takes them.
 pub const CSC_OVERLAY_FILES: [&str; 3] = ["countries.csv", "states.csv", "cities.csv"];
@@ -43,65 +47,6 @@ pub struct OverlayReport {
     pub cities_added: usize,
     pub wikidata_ids_added: usize,
     pub fips_codes_added: usize,
-}
-
-/// One CSV file read by column name, so that reordered or extra columns do not matter.
-struct Table {
-    file: &'static str,
-    records: Vec<csv::StringRecord>,
-    columns: HashMap<String, usize>,
-}
-
-impl Table {
-    fn parse(file: &'static str, text: &str) -> Result<Table, OverlayError> {
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_reader(text.as_bytes());
-        let bad = |error: csv::Error| OverlayError::BadRecord {
-            file,
-            record: error.position().map_or(0, csv::Position::record),
-            message: error.to_string(),
-        };
-        let columns = reader
-            .headers()
-            .map_err(bad)?
-            .iter()
-            .enumerate()
-            .map(|(position, name)| (name.trim().to_owned(), position))
-            .collect();
-        let records = reader
-            .records()
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(bad)?;
-        Ok(Table {
-            file,
-            records,
-            columns,
-        })
-    }
-
-    fn column(&self, name: &'static str) -> Result<usize, OverlayError> {
-        self.columns
-            .get(name)
-            .copied()
-            .ok_or(OverlayError::MissingColumn {
-                file: self.file,
-                column: name,
-            })
-    }
-}
-
-fn field(record: &csv::StringRecord, column: usize) -> Option<&str> {
-    record
-        .get(column)
-        .map(str::trim)
-        .filter(|value| !value.is_empty())
-}
-
-fn coordinate(record: &csv::StringRecord, column: usize) -> f32 {
-    field(record, column)
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(0.0)
 }
 
 /// Applies a countries-states-cities overlay to `gazetteer`.

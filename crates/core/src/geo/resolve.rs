@@ -6,11 +6,10 @@ use super::forms;
 use super::gazetteer::NameRank;
 use super::index::Place;
 use super::lookup::{Candidates, Places};
-use super::{
-    CityRef, CountryRef, GeoField, GeoInput, GeoWarning, Location, NumericStateCodes, Resolution,
-    StateRef, WarningKind,
-};
+use super::{GeoField, GeoInput, GeoWarning, Location, NumericStateCodes, Resolution, WarningKind};
 use super::{fold, spelling};
+
+mod describe;
 
 /// A name shared by places in several countries is only resolved without a country when the
 /// most populous one is at least this many times bigger than the next: "Paris" alone is
@@ -444,46 +443,6 @@ impl Places {
         Some(chosen)
     }
 
-    /// The warning for a value that names nothing of its field's kind; a WikiData ID says
-    /// what it names instead, if the gazetteer knows it as another kind of place.
-    fn unresolved(&self, field: GeoField, text: &str) -> GeoWarning {
-        let message = match forms::wikidata_number(text) {
-            Some(number) => match self
-                .index
-                .wikidata
-                .get(&number)
-                .and_then(|mut places| places.next())
-            {
-                Some(Place::Country(country)) => format!(
-                    "`{text}` is the WikiData ID of the country {}, not of a {}; kept as sent",
-                    self.country_name(*country),
-                    field.name()
-                ),
-                Some(Place::State(state)) => format!(
-                    "`{text}` is the WikiData ID of the state {}, not of a {}; kept as sent",
-                    self.state_label(*state),
-                    field.name()
-                ),
-                Some(Place::City(city)) => format!(
-                    "`{text}` is the WikiData ID of the city {}, not of a {}; kept as sent",
-                    self.city_label(*city),
-                    field.name()
-                ),
-                None => format!(
-                    "`{text}` is not the WikiData ID of any {} the gazetteer or its overlays \
-                     know; kept as sent",
-                    field.name()
-                ),
-            },
-            None => format!("`{text}` is not a known {}; kept as sent", field.name()),
-        };
-        GeoWarning {
-            field,
-            kind: WarningKind::Unresolved,
-            message,
-        }
-    }
-
     fn same_place(&self, left: u32, right: u32) -> bool {
         let cities = &self.gazetteer.cities;
         match (cities.get(left as usize), cities.get(right as usize)) {
@@ -495,69 +454,4 @@ impl Places {
             _ => false,
         }
     }
-
-    fn country_name(&self, country: u32) -> &str {
-        self.gazetteer
-            .countries
-            .get(country as usize)
-            .map_or("?", |record| record.name.as_str())
-    }
-
-    fn state_label(&self, state: u32) -> String {
-        self.gazetteer
-            .states
-            .get(state as usize)
-            .map_or_else(String::new, |record| {
-                format!("{} ({})", record.name, record.code)
-            })
-    }
-
-    fn city_label(&self, city: u32) -> String {
-        let Some(record) = self.gazetteer.cities.get(city as usize) else {
-            return String::new();
-        };
-        let within = record
-            .state
-            .map(|state| self.state_label(state))
-            .unwrap_or_else(|| self.country_name(record.country).to_owned());
-        format!("{} in {within}", record.name)
-    }
-
-    fn country_ref(&self, country: u32) -> Option<CountryRef> {
-        let record = self.gazetteer.countries.get(country as usize)?;
-        Some(CountryRef {
-            code: record.alpha2.clone(),
-            alpha3: record.alpha3.clone(),
-            name: record.name.clone(),
-            wikidata_id: record.wikidata.map(wikidata_id),
-        })
-    }
-
-    fn state_ref(&self, state: u32) -> Option<StateRef> {
-        let record = self.gazetteer.states.get(state as usize)?;
-        Some(StateRef {
-            code: record.code.clone(),
-            name: record.name.clone(),
-            wikidata_id: record.wikidata.map(wikidata_id),
-        })
-    }
-
-    fn city_ref(&self, city: u32) -> Option<CityRef> {
-        let record = self.gazetteer.cities.get(city as usize)?;
-        Some(CityRef {
-            name: record.name.clone(),
-            wikidata_id: record.wikidata.map(wikidata_id),
-            lat: Some(rounded_degrees(record.lat)),
-            lon: Some(rounded_degrees(record.lon)),
-        })
-    }
-}
-
-/// Five decimals (about a metre) are all an `f32` coordinate holds; more digits would be noise.
-fn rounded_degrees(degrees: f32) -> f64 {
-    (f64::from(degrees) * 1e5).round() / 1e5
-}
-
-fn wikidata_id(number: u32) -> String {
-    format!("Q{number}")
 }

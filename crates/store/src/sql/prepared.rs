@@ -13,43 +13,45 @@
 //!   round trip and one cached plan for any batch size. (Its reads already use
 //!   `= ANY($1)`, which diesel caches.)
 
+use diesel::backend::Backend;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, SmallInt, Text};
+use diesel::sql_types::{Array, BigInt, SmallInt, Text};
 use diesel::sqlite::Sqlite;
 use diesel::{QueryResult, RunQueryDsl};
 
 use crate::changes::NewChange;
+use crate::rows::{COLUMNS, ColumnArrays, CustomerRow, RowSqlType};
 
-use crate::rows::CustomerRow;
+/// What an upsert of an existing code keeps: everything else is replaced.
+const KEPT_ON_UPDATE: [&str; 2] = ["code", "created_at"];
 
-/// The columns of `customers`, in [`CustomerRow`]'s order.
-const COLUMNS: &str = "code, is_active, country, state, city, year_born, gender, metadata, \
-                       country_code, location, created_at, updated_at, version";
+/// `code, is_active, …`: every column of `customers`, in [`CustomerRow`]'s order.
+fn push_columns(out: &mut AstPass<'_, '_, impl Backend>) {
+    for (index, column) in COLUMNS.iter().enumerate() {
+        if index > 0 {
+            out.push_sql(", ");
+        }
+        out.push_sql(column);
+    }
+}
 
-/// What an upsert of an existing code replaces: everything but `code` and `created_at`.
-const ON_CONFLICT: &str = " ON CONFLICT (code) DO UPDATE SET is_active = excluded.is_active, \
-    country = excluded.country, state = excluded.state, city = excluded.city, \
-    year_born = excluded.year_born, gender = excluded.gender, metadata = excluded.metadata, \
-    country_code = excluded.country_code, location = excluded.location, \
-    updated_at = excluded.updated_at, version = excluded.version";
-
-/// The SQL types of [`COLUMNS`], for loading [`CustomerRow`]s.
-type RowType = (
-    Text,
-    Bool,
-    Nullable<Text>,
-    Nullable<Text>,
-    Nullable<Text>,
-    Nullable<Integer>,
-    Nullable<SmallInt>,
-    Nullable<Text>,
-    Nullable<Text>,
-    Text,
-    BigInt,
-    BigInt,
-    BigInt,
-);
+/// ` ON CONFLICT (code) DO UPDATE SET is_active = excluded.is_active, …`: an upsert of an
+/// existing code replaces every column but [`KEPT_ON_UPDATE`].
+fn push_on_conflict(out: &mut AstPass<'_, '_, impl Backend>) {
+    out.push_sql(" ON CONFLICT (code) DO UPDATE SET ");
+    let replaced = COLUMNS
+        .iter()
+        .filter(|column| !KEPT_ON_UPDATE.contains(column));
+    for (index, column) in replaced.enumerate() {
+        if index > 0 {
+            out.push_sql(", ");
+        }
+        out.push_sql(column);
+        out.push_sql(" = excluded.");
+        out.push_sql(column);
+    }
+}
 
 /// Implements [`QueryId`] with a static id, which is what lets diesel cache the statement;
 /// safe because the SQL text of these fragments never varies.
@@ -79,13 +81,13 @@ pub(crate) struct SqliteRowsOf<'a> {
 }
 
 impl Query for SqliteRowsOf<'_> {
-    type SqlType = RowType;
+    type SqlType = RowSqlType;
 }
 
 impl QueryFragment<Sqlite> for SqliteRowsOf<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         out.push_sql("SELECT ");
-        out.push_sql(COLUMNS);
+        push_columns(&mut out);
         out.push_sql(" FROM customers WHERE code IN (SELECT value FROM json_each(");
         out.push_bind_param::<Text, _>(self.codes)?;
         out.push_sql("))");
@@ -121,78 +123,26 @@ pub(crate) struct SqliteUpsert<'a> {
 
 impl QueryFragment<Sqlite> for SqliteUpsert<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        let row = self.row;
         out.push_sql("INSERT INTO customers (");
-        out.push_sql(COLUMNS);
+        push_columns(&mut out);
         out.push_sql(") VALUES (");
-        out.push_bind_param::<Text, _>(&row.code)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Bool, _>(&row.is_active)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&row.country)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&row.state)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&row.city)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Integer>, _>(&row.year_born)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<SmallInt>, _>(&row.gender)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&row.metadata)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&row.country_code)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&row.location)?;
-        out.push_sql(", ");
-        out.push_bind_param::<BigInt, _>(&row.created_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<BigInt, _>(&row.updated_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<BigInt, _>(&row.version)?;
+        self.row.push_binds(&mut out)?;
         out.push_sql(")");
-        out.push_sql(ON_CONFLICT);
+        push_on_conflict(&mut out);
         Ok(())
     }
 }
 
 /// PostgreSQL: insert or replace many rows, one array per column.
 pub(crate) struct PgUpsert<'a> {
-    code: Vec<&'a str>,
-    is_active: Vec<bool>,
-    country: Vec<Option<&'a str>>,
-    state: Vec<Option<&'a str>>,
-    city: Vec<Option<&'a str>>,
-    year_born: Vec<Option<i32>>,
-    gender: Vec<Option<i16>>,
-    metadata: Vec<Option<&'a str>>,
-    country_code: Vec<Option<&'a str>>,
-    location: Vec<&'a str>,
-    created_at: Vec<i64>,
-    updated_at: Vec<i64>,
-    version: Vec<i64>,
+    columns: ColumnArrays<'a>,
 }
 
 impl<'a> PgUpsert<'a> {
     /// The rows must have distinct codes (one statement cannot update a row twice).
     pub(crate) fn new(rows: &'a [CustomerRow]) -> PgUpsert<'a> {
-        let column = |field: fn(&'a CustomerRow) -> Option<&'a str>| -> Vec<Option<&'a str>> {
-            rows.iter().map(field).collect()
-        };
         PgUpsert {
-            code: rows.iter().map(|row| row.code.as_str()).collect(),
-            is_active: rows.iter().map(|row| row.is_active).collect(),
-            country: column(|row| row.country.as_deref()),
-            state: column(|row| row.state.as_deref()),
-            city: column(|row| row.city.as_deref()),
-            year_born: rows.iter().map(|row| row.year_born).collect(),
-            gender: rows.iter().map(|row| row.gender).collect(),
-            metadata: column(|row| row.metadata.as_deref()),
-            country_code: column(|row| row.country_code.as_deref()),
-            location: rows.iter().map(|row| row.location.as_str()).collect(),
-            created_at: rows.iter().map(|row| row.created_at).collect(),
-            updated_at: rows.iter().map(|row| row.updated_at).collect(),
-            version: rows.iter().map(|row| row.version).collect(),
+            columns: ColumnArrays::new(rows),
         }
     }
 }
@@ -200,35 +150,11 @@ impl<'a> PgUpsert<'a> {
 impl QueryFragment<Pg> for PgUpsert<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("INSERT INTO customers (");
-        out.push_sql(COLUMNS);
+        push_columns(&mut out);
         out.push_sql(") SELECT * FROM unnest(");
-        out.push_bind_param::<Array<Text>, _>(&self.code)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Bool>, _>(&self.is_active)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.country)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.state)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.city)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Integer>>, _>(&self.year_born)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<SmallInt>>, _>(&self.gender)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.metadata)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.country_code)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.location)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&self.created_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&self.updated_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&self.version)?;
+        self.columns.push_binds(&mut out)?;
         out.push_sql(")");
-        out.push_sql(ON_CONFLICT);
+        push_on_conflict(&mut out);
         Ok(())
     }
 }
@@ -293,4 +219,76 @@ impl QueryFragment<Pg> for PgRecordChanges<'_> {
 pub(crate) fn json_array<T: AsRef<str>>(texts: &[T]) -> String {
     let texts: Vec<&str> = texts.iter().map(AsRef::as_ref).collect();
     serde_json::to_string(&texts).unwrap_or_else(|_| "[]".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::{QueryDsl, debug_query};
+
+    use super::*;
+    use crate::schema::customers;
+
+    /// The statement's SQL text, without the binds `debug_query` lists after it.
+    fn sql_text(debug: String) -> String {
+        debug
+            .split(" -- binds")
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[test]
+    fn the_row_columns_are_the_schemas_columns_in_order() {
+        let select =
+            debug_query::<Sqlite, _>(&customers::table.select(customers::all_columns)).to_string();
+        let schema_columns: Vec<&str> = select
+            .split(", ")
+            .filter_map(|column| column.split("`.`").nth(1))
+            .map(|column| column.split('`').next().unwrap_or_default())
+            .collect();
+        assert_eq!(schema_columns, COLUMNS);
+    }
+
+    #[test]
+    fn the_upserts_sql_names_every_column_and_replaces_all_but_code_and_created_at() {
+        let row = CustomerRow {
+            code: "A".to_owned(),
+            is_active: true,
+            country: None,
+            state: None,
+            city: None,
+            year_born: None,
+            gender: None,
+            metadata: None,
+            country_code: None,
+            location: "{}".to_owned(),
+            created_at: 0,
+            updated_at: 0,
+            version: 1,
+        };
+        let columns = "code, is_active, country, state, city, year_born, gender, metadata, \
+                       country_code, location, created_at, updated_at, version";
+        let on_conflict = " ON CONFLICT (code) DO UPDATE SET is_active = excluded.is_active, \
+            country = excluded.country, state = excluded.state, city = excluded.city, \
+            year_born = excluded.year_born, gender = excluded.gender, \
+            metadata = excluded.metadata, country_code = excluded.country_code, \
+            location = excluded.location, updated_at = excluded.updated_at, \
+            version = excluded.version";
+        let sqlite = sql_text(debug_query::<Sqlite, _>(&SqliteUpsert { row: &row }).to_string());
+        let values = vec!["?"; COLUMNS.len()].join(", ");
+        assert_eq!(
+            sqlite,
+            format!("INSERT INTO customers ({columns}) VALUES ({values}){on_conflict}")
+        );
+        let rows = [row];
+        let postgres = sql_text(debug_query::<Pg, _>(&PgUpsert::new(&rows)).to_string());
+        let arrays: Vec<String> = (1..=COLUMNS.len()).map(|n| format!("${n}")).collect();
+        assert_eq!(
+            postgres,
+            format!(
+                "INSERT INTO customers ({columns}) SELECT * FROM unnest({}){on_conflict}",
+                arrays.join(", ")
+            )
+        );
+    }
 }

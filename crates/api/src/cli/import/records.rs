@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use clientela_core::patch::KNOWN_FIELDS;
+use clientela_core::validate::KNOWN_FIELDS;
 use serde_json::{Map, Value};
 
 /// How the file is written.
