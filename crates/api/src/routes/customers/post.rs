@@ -14,7 +14,7 @@ use utoipa::IntoParams;
 use crate::AppState;
 use crate::auth::Scope;
 use crate::body::{BatchItems, CustomersBody, item_value, split_customers};
-use crate::error::ApiError;
+use crate::error::{ApiError, batch_response};
 use crate::ingest::{Ingest, IngestedBatch};
 use crate::limits::read_body;
 use crate::openapi::{
@@ -126,7 +126,7 @@ pub async fn post_customers(
                 drop(body);
                 value
                     .map_err(|error| ApiError::invalid_customer(None, &[error]))
-                    .and_then(|value| ingest.one(value, precondition))
+                    .and_then(|value| Ok(ingest.one(value, precondition)?))
                     .map(|response| Posted::One(Box::new(response)))
             }
             CustomersBody::Many(_) if precondition.is_some() => Err(ApiError::BadRequest(
@@ -136,7 +136,10 @@ pub async fn post_customers(
                 // The body goes with the items: freed once they are all patches.
                 let items = BatchItems::new(body.clone(), &items);
                 drop(body);
-                ingest.batch(items, atomic).map(Posted::Many)
+                ingest
+                    .batch(items, atomic)
+                    .map(Posted::Many)
+                    .map_err(ApiError::from)
             }
         };
         (outcome, count)
@@ -164,12 +167,13 @@ pub async fn post_customers(
                 .json(*response))
         }
         Posted::Many(ingested) => {
+            let response = batch_response(ingested.items);
             if !dry_run {
                 state
                     .metrics
-                    .observe_batch(&ingested.response, &ingested.written_locations);
+                    .observe_batch(&response, &ingested.written_locations);
             }
-            Ok(HttpResponse::Ok().json(ingested.response))
+            Ok(HttpResponse::Ok().json(response))
         }
     }
 }
@@ -185,7 +189,10 @@ enum Posted {
 fn refuses_customers(error: &ApiError) -> bool {
     matches!(
         error,
-        ApiError::Invalid { .. } | ApiError::Conflict(_) | ApiError::PreconditionFailed(_)
+        ApiError::Invalid { .. }
+            | ApiError::Conflict(_)
+            | ApiError::Suppressed { .. }
+            | ApiError::PreconditionFailed(_)
     )
 }
 
