@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpResponse, get, web};
 use clientela_core::Customer;
 use clientela_core::wire::Problem;
 use clientela_store::{Change, ChangeOp, Cursor};
@@ -18,7 +18,7 @@ use tokio::sync::Notify;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::Scope;
+use crate::auth::{Authorized, Read};
 use crate::error::ApiError;
 use crate::openapi::{DatabaseUnavailable, KeyRefused};
 
@@ -122,14 +122,10 @@ pub struct ChangesPage {
 )]
 #[get("/changes")]
 pub async fn get_changes(
-    request: HttpRequest,
     state: web::Data<AppState>,
     params: web::Query<ChangesParams>,
+    _: Authorized<Read>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .keys
-        .authorize(&request, &state.store, Scope::Read)
-        .await?;
     let after = match params.after.as_deref() {
         // After the newest change visible now: a follower that has just copied every
         // customer, or a screen that only shows what is new.

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::AppState;
-use crate::auth::Scope;
+use crate::auth::{Authorized, Write};
 use crate::body::{BatchItems, CustomersBody, item_value, split_customers};
 use crate::error::{ApiError, batch_response};
 use crate::ingest::{Ingest, IngestedBatch};
@@ -91,11 +91,8 @@ pub async fn post_customers(
     state: web::Data<AppState>,
     params: web::Query<PostParams>,
     payload: web::Payload,
+    _: Authorized<Write>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .keys
-        .authorize(&request, &state.store, Scope::Write)
-        .await?;
     let precondition = parse_precondition(&request)?;
     // A large body waits for one of a few slots before it is read, so only that many are
     // in memory at once; the slot is held until its answer is ready.
