@@ -18,6 +18,8 @@ pub mod rate_limit;
 pub mod request_target;
 mod routes;
 
+pub use routes::document as openapi_document;
+
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -144,9 +146,15 @@ pub fn run_with(
     options: ServerOptions,
 ) -> std::io::Result<Server> {
     let data = web::Data::new(state);
+    let document = web::Data::new(routes::docs::OpenApiJson(
+        routes::document()
+            .to_json()
+            .unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}")),
+    ));
     let app = move || {
         App::new()
             .app_data(data.clone())
+            .app_data(document.clone())
             .app_data(routes::query_config())
             .app_data(routes::path_config())
             // The last wrap runs first: request ID, then its span, then metrics inside it,
@@ -158,7 +166,7 @@ pub fn run_with(
             .wrap(from_fn(middleware::observe_request))
             .wrap(tracing_actix_web::TracingLogger::<middleware::RequestSpan>::new())
             .wrap(from_fn(middleware::assign_request_id))
-            .configure(routes::configure)
+            .configure(routes::configure_app)
             .default_service(web::to(routes::not_found))
     };
     // What `HttpServer::listen` does, with one difference: each connection's bytes pass

@@ -16,6 +16,7 @@ use clientela_store::{Change, ChangeOp, Cursor};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
 use crate::auth::{Authorized, Read};
@@ -30,7 +31,7 @@ const MAX_WAIT_SECONDS: u64 = 30;
 /// The `after` that means "the newest change committed so far".
 const NOW: &str = "now";
 
-pub fn configure(config: &mut web::ServiceConfig) {
+pub fn configure(config: &mut ServiceConfig) {
     config.service(get_changes);
 }
 

@@ -5,6 +5,7 @@ use clientela_core::geo::GeoInput;
 use clientela_core::wire::{GeoResolveResponse, Problem};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
 use crate::auth::{Authorized, Read};
@@ -12,7 +13,7 @@ use crate::error::ApiError;
 use crate::metrics::ResolutionSource;
 use crate::openapi::KeyRefused;
 
-pub fn configure(config: &mut web::ServiceConfig) {
+pub fn configure(config: &mut ServiceConfig) {
     config.service(get_geo_resolve);
 }
 

@@ -6,13 +6,14 @@
 use actix_web::{HttpResponse, delete, get, put, web};
 use clientela_core::wire::Problem;
 use clientela_store::Suppression;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
 use crate::auth::{Admin, Authorized};
 use crate::error::ApiError;
 use crate::openapi::{DatabaseUnavailable, KeyRefused};
 
-pub fn configure(config: &mut web::ServiceConfig) {
+pub fn configure(config: &mut ServiceConfig) {
     config
         .service(put_suppression)
         .service(get_suppression)

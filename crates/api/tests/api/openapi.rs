@@ -178,7 +178,7 @@ fn the_post_body_is_one_customer_or_an_array_of_up_to_100() {
 
 #[test]
 fn the_request_schema_names_exactly_the_fields_the_api_accepts() {
-    let document = clientela_api::openapi::document();
+    let document = clientela_api::openapi_document();
     let document = serde_json::to_value(&document).expect("serializable");
     let properties: BTreeSet<&str> =
         document["components"]["schemas"]["CustomerInput"]["properties"]
