@@ -29,7 +29,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, web};
 use clientela_core::geo::Resolver;
-use clientela_store::Store;
+use clientela_store::{Store, StoreOptions};
 
 use crate::auth::KeyChecker;
 use crate::metrics::Metrics;
@@ -64,19 +64,22 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The state with every knob at its default (the settings' defaults are these).
     pub fn new(store: Store, resolver: Arc<Resolver>) -> AppState {
         AppState {
             store,
             resolver,
             keys: Arc::new(KeyChecker::default()),
             strict_geo: false,
-            body_limit: config::DEFAULT_BODY_LIMIT,
-            body_timeout: Duration::from_secs(60),
-            max_header_bytes: 16 * 1024,
+            body_limit: limits::DEFAULT_BODY_LIMIT,
+            body_timeout: limits::DEFAULT_BODY_TIMEOUT,
+            max_header_bytes: limits::DEFAULT_MAX_HEADER_BYTES,
             metrics: Arc::new(Metrics::new()),
             large_bodies: Arc::new(tokio::sync::Semaphore::new(limits::LARGE_BODY_SLOTS)),
-            write_slots: Arc::new(tokio::sync::Semaphore::new(4)),
-            write_slot_timeout: Duration::from_secs(5),
+            write_slots: Arc::new(tokio::sync::Semaphore::new(
+                StoreOptions::DEFAULT_WRITE_POOL_SIZE as usize,
+            )),
+            write_slot_timeout: StoreOptions::DEFAULT_CONNECT_TIMEOUT,
             feed: Arc::default(),
         }
     }
