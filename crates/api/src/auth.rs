@@ -26,9 +26,8 @@ use actix_web::{FromRequest, HttpRequest, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clientela_core::Timestamp;
-use clientela_store::{ApiKeyRecord, NewApiKey, Store, StoreError};
+use clientela_store::{ApiKeyRecord, NewApiKey, Store, StoreError, sha256_hex};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::AppState;
@@ -142,18 +141,11 @@ pub fn create_key(store: &Store, name: &str, scope: Scope) -> Result<CreatedKey,
         id: id.clone(),
         name: name.to_owned(),
         scope: scope.name().to_owned(),
-        secret_hash: hash_secret(&secret),
+        secret_hash: sha256_hex(&secret),
         created_at: Timestamp::now().micros(),
     })?;
     let token = format!("clientela_{id}_{secret}");
     Ok(CreatedKey { id, token, scope })
-}
-
-fn hash_secret(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
 }
 
 /// The credentials of `Authorization: Bearer <token>`. The scheme name is case-insensitive
@@ -225,7 +217,7 @@ impl KeyChecker {
                 record
             }
         };
-        let presented = hash_secret(secret);
+        let presented = sha256_hex(secret);
         if !bool::from(presented.as_bytes().ct_eq(record.secret_hash.as_bytes())) {
             return Err(ApiError::Unauthorized);
         }

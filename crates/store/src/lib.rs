@@ -61,7 +61,7 @@ pub use keys::{ApiKeyRecord, NewApiKey};
 pub use reindex::ReindexPage;
 pub use scratch::ScratchSchema;
 pub use sql::advisory_lock_key;
-pub use suppression_key::{SuppressionKey, legacy_hash};
+pub use suppression_key::{SuppressionKey, legacy_hash, sha256_hex};
 
 use checkpoint::Checkpointer;
 use connection::{Pool, build_pool_with};
