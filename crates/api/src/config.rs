@@ -35,7 +35,8 @@
 //!
 //! The built-in defaults are the `Default` of each section, taken from where each knob is
 //! used ([`crate::ServerOptions::default`], [`StoreOptions::new`], the consts of
-//! [`crate::limits`]), so a default is written once.
+//! [`crate::limits`]), so a default is written once. `Debug` of the settings never shows a
+//! database password ([`DatabaseUrl`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -155,7 +156,7 @@ impl Default for RateLimitSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseSettings {
-    pub url: Option<String>,
+    pub url: Option<DatabaseUrl>,
     pub pool_size: u32,
     /// PostgreSQL connections for writes, apart from the `pool_size` read connections.
     pub write_pool_size: u32,
@@ -182,6 +183,61 @@ impl Default for DatabaseSettings {
             sqlite_synchronous: store.sqlite_sync,
             migrate: store.migrate,
         }
+    }
+}
+
+/// A database URL whose `Debug` hides the password (`postgres://user:…@host/db`), so
+/// settings can be logged or printed whole.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(pub String);
+
+impl DatabaseUrl {
+    /// The URL with its password replaced by `…`: the one of a `user:password@` part, and a
+    /// `password=` parameter of the query (libpq takes both).
+    pub fn redacted(&self) -> String {
+        let url = &self.0;
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return url.clone();
+        };
+        // The user part ends at the last `@`: a password may hold `@`, `/` or `?` when it is
+        // not percent-encoded, so anything before that `@` may be part of it.
+        let (user, after_user) = match rest.rfind('@') {
+            Some(at) => {
+                let (user, after) = rest.split_at(at);
+                let user = match user.split_once(':') {
+                    Some((name, _password)) => format!("{name}:…"),
+                    None => user.to_owned(),
+                };
+                (user, after)
+            }
+            None => (String::new(), rest),
+        };
+        let after_user = match after_user.split_once('?') {
+            Some((location, query)) => {
+                let query: Vec<String> = query
+                    .split('&')
+                    .map(|pair| match pair.split_once('=') {
+                        Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                            format!("{key}=…")
+                        }
+                        _ => pair.to_owned(),
+                    })
+                    .collect();
+                format!("{location}?{}", query.join("&"))
+            }
+            None => after_user.to_owned(),
+        };
+        format!("{scheme}://{user}{after_user}")
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_tuple("DatabaseUrl")
+            .field(&self.redacted())
+            .finish()
     }
 }
 
@@ -274,7 +330,7 @@ impl Settings {
     /// The database URL, defaulting to a SQLite file in the data folder.
     pub fn database_url(&self) -> String {
         match &self.database.url {
-            Some(url) => url.clone(),
+            Some(url) => url.0.clone(),
             None => format!("sqlite://{}", self.data_dir.join("clientela.db").display()),
         }
     }
@@ -316,5 +372,57 @@ impl Settings {
             sqlite_sync: self.database.sqlite_synchronous,
             migrate: self.database.migrate,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_the_settings_never_shows_a_database_password() {
+        let mut settings = Settings::default();
+        settings.database.url = Some(DatabaseUrl(
+            "postgres://clientela:s3cr%40t-pass@db.internal:5432/clientela".into(),
+        ));
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("s3cr"), "{printed}");
+        assert!(
+            printed.contains("postgres://clientela:…@db.internal:5432/clientela"),
+            "{printed}"
+        );
+        assert_eq!(
+            settings.database_url(),
+            "postgres://clientela:s3cr%40t-pass@db.internal:5432/clientela",
+            "the URL itself is untouched"
+        );
+    }
+
+    #[test]
+    fn urls_without_a_password_print_as_they_are() {
+        for url in [
+            "postgres://postgres@127.0.0.1:5432/test",
+            "postgresql://db.internal/clientela",
+            "sqlite://./data/clientela.db",
+        ] {
+            assert_eq!(DatabaseUrl(url.into()).redacted(), url);
+        }
+    }
+
+    #[test]
+    fn a_password_holding_at_signs_is_hidden_whole() {
+        let url = DatabaseUrl("postgres://user:p@ss?w/rd@host/db".into());
+        assert_eq!(url.redacted(), "postgres://user:…@host/db");
+    }
+
+    #[test]
+    fn a_password_in_the_query_is_hidden_too() {
+        let url = DatabaseUrl(
+            "postgres://db.internal/app?user=app&password=s3cret&sslmode=require".into(),
+        );
+        assert_eq!(
+            url.redacted(),
+            "postgres://db.internal/app?user=app&password=…&sslmode=require"
+        );
     }
 }
