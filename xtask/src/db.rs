@@ -3,12 +3,10 @@
 //!
 //! `migrate` is `clientela-api migrate`, so the API's own settings choose the database.
 //! `reset` must erase that database before migrating, and xtask does not link the store or
-//! the API's settings (it would compile the database clients to run `fmt --check`): it reads
-//! only the two variables that choose the database when no settings file is given, the way
-//! `Settings::database_url` (crates/api/src/config.rs) combines them:
-//! `CLIENTELA__DATABASE__URL`, else `sqlite://<CLIENTELA__DATA_DIR or ./data>/clientela.db`.
-//! With a settings file (`CLIENTELA_CONFIG`) and no URL in the environment it refuses rather
-//! than erase a database the API would not open.
+//! the API's settings (it would compile the database clients to run `fmt --check`), so it
+//! asks the API which database its settings name (`clientela-api database-url`, a hidden
+//! command): the settings file, the environment and the defaults are read, and the URL
+//! parsed, by the API's own code, never by a copy here.
 
 use std::path::{Path, PathBuf};
 
@@ -60,6 +58,7 @@ fn migrate() -> anyhow::Result<()> {
 
 fn reset() -> anyhow::Result<()> {
     let url = database_url()?;
+    // `database-url` prints one form per backend: `sqlite://PATH` or the PostgreSQL URL.
     if let Some(path) = url.strip_prefix("sqlite://") {
         for suffix in ["", "-wal", "-shm"] {
             let file = PathBuf::from(format!("{path}{suffix}"));
@@ -69,7 +68,7 @@ fn reset() -> anyhow::Result<()> {
                     .with_context(|| format!("could not remove {}", file.display()))?;
             }
         }
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    } else {
         command::run(
             "psql",
             &[
@@ -78,29 +77,28 @@ fn reset() -> anyhow::Result<()> {
                 "DROP SCHEMA public CASCADE; CREATE SCHEMA public;",
             ],
         )?;
-    } else {
-        bail!("CLIENTELA__DATABASE__URL `{url}` is neither sqlite:// nor postgres://");
     }
     migrate()
 }
 
-/// The database `clientela-api` opens when no settings file is given (see the module doc).
+/// The database `clientela-api` opens, as its `database-url` command prints it.
 fn database_url() -> anyhow::Result<String> {
-    let set = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-    if let Some(url) = set("CLIENTELA__DATABASE__URL") {
-        return Ok(url);
+    let printed = command::output(
+        &command::cargo(),
+        &[
+            "run",
+            "--quiet",
+            "-p",
+            "clientela-api",
+            "--",
+            "database-url",
+        ],
+    )?;
+    let url = printed.trim();
+    if url.is_empty() {
+        bail!("`clientela-api database-url` printed no URL");
     }
-    if set("CLIENTELA_CONFIG").is_some() {
-        bail!(
-            "CLIENTELA_CONFIG names a settings file, which xtask does not read; set \
-             CLIENTELA__DATABASE__URL to the database to reset"
-        );
-    }
-    let data_dir = set("CLIENTELA__DATA_DIR").unwrap_or_else(|| "./data".into());
-    Ok(format!(
-        "sqlite://{}",
-        Path::new(&data_dir).join("clientela.db").display()
-    ))
+    Ok(url.to_owned())
 }
 
 /// Creates `migrations/{sqlite,postgres}/<version>_NAME/{up,down}.sql`, the version in

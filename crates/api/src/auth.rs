@@ -8,21 +8,29 @@
 //! Verified keys are cached for [`CACHE_TTL`] so a request does not cost a database read;
 //! a revoked key therefore stops working within that time on every replica. Each verified
 //! key then takes a request from its [`RateLimit`] bucket (429 when empty).
+//!
+//! A handler states the scope it needs with an argument, `_: Authorized<Write>`: the check
+//! runs as actix extracts the arguments, in their order, so it comes after the path and
+//! query are read (a bad query string is 400 whoever asks) and before the handler runs.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use actix_web::HttpRequest;
+use actix_web::dev::Payload;
 use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clientela_core::Timestamp;
-use clientela_store::{ApiKeyRecord, NewApiKey, Store, StoreError};
+use clientela_store::{ApiKeyRecord, NewApiKey, Store, StoreError, sha256_hex};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::AppState;
 use crate::error::ApiError;
 use crate::rate_limit::RateLimit;
 
@@ -56,6 +64,63 @@ impl Scope {
     }
 }
 
+/// The scope a handler needs, as a type: `Authorized<Read>`, `Authorized<Write>`,
+/// `Authorized<Admin>`.
+pub trait NeededScope {
+    const SCOPE: Scope;
+}
+
+/// Reading customers, the feed and places.
+#[derive(Debug)]
+pub struct Read;
+/// Creating and updating customers (and reading).
+#[derive(Debug)]
+pub struct Write;
+/// Erasure and suppressions (and everything else).
+#[derive(Debug)]
+pub struct Admin;
+
+impl NeededScope for Read {
+    const SCOPE: Scope = Scope::Read;
+}
+impl NeededScope for Write {
+    const SCOPE: Scope = Scope::Write;
+}
+impl NeededScope for Admin {
+    const SCOPE: Scope = Scope::Admin;
+}
+
+/// Proof that the request's bearer key holds at least `S`'s scope: extracting it runs
+/// [`KeyChecker::authorize`] (401, 403, 429 or 400 otherwise, as problem documents).
+#[derive(Debug)]
+pub struct Authorized<S> {
+    /// The scope the key holds (at least the one needed).
+    pub held: Scope,
+    needed: PhantomData<S>,
+}
+
+impl<S: NeededScope> FromRequest for Authorized<S> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        Box::pin(async move {
+            let state = request
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| ApiError::Internal("the app has no AppState".into()))?;
+            let held = state
+                .keys
+                .authorize(&request, &state.store, S::SCOPE)
+                .await?;
+            Ok(Authorized {
+                held,
+                needed: PhantomData,
+            })
+        })
+    }
+}
+
 /// A newly created key: the full secret exists only here, to be shown once.
 #[derive(Debug)]
 pub struct CreatedKey {
@@ -76,18 +141,11 @@ pub fn create_key(store: &Store, name: &str, scope: Scope) -> Result<CreatedKey,
         id: id.clone(),
         name: name.to_owned(),
         scope: scope.name().to_owned(),
-        secret_hash: hash_secret(&secret),
+        secret_hash: sha256_hex(&secret),
         created_at: Timestamp::now().micros(),
     })?;
     let token = format!("clientela_{id}_{secret}");
     Ok(CreatedKey { id, token, scope })
-}
-
-fn hash_secret(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
 }
 
 /// The credentials of `Authorization: Bearer <token>`. The scheme name is case-insensitive
@@ -159,7 +217,7 @@ impl KeyChecker {
                 record
             }
         };
-        let presented = hash_secret(secret);
+        let presented = sha256_hex(secret);
         if !bool::from(presented.as_bytes().ct_eq(record.secret_hash.as_bytes())) {
             return Err(ApiError::Unauthorized);
         }

@@ -61,6 +61,10 @@ enum Command {
     /// Resolve places, or re-resolve stored customers.
     #[command(subcommand)]
     Geo(geo::GeoCommand),
+    /// Print the database the settings name, as `sqlite://PATH` or the PostgreSQL URL
+    /// (password included): how `cargo xtask db reset` finds the database to erase.
+    #[command(hide = true)]
+    DatabaseUrl,
 }
 
 #[derive(Debug, Default, clap::Args)]
@@ -89,6 +93,7 @@ pub fn main() -> ExitCode {
             Command::Changes(args) => changes::run(&settings, &args),
             Command::Healthcheck { url } => healthcheck::run(&settings, url.as_deref()),
             Command::Geo(command) => geo::run(&settings, command),
+            Command::DatabaseUrl => print_database_url(&settings),
         }
     });
     match outcome {
@@ -98,6 +103,16 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The URL in one form per backend, read by the store's own parser, so a caller needs no
+/// parser of its own (an unknown scheme fails here, as it would on `serve`).
+fn print_database_url(settings: &Settings) -> anyhow::Result<()> {
+    match clientela_store::Target::parse(&settings.database_url())? {
+        clientela_store::Target::Sqlite(path) => println!("sqlite://{}", path.display()),
+        clientela_store::Target::Postgres(url) => println!("{url}"),
+    }
+    Ok(())
 }
 
 fn migrate(settings: &Settings) -> anyhow::Result<()> {

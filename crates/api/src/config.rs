@@ -32,6 +32,11 @@
 //!   wins when set)
 //!
 //! An unknown key or a value of the wrong type stops the start with a message naming it.
+//!
+//! The built-in defaults are the `Default` of each section, taken from where each knob is
+//! used ([`crate::ServerOptions::default`], [`StoreOptions::new`], the consts of
+//! [`crate::limits`]), so a default is written once. `Debug` of the settings never shows a
+//! database password ([`DatabaseUrl`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -41,8 +46,11 @@ use clientela_core::geo::NumericStateCodes;
 use clientela_store::{SqliteSync, StoreOptions, Timeouts};
 use serde::Deserialize;
 
+use crate::ServerOptions;
+use crate::limits;
+
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub data_dir: PathBuf,
     /// The secret behind suppression hashes; `<data_dir>/suppression.key` when unset.
@@ -55,16 +63,38 @@ pub struct Settings {
     pub changes: ChangesSettings,
 }
 
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: PathBuf::from("./data"),
+            suppression_key_file: None,
+            server: ServerSettings::default(),
+            database: DatabaseSettings::default(),
+            geo: GeoSettings::default(),
+            log: LogSettings::default(),
+            rate_limit: RateLimitSettings::default(),
+            changes: ChangesSettings::default(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct ChangesSettings {
     /// Seconds the change feed keeps a change; older ones are removed and a cursor before
     /// them gets 410 (resync from `GET /customers`).
     pub retention: u64,
 }
 
+impl Default for ChangesSettings {
+    fn default() -> Self {
+        // A week.
+        ChangesSettings { retention: 604_800 }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct ServerSettings {
     pub bind: String,
     pub workers: Option<usize>,
@@ -86,19 +116,47 @@ pub struct ServerSettings {
     pub large_body_slots: usize,
 }
 
+impl Default for ServerSettings {
+    fn default() -> Self {
+        let server = ServerOptions::default();
+        ServerSettings {
+            bind: "127.0.0.1:8080".into(),
+            workers: server.workers,
+            body_limit: limits::DEFAULT_BODY_LIMIT,
+            shutdown_timeout: server.shutdown_timeout.as_secs(),
+            request_head_timeout: server.request_head_timeout.as_secs(),
+            body_timeout: limits::DEFAULT_BODY_TIMEOUT.as_secs(),
+            keep_alive: server.keep_alive.as_secs(),
+            disconnect_timeout: server.disconnect_timeout.as_secs(),
+            max_connections: server.max_connections,
+            max_header_bytes: limits::DEFAULT_MAX_HEADER_BYTES,
+            large_body_slots: limits::LARGE_BODY_SLOTS,
+        }
+    }
+}
+
 /// Per-key request rate: a token bucket of `burst` requests refilled at `per_second`.
 #[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct RateLimitSettings {
     /// 0 turns the limit off.
     pub per_second: u32,
     pub burst: u32,
 }
 
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        RateLimitSettings {
+            per_second: 500,
+            burst: 1000,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct DatabaseSettings {
-    pub url: Option<String>,
+    pub url: Option<DatabaseUrl>,
     pub pool_size: u32,
     /// PostgreSQL connections for writes, apart from the `pool_size` read connections.
     pub write_pool_size: u32,
@@ -107,19 +165,84 @@ pub struct DatabaseSettings {
     pub lock_timeout: u64,
     /// Milliseconds a PostgreSQL statement may run before it is cancelled (503).
     pub statement_timeout: u64,
-    pub sqlite_synchronous: Synchronous,
+    pub sqlite_synchronous: SqliteSync,
     pub migrate: bool,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Synchronous {
-    Normal,
-    Full,
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        let store = StoreOptions::new(String::new());
+        let millis = |duration: Duration| u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+        DatabaseSettings {
+            url: None,
+            pool_size: store.pool_size,
+            write_pool_size: store.write_pool_size,
+            connect_timeout: store.connect_timeout.as_secs(),
+            lock_timeout: millis(store.timeouts.lock),
+            statement_timeout: millis(store.timeouts.statement),
+            sqlite_synchronous: store.sqlite_sync,
+            migrate: store.migrate,
+        }
+    }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A database URL whose `Debug` hides the password (`postgres://user:…@host/db`), so
+/// settings can be logged or printed whole.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(pub String);
+
+impl DatabaseUrl {
+    /// The URL with its password replaced by `…`: the one of a `user:password@` part, and a
+    /// `password=` parameter of the query (libpq takes both).
+    pub fn redacted(&self) -> String {
+        let url = &self.0;
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return url.clone();
+        };
+        // The user part ends at the last `@`: a password may hold `@`, `/` or `?` when it is
+        // not percent-encoded, so anything before that `@` may be part of it.
+        let (user, after_user) = match rest.rfind('@') {
+            Some(at) => {
+                let (user, after) = rest.split_at(at);
+                let user = match user.split_once(':') {
+                    Some((name, _password)) => format!("{name}:…"),
+                    None => user.to_owned(),
+                };
+                (user, after)
+            }
+            None => (String::new(), rest),
+        };
+        let after_user = match after_user.split_once('?') {
+            Some((location, query)) => {
+                let query: Vec<String> = query
+                    .split('&')
+                    .map(|pair| match pair.split_once('=') {
+                        Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                            format!("{key}=…")
+                        }
+                        _ => pair.to_owned(),
+                    })
+                    .collect();
+                format!("{location}?{}", query.join("&"))
+            }
+            None => after_user.to_owned(),
+        };
+        format!("{scheme}://{user}{after_user}")
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_tuple("DatabaseUrl")
+            .field(&self.redacted())
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct GeoSettings {
     pub strict: bool,
     pub overlays: Vec<PathBuf>,
@@ -129,10 +252,19 @@ pub struct GeoSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct LogSettings {
     pub format: LogFormat,
     pub level: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -142,52 +274,6 @@ pub enum LogFormat {
     Json,
 }
 
-/// The largest `POST /customers` body: 100 maximal customers (60000 characters of metadata
-/// and four texts of 255 characters, up to 4 bytes each), each within
-/// [`crate::body::MAX_ITEM_BYTES`]: 25 MiB.
-pub const DEFAULT_BODY_LIMIT: usize = clientela_core::MAX_BATCH * crate::body::MAX_ITEM_BYTES;
-
-const DEFAULTS: &str = r#"
-data_dir = "./data"
-
-[server]
-bind = "127.0.0.1:8080"
-body_limit = 26214400
-shutdown_timeout = 30
-request_head_timeout = 5
-body_timeout = 60
-keep_alive = 5
-disconnect_timeout = 1
-max_connections = 10000
-max_header_bytes = 16384
-large_body_slots = 2
-
-[database]
-pool_size = 8
-write_pool_size = 4
-connect_timeout = 5
-lock_timeout = 5000
-statement_timeout = 30000
-sqlite_synchronous = "normal"
-migrate = true
-
-[geo]
-strict = false
-overlays = []
-numeric_state_codes = "ambiguous"
-
-[log]
-format = "text"
-level = "info"
-
-[rate_limit]
-per_second = 500
-burst = 1000
-
-[changes]
-retention = 604800
-"#;
-
 impl Settings {
     /// Loads the layers; `file` is `--config`, falling back to `CLIENTELA_CONFIG`.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
@@ -196,8 +282,8 @@ impl Settings {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from)
         });
-        let mut builder = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        // The built-in defaults are each section's `Default` (see the module doc).
+        let mut builder = config::Config::builder();
         if let Some(file) = &file {
             builder = builder.add_source(config::File::from(file.as_path()).required(true));
         }
@@ -244,7 +330,7 @@ impl Settings {
     /// The database URL, defaulting to a SQLite file in the data folder.
     pub fn database_url(&self) -> String {
         match &self.database.url {
-            Some(url) => url.clone(),
+            Some(url) => url.0.clone(),
             None => format!("sqlite://{}", self.data_dir.join("clientela.db").display()),
         }
     }
@@ -283,11 +369,60 @@ impl Settings {
             },
             suppression_key_file: Some(self.suppression_key_path()),
             connect_timeout: Duration::from_secs(self.database.connect_timeout.max(1)),
-            sqlite_sync: match self.database.sqlite_synchronous {
-                Synchronous::Normal => SqliteSync::Normal,
-                Synchronous::Full => SqliteSync::Full,
-            },
+            sqlite_sync: self.database.sqlite_synchronous,
             migrate: self.database.migrate,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_the_settings_never_shows_a_database_password() {
+        let mut settings = Settings::default();
+        settings.database.url = Some(DatabaseUrl(
+            "postgres://clientela:s3cr%40t-pass@db.internal:5432/clientela".into(),
+        ));
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("s3cr"), "{printed}");
+        assert!(
+            printed.contains("postgres://clientela:…@db.internal:5432/clientela"),
+            "{printed}"
+        );
+        assert_eq!(
+            settings.database_url(),
+            "postgres://clientela:s3cr%40t-pass@db.internal:5432/clientela",
+            "the URL itself is untouched"
+        );
+    }
+
+    #[test]
+    fn urls_without_a_password_print_as_they_are() {
+        for url in [
+            "postgres://postgres@127.0.0.1:5432/test",
+            "postgresql://db.internal/clientela",
+            "sqlite://./data/clientela.db",
+        ] {
+            assert_eq!(DatabaseUrl(url.into()).redacted(), url);
+        }
+    }
+
+    #[test]
+    fn a_password_holding_at_signs_is_hidden_whole() {
+        let url = DatabaseUrl("postgres://user:p@ss?w/rd@host/db".into());
+        assert_eq!(url.redacted(), "postgres://user:…@host/db");
+    }
+
+    #[test]
+    fn a_password_in_the_query_is_hidden_too() {
+        let url = DatabaseUrl(
+            "postgres://db.internal/app?user=app&password=s3cret&sslmode=require".into(),
+        );
+        assert_eq!(
+            url.redacted(),
+            "postgres://db.internal/app?user=app&password=…&sslmode=require"
+        );
     }
 }

@@ -6,13 +6,20 @@
 //! retry; anything unexpected is 500 with the detail logged, not sent. actix's own
 //! extractor errors (bad query strings, bad paths) are routed here too, so every error
 //! looks the same.
+//!
+//! A customer that is not applied ([`Refusal`]) becomes its problem document here too, with
+//! [`ApiError::refused`]: the answer to that customer posted alone, and the `error` of the
+//! same customer as an item of a batch, are one document (`POST /customers` and
+//! `clientela-api import` both use [`batch_response`]).
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use clientela_core::FieldError;
-use clientela_core::wire::{Problem, ProblemField};
+use clientela_core::wire::{BatchItem, BatchResponse, Problem, ProblemField};
+use clientela_core::{FieldError, MergeResult};
 use clientela_store::StoreError;
+
+use crate::ingest::{IngestError, IngestedItem, Refusal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -36,6 +43,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A POST of a code erased with `suppress=true`: 409, the `code` field named.
+    #[error("`{code}` was erased and is suppressed; DELETE /suppressions/{{code}} allows it again")]
+    Suppressed { code: String },
     #[error("{0}")]
     PreconditionFailed(String),
     /// A `Content-Encoding` the server does not decode (415).
@@ -72,6 +82,20 @@ impl ApiError {
         }
     }
 
+    /// The answer to a customer that was not applied, alone or as an item of a batch.
+    pub fn refused(refusal: &Refusal) -> ApiError {
+        match refusal {
+            Refusal::Invalid(errors) => ApiError::invalid_customer(None, errors),
+            Refusal::Suppressed { code } => ApiError::Suppressed { code: code.clone() },
+            Refusal::PreconditionFailed { code, current } => {
+                ApiError::PreconditionFailed(match current {
+                    Some(version) => format!("`{code}` exists at version {version}"),
+                    None => format!("no customer has the code `{code}`"),
+                })
+            }
+        }
+    }
+
     fn slug_and_title(&self) -> (&'static str, &'static str) {
         match self {
             ApiError::MalformedJson(_) => ("malformed-json", "Malformed JSON"),
@@ -80,7 +104,7 @@ impl ApiError {
             ApiError::Unauthorized => ("unauthorized", "Unauthorized"),
             ApiError::Forbidden { .. } => ("forbidden", "Forbidden"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
-            ApiError::Conflict(_) => ("conflict", "Conflict"),
+            ApiError::Conflict(_) | ApiError::Suppressed { .. } => ("conflict", "Conflict"),
             ApiError::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
             ApiError::UnsupportedEncoding(_) => {
@@ -101,6 +125,11 @@ impl ApiError {
         let (slug, title) = self.slug_and_title();
         let errors = match self {
             ApiError::Invalid { errors, .. } => errors.clone(),
+            ApiError::Suppressed { .. } => vec![ProblemField {
+                index: None,
+                field: "code".into(),
+                message: self.to_string(),
+            }],
             _ => Vec::new(),
         };
         Problem {
@@ -138,7 +167,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::Suppressed { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -185,6 +214,81 @@ impl ResponseError for ApiError {
     }
 }
 
+/// A batch's answer: one result per item, in order, a refused item's `error` being the
+/// problem document the same customer would get alone ([`ApiError::refused`]).
+pub fn batch_response(items: Vec<IngestedItem>) -> BatchResponse {
+    let results: Vec<BatchItem> = items
+        .into_iter()
+        .map(|item| match item.outcome {
+            Ok(applied) => BatchItem {
+                index: item.index,
+                code: item.code,
+                result: Some(applied.result),
+                warnings: Some(applied.warnings),
+                error: None,
+            },
+            Err(refusal) => BatchItem {
+                index: item.index,
+                code: item.code,
+                result: None,
+                warnings: None,
+                error: Some(ApiError::refused(&refusal).problem()),
+            },
+        })
+        .collect();
+    let count = |wanted: MergeResult| {
+        results
+            .iter()
+            .filter(|item| item.result == Some(wanted))
+            .count()
+    };
+    BatchResponse {
+        created: count(MergeResult::Created),
+        updated: count(MergeResult::Updated),
+        unchanged: count(MergeResult::Unchanged),
+        failed: results.iter().filter(|item| item.error.is_some()).count(),
+        results,
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(error: IngestError) -> Self {
+        match error {
+            IngestError::Refused(refusal) => ApiError::refused(&refusal),
+            IngestError::BatchSize(_) => ApiError::Invalid {
+                detail: error.to_string(),
+                errors: Vec::new(),
+            },
+            IngestError::NothingSaved { ref refused, .. } => {
+                let detail = error.to_string();
+                if refused
+                    .iter()
+                    .all(|(_, refusal)| matches!(refusal, Refusal::Suppressed { .. }))
+                {
+                    return ApiError::Conflict(detail);
+                }
+                // Each refused item's own problems, marked with its index.
+                let errors = refused
+                    .iter()
+                    .flat_map(|(index, refusal)| {
+                        ApiError::refused(refusal)
+                            .problem()
+                            .errors
+                            .into_iter()
+                            .map(|field| ProblemField {
+                                index: Some(*index),
+                                ..field
+                            })
+                    })
+                    .collect();
+                ApiError::Invalid { detail, errors }
+            }
+            IngestError::Store(error) => error.into(),
+            IngestError::Internal(detail) => ApiError::Internal(detail),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         if let StoreError::CursorExpired { resume } = error {
@@ -201,5 +305,42 @@ impl From<StoreError> for ApiError {
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(error: actix_web::error::BlockingError) -> Self {
         ApiError::Internal(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::IngestedItem;
+
+    #[test]
+    fn every_refusal_reads_the_same_alone_and_as_an_item_of_a_batch() {
+        let refusals = [
+            Refusal::Invalid(vec![FieldError::Required { field: "code" }]),
+            Refusal::Suppressed { code: "C1".into() },
+            Refusal::PreconditionFailed {
+                code: "C1".into(),
+                current: Some(3),
+            },
+            Refusal::PreconditionFailed {
+                code: "C1".into(),
+                current: None,
+            },
+        ];
+        for refusal in refusals {
+            let alone = ApiError::refused(&refusal);
+            let batch = batch_response(vec![IngestedItem {
+                index: 0,
+                code: Some("C1".into()),
+                outcome: Err(refusal.clone()),
+            }]);
+            assert_eq!(batch.failed, 1);
+            let item = batch.results[0].error.as_ref();
+            assert_eq!(item, Some(&alone.problem()), "{refusal:?}");
+            assert_eq!(
+                item.map(|problem| problem.status),
+                Some(alone.status_code().as_u16())
+            );
+        }
     }
 }

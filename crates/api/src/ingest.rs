@@ -8,19 +8,19 @@
 //! Parsing and validation happen before the store is touched, so a request rejected as a
 //! whole (too many items, an invalid item with `atomic`) writes nothing. Valid items of a
 //! batch go to the store in one transaction.
+//!
+//! Nothing here speaks HTTP: a customer that is not applied is a [`Refusal`], the same one
+//! whether it came alone or in a batch, and a request that fails as a whole is an
+//! [`IngestError`]. `crate::error` turns both into problem documents, in one place.
 
-use std::collections::BTreeSet;
-
-use clientela_core::geo::{LocationStatus, Resolver};
+use clientela_core::geo::{GeoWarning, LocationStatus, Resolver};
 use clientela_core::merge::MergeContext;
-use clientela_core::wire::{BatchItem, BatchResponse, ItemError, ProblemField, SingleResponse};
+use clientela_core::wire::SingleResponse;
 use clientela_core::{
     CustomerPatch, FieldError, InvalidCustomer, MAX_BATCH, MergeResult, Timestamp, parse_customer,
 };
-use clientela_store::{BatchRequest, ItemFailure, ItemOutcome, Precondition, Store};
+use clientela_store::{BatchRequest, ItemFailure, ItemOutcome, Precondition, Store, StoreError};
 use serde_json::Value;
-
-use crate::error::{ApiError, problem_fields};
 
 /// What an ingest needs: where customers go and how places are resolved.
 #[derive(Debug, Clone, Copy)]
@@ -33,11 +33,77 @@ pub struct Ingest<'a> {
     pub dry_run: bool,
 }
 
-/// A batch's answer, plus the location status of every customer it created or updated (for
-/// the metrics; the answer itself does not carry locations).
+/// Why one customer was not applied. The same customer gets the same refusal whether it
+/// was sent alone or as an item of a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// It breaks the rules of a customer: every problem, each naming its field.
+    Invalid(Vec<FieldError>),
+    /// Its code was erased with `suppress=true` and not allowed again since.
+    Suppressed { code: String },
+    /// `If-Match` / `If-None-Match` did not hold; `current` is the stored version (`None`:
+    /// no customer has the code).
+    PreconditionFailed { code: String, current: Option<i64> },
+}
+
+impl Refusal {
+    fn from_store(code: &str, failure: ItemFailure) -> Refusal {
+        match failure {
+            ItemFailure::Invalid(errors) => Refusal::Invalid(errors),
+            ItemFailure::Suppressed => Refusal::Suppressed {
+                code: code.to_owned(),
+            },
+            ItemFailure::PreconditionFailed { current } => Refusal::PreconditionFailed {
+                code: code.to_owned(),
+                current,
+            },
+        }
+    }
+}
+
+/// Why an ingest failed as a whole. Nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The one customer sent was refused.
+    #[error("the customer was refused: {0:?}")]
+    Refused(Refusal),
+    /// An array must hold 1 to [`MAX_BATCH`] customers.
+    #[error("the array holds {0} customers; send 1 to {MAX_BATCH} per request")]
+    BatchSize(usize),
+    /// `atomic`: these items (by index) were refused, so none of the `total` was saved.
+    #[error("{} of {total} customers failed; nothing was saved (atomic)", refused.len())]
+    NothingSaved {
+        total: usize,
+        refused: Vec<(usize, Refusal)>,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A broken promise inside the service (a bug), not the customer's fault.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// What became of one item of a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngestedItem {
+    pub index: usize,
+    /// The code the item named; `None` when it named none.
+    pub code: Option<String>,
+    pub outcome: Result<AppliedItem, Refusal>,
+}
+
+/// An item that was applied (or, in a dry run, would be).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppliedItem {
+    pub result: MergeResult,
+    pub warnings: Vec<GeoWarning>,
+}
+
+/// A batch's items in order, plus the location status of every customer it created or
+/// updated (for the metrics; the answer itself does not carry locations).
 #[derive(Debug, Clone)]
 pub struct IngestedBatch {
-    pub response: BatchResponse,
+    pub items: Vec<IngestedItem>,
     pub written_locations: Vec<LocationStatus>,
 }
 
@@ -47,9 +113,9 @@ impl Ingest<'_> {
         &self,
         value: Value,
         precondition: Option<Precondition>,
-    ) -> Result<SingleResponse, ApiError> {
+    ) -> Result<SingleResponse, IngestError> {
         let patch = parse_customer(value)
-            .map_err(|invalid| ApiError::invalid_customer(None, &invalid.errors))?;
+            .map_err(|invalid| IngestError::Refused(Refusal::Invalid(invalid.errors)))?;
         let code = patch.code.clone();
         let outcomes = self.upsert(&[(0, patch)], precondition, true)?;
         match outcomes.into_iter().next() {
@@ -59,19 +125,10 @@ impl Ingest<'_> {
                 customer: applied.customer,
                 warnings: applied.warnings,
             }),
-            Some(Err(ItemFailure::Invalid(errors))) => {
-                Err(ApiError::invalid_customer(None, &errors))
-            }
-            Some(Err(ItemFailure::Suppressed)) => {
-                Err(ApiError::Conflict(suppressed_message(&code)))
-            }
-            Some(Err(ItemFailure::PreconditionFailed { current })) => {
-                Err(ApiError::PreconditionFailed(match current {
-                    Some(version) => format!("`{code}` exists at version {version}"),
-                    None => format!("no customer has the code `{code}`"),
-                }))
-            }
-            None => Err(ApiError::Internal("the store returned no outcome".into())),
+            Some(Err(failure)) => Err(IngestError::Refused(Refusal::from_store(&code, failure))),
+            None => Err(IngestError::Internal(
+                "the store returned no outcome".into(),
+            )),
         }
     }
 
@@ -81,25 +138,19 @@ impl Ingest<'_> {
     /// Items are taken one at a time: an item arrives as JSON (or as the reason it could
     /// not be read, such as its size) and is parsed into a patch before the next one is
     /// read, so a batch never holds more than one item's JSON values at once.
-    pub fn batch<I>(&self, items: I, atomic: bool) -> Result<IngestedBatch, ApiError>
+    pub fn batch<I>(&self, items: I, atomic: bool) -> Result<IngestedBatch, IngestError>
     where
         I: IntoIterator<Item = Result<Value, FieldError>>,
         I::IntoIter: ExactSizeIterator,
     {
         let items = items.into_iter();
-        if items.len() == 0 || items.len() > MAX_BATCH {
-            return Err(ApiError::Invalid {
-                detail: format!(
-                    "the array holds {} customers; send 1 to {MAX_BATCH} per request",
-                    items.len()
-                ),
-                errors: Vec::new(),
-            });
-        }
         let total = items.len();
-        let mut results: Vec<Option<BatchItem>> = vec![None; total];
+        if total == 0 || total > MAX_BATCH {
+            return Err(IngestError::BatchSize(total));
+        }
+        let mut results: Vec<Option<IngestedItem>> = vec![None; total];
         let mut valid: Vec<(usize, CustomerPatch)> = Vec::with_capacity(total);
-        let mut refused: Vec<ProblemField> = Vec::new();
+        let mut refused: Vec<(usize, Refusal)> = Vec::new();
         for (index, item) in items.enumerate() {
             let parsed = item
                 .map_err(|error| InvalidCustomer {
@@ -110,66 +161,55 @@ impl Ingest<'_> {
             match parsed {
                 Ok(patch) => valid.push((index, patch)),
                 Err(invalid) => {
-                    refused.extend(problem_fields(Some(index), &invalid.errors));
-                    results[index] =
-                        Some(failed(index, invalid.code, invalid_error(&invalid.errors)));
+                    let refusal = Refusal::Invalid(invalid.errors);
+                    refused.push((index, refusal.clone()));
+                    results[index] = Some(IngestedItem {
+                        index,
+                        code: invalid.code,
+                        outcome: Err(refusal),
+                    });
                 }
             }
         }
         if atomic && !refused.is_empty() {
-            return Err(nothing_saved(total, refused, false));
+            return Err(IngestError::NothingSaved { total, refused });
         }
 
         let outcomes = self.upsert(&valid, None, atomic)?;
         if atomic && outcomes.iter().any(Result::is_err) {
-            let only_suppressed = outcomes
+            let refused = valid
                 .iter()
-                .all(|outcome| !matches!(outcome, Err(ItemFailure::Invalid(_))));
-            for ((index, patch), outcome) in valid.iter().zip(&outcomes) {
-                if let Err(failure) = outcome {
-                    let error = failure_error(&patch.code, failure);
-                    refused.extend(error.errors.into_iter().map(|field| ProblemField {
-                        index: Some(*index),
-                        ..field
-                    }));
-                }
-            }
-            return Err(nothing_saved(total, refused, only_suppressed));
+                .zip(outcomes)
+                .filter_map(|((index, patch), outcome)| {
+                    let failure = outcome.err()?;
+                    Some((*index, Refusal::from_store(&patch.code, failure)))
+                })
+                .collect();
+            return Err(IngestError::NothingSaved { total, refused });
         }
 
         let mut written_locations = Vec::new();
         for ((index, patch), outcome) in valid.into_iter().zip(outcomes) {
-            results[index] = Some(match outcome {
+            let outcome = match outcome {
                 Ok(applied) => {
                     if applied.result != MergeResult::Unchanged {
                         written_locations.push(applied.customer.location.status);
                     }
-                    BatchItem {
-                        index,
-                        code: Some(patch.code),
-                        result: Some(applied.result),
-                        warnings: Some(applied.warnings),
-                        error: None,
-                    }
+                    Ok(AppliedItem {
+                        result: applied.result,
+                        warnings: applied.warnings,
+                    })
                 }
-                Err(failure) => {
-                    let error = failure_error(&patch.code, &failure);
-                    failed(index, Some(patch.code), error)
-                }
+                Err(failure) => Err(Refusal::from_store(&patch.code, failure)),
+            };
+            results[index] = Some(IngestedItem {
+                index,
+                code: Some(patch.code),
+                outcome,
             });
         }
-        let results: Vec<BatchItem> = results.into_iter().flatten().collect();
-        let count =
-            |wanted: MergeResult| results.iter().filter(|r| r.result == Some(wanted)).count();
-        let response = BatchResponse {
-            created: count(MergeResult::Created),
-            updated: count(MergeResult::Updated),
-            unchanged: count(MergeResult::Unchanged),
-            failed: results.iter().filter(|item| item.error.is_some()).count(),
-            results,
-        };
         Ok(IngestedBatch {
-            response,
+            items: results.into_iter().flatten().collect(),
             written_locations,
         })
     }
@@ -180,7 +220,7 @@ impl Ingest<'_> {
         items: &[(usize, CustomerPatch)],
         precondition: Option<Precondition>,
         atomic: bool,
-    ) -> Result<Vec<ItemOutcome>, ApiError> {
+    ) -> Result<Vec<ItemOutcome>, StoreError> {
         let context = MergeContext {
             now: Timestamp::now(),
             resolver: self.resolver,
@@ -192,64 +232,6 @@ impl Ingest<'_> {
             atomic,
             dry_run: self.dry_run,
         };
-        Ok(self.store.upsert_batch(&request, &context)?)
+        self.store.upsert_batch(&request, &context)
     }
-}
-
-fn failed(index: usize, code: Option<String>, error: ItemError) -> BatchItem {
-    BatchItem {
-        index,
-        code,
-        result: None,
-        warnings: None,
-        error: Some(error),
-    }
-}
-
-fn invalid_error(errors: &[FieldError]) -> ItemError {
-    ItemError {
-        status: 422,
-        title: "Invalid customer".into(),
-        detail: "the customer is invalid".into(),
-        errors: problem_fields(None, errors),
-    }
-}
-
-fn failure_error(code: &str, failure: &ItemFailure) -> ItemError {
-    match failure {
-        ItemFailure::Invalid(errors) => invalid_error(errors),
-        ItemFailure::Suppressed => ItemError {
-            status: 409,
-            title: "Suppressed".into(),
-            detail: suppressed_message(code),
-            errors: vec![ProblemField {
-                index: None,
-                field: "code".into(),
-                message: suppressed_message(code),
-            }],
-        },
-        ItemFailure::PreconditionFailed { .. } => ItemError {
-            status: 412,
-            title: "Precondition failed".into(),
-            detail: "the stored version differs".into(),
-            errors: Vec::new(),
-        },
-    }
-}
-
-fn nothing_saved(total: usize, errors: Vec<ProblemField>, only_suppressed: bool) -> ApiError {
-    let failing: BTreeSet<_> = errors.iter().filter_map(|e| e.index).collect();
-    let detail = format!(
-        "{} of {total} customers failed; nothing was saved (atomic)",
-        failing.len()
-    );
-    if only_suppressed {
-        ApiError::Conflict(detail)
-    } else {
-        ApiError::Invalid { detail, errors }
-    }
-}
-
-fn suppressed_message(code: &str) -> String {
-    format!("`{code}` was erased and is suppressed; DELETE /suppressions/{{code}} allows it again")
 }

@@ -19,6 +19,8 @@ pub mod rate_limit;
 pub mod request_target;
 mod routes;
 
+pub use routes::document as openapi_document;
+
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +30,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, web};
 use clientela_core::geo::Resolver;
-use clientela_store::Store;
+use clientela_store::{Store, StoreOptions};
 
 use crate::auth::KeyChecker;
 use crate::metrics::Metrics;
@@ -63,19 +65,22 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The state with every knob at its default (the settings' defaults are these).
     pub fn new(store: Store, resolver: Arc<Resolver>) -> AppState {
         AppState {
             store,
             resolver,
             keys: Arc::new(KeyChecker::default()),
             strict_geo: false,
-            body_limit: config::DEFAULT_BODY_LIMIT,
-            body_timeout: Duration::from_secs(60),
-            max_header_bytes: 16 * 1024,
+            body_limit: limits::DEFAULT_BODY_LIMIT,
+            body_timeout: limits::DEFAULT_BODY_TIMEOUT,
+            max_header_bytes: limits::DEFAULT_MAX_HEADER_BYTES,
             metrics: Arc::new(Metrics::new()),
             large_bodies: Arc::new(tokio::sync::Semaphore::new(limits::LARGE_BODY_SLOTS)),
-            write_slots: Arc::new(tokio::sync::Semaphore::new(4)),
-            write_slot_timeout: Duration::from_secs(5),
+            write_slots: Arc::new(tokio::sync::Semaphore::new(
+                StoreOptions::DEFAULT_WRITE_POOL_SIZE as usize,
+            )),
+            write_slot_timeout: StoreOptions::DEFAULT_CONNECT_TIMEOUT,
             feed: Arc::default(),
         }
     }
@@ -145,9 +150,15 @@ pub fn run_with(
     options: ServerOptions,
 ) -> std::io::Result<Server> {
     let data = web::Data::new(state);
+    let document = web::Data::new(routes::docs::OpenApiJson(
+        routes::document()
+            .to_json()
+            .unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}")),
+    ));
     let app = move || {
         App::new()
             .app_data(data.clone())
+            .app_data(document.clone())
             .app_data(routes::query_config())
             .app_data(routes::path_config())
             // The last wrap runs first: request ID, then its span, then metrics inside it,
@@ -161,7 +172,7 @@ pub fn run_with(
             .wrap(from_fn(middleware::observe_request))
             .wrap(tracing_actix_web::TracingLogger::<middleware::RequestSpan>::new())
             .wrap(from_fn(middleware::assign_request_id))
-            .configure(routes::configure)
+            .configure(routes::configure_app)
             .default_service(web::to(routes::not_found))
     };
     // What `HttpServer::listen` does, with one difference: each connection's bytes pass

@@ -6,6 +6,8 @@
 //! (`server.max_header_bytes`, 431), and the body's size and arrival time (`server.body_limit`
 //! 413, `server.body_timeout` 408), since actix has no deadline for a body sent slowly.
 
+use std::time::Duration;
+
 use actix_web::HttpRequest;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -60,6 +62,17 @@ pub async fn refuse_undecodable_path(
 /// Bodies declaring more than this many bytes (or not declaring their length) are large:
 /// each waits for one of [`AppState::large_bodies`]' slots before it is read.
 pub const LARGE_BODY_BYTES: u64 = 1024 * 1024;
+
+/// The largest `POST /customers` body unless told otherwise (`server.body_limit`): 100
+/// maximal customers (60000 characters of metadata and four texts of 255 characters, up to 4
+/// bytes each), each within [`crate::body::MAX_ITEM_BYTES`]: 25 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = clientela_core::MAX_BATCH * crate::body::MAX_ITEM_BYTES;
+
+/// How long a client has to send the whole body unless told otherwise (`server.body_timeout`).
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The most bytes of header names and values unless told otherwise (`server.max_header_bytes`).
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
 
 /// How many large bodies are read and parsed at once, by default (`server.large_body_slots`). A large body costs up to
 /// `server.body_limit` bytes while it is read, and about as much again while it is parsed,

@@ -17,8 +17,6 @@ pub use schemas::{
     CustomerBatch, CustomerInput, Liveness, PostCustomersBody, PostCustomersResponse, Readiness,
 };
 
-use crate::routes;
-
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -27,22 +25,6 @@ use crate::routes;
                        100 per request), merged into stored profiles with their place \
                        normalized; read, list and erase them.",
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
-    ),
-    paths(
-        routes::customers::post::post_customers,
-        routes::customers::read::get_customer,
-        routes::customers::read::list_customers,
-        routes::customers::delete::delete_customer,
-        routes::suppressions::put_suppression,
-        routes::suppressions::get_suppression,
-        routes::suppressions::delete_suppression,
-        routes::changes::get_changes,
-        routes::geo::get_geo_resolve,
-        routes::health::get_healthz,
-        routes::health::get_readyz,
-        routes::metrics::get_metrics,
-        routes::docs::get_openapi,
-        routes::docs::get_docs,
     ),
     modifiers(&BearerKey),
     tags(
@@ -54,8 +36,8 @@ use crate::routes;
 )]
 struct ApiDoc;
 
-/// The OpenAPI document of this build.
-pub fn document() -> utoipa::openapi::OpenApi {
+/// The document without its paths and their schemas, which `routes::document` adds.
+pub fn frame() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 

@@ -1,4 +1,8 @@
 //! Route registration: one module per resource, each with its handlers.
+//!
+//! [`configure`] is the one list of routes: the server registers it ([`configure_app`]), and
+//! the OpenAPI document collects its paths from the same calls ([`document`], through
+//! `utoipa-actix-web`), so a route cannot be served without being documented.
 
 pub(crate) mod changes;
 pub(crate) mod customers;
@@ -8,11 +12,16 @@ pub(crate) mod health;
 pub(crate) mod metrics;
 pub(crate) mod suppressions;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{App, HttpRequest, HttpResponse, web};
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
+use crate::openapi;
 
-pub fn configure(config: &mut web::ServiceConfig) {
+/// Every route, each resource's handlers in its own module; the order is actix's order of
+/// matching.
+pub fn configure(config: &mut ServiceConfig) {
     customers::configure(config);
     suppressions::configure(config);
     changes::configure(config);
@@ -20,6 +29,22 @@ pub fn configure(config: &mut web::ServiceConfig) {
     health::configure(config);
     metrics::configure(config);
     docs::configure(config);
+}
+
+/// Registers every route on an app (what the server runs).
+pub fn configure_app(config: &mut web::ServiceConfig) {
+    configure(&mut ServiceConfig::new(config));
+}
+
+/// The OpenAPI document of this build: [`openapi::frame`] with the paths (and their schemas)
+/// of every handler [`configure`] registers.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, document) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::frame())
+        .configure(configure)
+        .split_for_parts();
+    document
 }
 
 /// Unknown routes answer with a problem document like every other error.

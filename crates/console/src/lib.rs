@@ -2,7 +2,8 @@
 //!
 //! The Elm shape: [`app`] holds the state and the pure `update`, [`ui`] draws it, [`client`]
 //! talks HTTP on worker threads, and [`run`] is the event loop that joins them. Key bindings
-//! live in [`keys`] and every user-facing text in [`strings`].
+//! live in [`keys`], every user-facing text in [`strings`], and the screen geometry both
+//! `app` and `ui` need in [`layout`].
 //!
 //! Architecture Invariant: the console reaches customers only through the HTTP API; it never
 //! depends on the store or a database driver (CI checks `cargo tree -i diesel`).
@@ -13,6 +14,7 @@ pub mod client;
 pub mod form;
 pub mod input;
 pub mod keys;
+pub mod layout;
 pub mod run;
 pub mod strings;
 pub mod ui;

@@ -2,9 +2,9 @@
 //! (no I/O, no state change), so every screen is tested on ratatui's `TestBackend`.
 //!
 //! Layout, top to bottom: a title line (count, position, loading spinner), the body (table,
-//! detail or form; on a terminal of [`SIDE_BY_SIDE_MIN_WIDTH`] columns or more the detail
-//! opens beside the table), the status line (server and filter) and the message line (last
-//! action, prompt, or the keys that matter now).
+//! detail or form; on a terminal of [`crate::layout::SIDE_BY_SIDE_MIN_WIDTH`] columns or
+//! more the detail opens beside the table), the status line (server and filter) and the
+//! message line (last action, prompt, or the keys that matter now).
 
 mod detail;
 mod form_view;
@@ -19,24 +19,10 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::app::{App, Connection, Mode, PromptKind};
 use crate::keys;
+use crate::layout::is_side_by_side;
 use crate::strings;
 
-/// Lines around the table: title, table header, status, message.
-const CHROME_LINES: u16 = 4;
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
-
-/// From this width on, the detail pane opens beside the list instead of over it.
-pub const SIDE_BY_SIDE_MIN_WIDTH: u16 = 140;
-
-/// Whether a terminal (or body) `width` cells wide shows the list and the detail side by side.
-pub fn is_side_by_side(width: u16) -> bool {
-    width >= SIDE_BY_SIDE_MIN_WIDTH
-}
-
-/// How many customer rows fit on a terminal `height` lines tall.
-pub fn list_rows_for_height(height: u16) -> usize {
-    usize::from(height.saturating_sub(CHROME_LINES)).max(1)
-}
 
 pub fn render(app: &App, frame: &mut Frame) {
     let [title, body, status, message] = Layout::vertical([

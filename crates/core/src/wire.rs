@@ -28,7 +28,8 @@ pub struct BatchResponse {
     pub failed: usize,
 }
 
-/// One item of a batch: `result` and `warnings` when it was applied, `error` when not.
+/// One item of a batch: `result` and `warnings` when it was applied, `error` when not: the
+/// problem document the same customer would have been answered alone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchItem {
@@ -40,18 +41,7 @@ pub struct BatchItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<GeoWarning>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ItemError>,
-}
-
-/// Why one item of a batch was not applied.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ItemError {
-    pub status: u16,
-    pub title: String,
-    pub detail: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<ProblemField>,
+    pub error: Option<Problem>,
 }
 
 /// `GET /customers`: a page ordered by code and the cursor of the next one.

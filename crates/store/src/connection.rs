@@ -24,8 +24,10 @@ pub enum DbConnection {
 pub(crate) type Pool = r2d2::Pool<Manager>;
 
 /// How SQLite makes a commit durable: `Normal` survives a crash of the process (the WAL is
-/// written before the commit is acknowledged), `Full` also survives power loss.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// written before the commit is acknowledged), `Full` also survives power loss. The API's
+/// setting `database.sqlite_synchronous` reads it by its lowercase name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SqliteSync {
     #[default]
     Normal,

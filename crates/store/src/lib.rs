@@ -61,7 +61,7 @@ pub use keys::{ApiKeyRecord, NewApiKey};
 pub use reindex::ReindexPage;
 pub use scratch::ScratchSchema;
 pub use sql::advisory_lock_key;
-pub use suppression_key::{SuppressionKey, legacy_hash};
+pub use suppression_key::{SuppressionKey, legacy_hash, sha256_hex};
 
 use checkpoint::Checkpointer;
 use connection::{Pool, build_pool_with};
@@ -90,15 +90,24 @@ pub struct StoreOptions {
 }
 
 impl StoreOptions {
+    /// Read connections unless told otherwise (`database.pool_size`).
+    pub const DEFAULT_POOL_SIZE: u32 = 8;
+    /// PostgreSQL write connections unless told otherwise (`database.write_pool_size`).
+    pub const DEFAULT_WRITE_POOL_SIZE: u32 = 4;
+    /// The wait for a connection unless told otherwise (`database.connect_timeout`).
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// The options of `url` with every other setting at its default, the one place the
+    /// store's defaults are written (the API's settings take theirs from here).
     pub fn new(url: impl Into<String>) -> StoreOptions {
         StoreOptions {
             url: url.into(),
-            pool_size: 8,
-            write_pool_size: 4,
+            pool_size: StoreOptions::DEFAULT_POOL_SIZE,
+            write_pool_size: StoreOptions::DEFAULT_WRITE_POOL_SIZE,
             timeouts: Timeouts::default(),
             suppression_key_file: None,
-            connect_timeout: Duration::from_secs(5),
-            sqlite_sync: SqliteSync::Normal,
+            connect_timeout: StoreOptions::DEFAULT_CONNECT_TIMEOUT,
+            sqlite_sync: SqliteSync::default(),
             migrate: true,
         }
     }

@@ -114,7 +114,13 @@ impl SuppressionKey {
 
 /// How suppressions were stored before keyed hashes: the code's plain SHA-256 in hex.
 pub fn legacy_hash(code: &str) -> String {
-    hex(&Sha256::digest(code.as_bytes()))
+    sha256_hex(code)
+}
+
+/// The SHA-256 of `text` in lowercase hex: plain suppression hashes, and the stored hash of
+/// an API key's secret.
+pub fn sha256_hex(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::config::Settings;
+use crate::error::{ApiError, batch_response};
 use crate::ingest::Ingest;
 pub use records::Format;
 use records::Record;
@@ -255,12 +256,7 @@ fn apply_batch(
                 let line = json!({
                     "record": record.number,
                     "code": null,
-                    "error": {
-                        "status": 400,
-                        "title": "Unreadable record",
-                        "detail": problem.message,
-                        "errors": problem.field.map(|field| vec![json!({"field": field, "message": problem.message})]).unwrap_or_default(),
-                    },
+                    "error": unreadable_error(&problem).problem(),
                     "input": problem.input,
                 });
                 writeln!(rejected, "{line}")?;
@@ -271,15 +267,15 @@ fn apply_batch(
     if inputs.is_empty() {
         return Ok(());
     }
-    let response = ingest
+    let batch = ingest
         .batch(inputs.iter().cloned().map(Ok), false)
         .map_err(|error| {
             anyhow::anyhow!(
                 "the batch ending at record {}: {error}",
                 progress.records_done
             )
-        })?
-        .response;
+        })?;
+    let response = batch_response(batch.items);
     progress.created += response.created;
     progress.updated += response.updated;
     progress.unchanged += response.unchanged;
@@ -310,6 +306,23 @@ fn apply_batch(
         }
     }
     Ok(())
+}
+
+/// What the API answers a body like this record: JSON it cannot read is malformed (400); a
+/// field that cannot be read (a CSV `metadata` cell that is not JSON) makes the customer
+/// invalid (422), naming the field.
+fn unreadable_error(problem: &records::RecordProblem) -> ApiError {
+    match &problem.field {
+        None => ApiError::MalformedJson(problem.message.clone()),
+        Some(field) => ApiError::Invalid {
+            detail: problem.message.clone(),
+            errors: vec![clientela_core::wire::ProblemField {
+                index: None,
+                field: field.clone(),
+                message: problem.message.clone(),
+            }],
+        },
+    }
 }
 
 /// Size and modification time, to notice a file that changed between runs.

@@ -9,16 +9,17 @@
 
 use std::time::{Duration, Instant};
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpResponse, get, web};
 use clientela_core::Customer;
 use clientela_core::wire::Problem;
 use clientela_store::{Change, ChangeOp, Cursor};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
-use crate::auth::Scope;
+use crate::auth::{Authorized, Read};
 use crate::error::ApiError;
 use crate::openapi::{DatabaseUnavailable, KeyRefused};
 
@@ -30,7 +31,7 @@ const MAX_WAIT_SECONDS: u64 = 30;
 /// The `after` that means "the newest change committed so far".
 const NOW: &str = "now";
 
-pub fn configure(config: &mut web::ServiceConfig) {
+pub fn configure(config: &mut ServiceConfig) {
     config.service(get_changes);
 }
 
@@ -122,14 +123,10 @@ pub struct ChangesPage {
 )]
 #[get("/changes")]
 pub async fn get_changes(
-    request: HttpRequest,
     state: web::Data<AppState>,
     params: web::Query<ChangesParams>,
+    _: Authorized<Read>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .keys
-        .authorize(&request, &state.store, Scope::Read)
-        .await?;
     let after = match params.after.as_deref() {
         // After the newest change visible now: a follower that has just copied every
         // customer, or a screen that only shows what is new.

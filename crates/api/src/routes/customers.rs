@@ -4,9 +4,9 @@ pub(crate) mod delete;
 pub(crate) mod post;
 pub(crate) mod read;
 
-use actix_web::web;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(config: &mut web::ServiceConfig) {
+pub fn configure(config: &mut ServiceConfig) {
     config
         .service(post::post_customers)
         .service(read::list_customers)

@@ -1,18 +1,22 @@
 //! `GET /openapi.json` (the OpenAPI 3.1 document) and `/docs` (Swagger UI, its files embedded
 //! in the binary: no CDN, works offline). No key needed.
 
-use std::sync::OnceLock;
-
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
+use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-pub fn configure(config: &mut web::ServiceConfig) {
-    config
-        .service(get_openapi)
-        .service(get_docs)
-        .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])));
+pub fn configure(config: &mut ServiceConfig) {
+    config.service(get_openapi).service(get_docs).map(|config| {
+        // The page's own files are no operation of the API: not in the document.
+        config.service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
+    });
 }
+
+/// The document as served, made once when the server starts (`routes::document`) and
+/// given to the app as data, so this module needs no way back to the list of routes.
+#[derive(Debug)]
+pub struct OpenApiJson(pub String);
 
 /// This document.
 #[utoipa::path(
@@ -20,16 +24,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
     responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)),
 )]
 #[get("/openapi.json")]
-pub async fn get_openapi() -> HttpResponse {
-    static DOCUMENT: OnceLock<String> = OnceLock::new();
-    let json = DOCUMENT.get_or_init(|| {
-        crate::openapi::document()
-            .to_json()
-            .unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"))
-    });
+pub async fn get_openapi(document: web::Data<OpenApiJson>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(json.as_str())
+        .body(document.0.clone())
 }
 
 /// A browsable page of this document (Swagger UI), under `/docs/`.

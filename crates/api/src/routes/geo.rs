@@ -1,18 +1,19 @@
 //! `GET /geo/resolve`: what the resolver makes of a country, state and city.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpResponse, get, web};
 use clientela_core::geo::GeoInput;
 use clientela_core::wire::{GeoResolveResponse, Problem};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
-use crate::auth::Scope;
+use crate::auth::{Authorized, Read};
 use crate::error::ApiError;
 use crate::metrics::ResolutionSource;
 use crate::openapi::KeyRefused;
 
-pub fn configure(config: &mut web::ServiceConfig) {
+pub fn configure(config: &mut ServiceConfig) {
     config.service(get_geo_resolve);
 }
 
@@ -45,14 +46,10 @@ pub struct ResolveParams {
 )]
 #[get("/geo/resolve")]
 pub async fn get_geo_resolve(
-    request: HttpRequest,
     state: web::Data<AppState>,
     params: web::Query<ResolveParams>,
+    _: Authorized<Read>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .keys
-        .authorize(&request, &state.store, Scope::Read)
-        .await?;
     let input = GeoInput {
         country: params.country.as_deref(),
         state: params.state.as_deref(),

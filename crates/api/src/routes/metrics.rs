@@ -1,10 +1,11 @@
 //! `GET /metrics`: Prometheus text, no key needed (see [`crate::metrics`] for what is in it).
 
 use actix_web::{HttpResponse, get, web};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
 
-pub fn configure(config: &mut web::ServiceConfig) {
+pub fn configure(config: &mut ServiceConfig) {
     config.service(get_metrics);
 }
 

@@ -3,16 +3,17 @@
 //! it be posted again. They go through the store's suppression functions, so they hold
 //! whatever the store keeps of a code (a hash, never the code).
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
+use actix_web::{HttpResponse, delete, get, put, web};
 use clientela_core::wire::Problem;
 use clientela_store::Suppression;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
-use crate::auth::Scope;
+use crate::auth::{Admin, Authorized};
 use crate::error::ApiError;
 use crate::openapi::{DatabaseUnavailable, KeyRefused};
 
-pub fn configure(config: &mut web::ServiceConfig) {
+pub fn configure(config: &mut ServiceConfig) {
     config
         .service(put_suppression)
         .service(get_suppression)
@@ -40,14 +41,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
 )]
 #[put("/suppressions/{code}")]
 pub async fn put_suppression(
-    request: HttpRequest,
     state: web::Data<AppState>,
     code: web::Path<String>,
+    _: Authorized<Admin>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .keys
-        .authorize(&request, &state.store, Scope::Admin)
-        .await?;
     let code = code.into_inner();
     let store = state.store.clone();
     let target = code.clone();
@@ -80,14 +77,10 @@ pub async fn put_suppression(
 )]
 #[get("/suppressions/{code}")]
 pub async fn get_suppression(
-    request: HttpRequest,
     state: web::Data<AppState>,
     code: web::Path<String>,
+    _: Authorized<Admin>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .keys
-        .authorize(&request, &state.store, Scope::Admin)
-        .await?;
     let code = code.into_inner();
     let store = state.store.clone();
     let lookup = code.clone();
@@ -126,14 +119,10 @@ pub struct SuppressionStatus {
 )]
 #[delete("/suppressions/{code}")]
 pub async fn delete_suppression(
-    request: HttpRequest,
     state: web::Data<AppState>,
     code: web::Path<String>,
+    _: Authorized<Admin>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .keys
-        .authorize(&request, &state.store, Scope::Admin)
-        .await?;
     let code = code.into_inner();
     let store = state.store.clone();
     let lookup = code.clone();

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::on_both_backends;
+use crate::support::{on_both_backends, send};
 
 fn customers(count: usize, prefix: &str) -> Value {
     Value::Array(
@@ -122,5 +122,50 @@ on_both_backends! {
         let (_, body) = app.post(&batch);
         assert_eq!(body["unchanged"], 20);
         assert_eq!(app.customer("R007").expect("stored")["version"], 1);
+    }
+}
+
+on_both_backends! {
+    /// A refused item's `error` is exactly the problem document the same customer is answered
+    /// when posted alone: same status, type, title, detail and field errors.
+    fn a_refused_item_carries_the_answer_the_customer_gets_alone(app: &TestApp) {
+        app.post(&json!({"code": "SUP-1"}));
+        assert_eq!(app.delete("/customers/SUP-1?suppress=true"), StatusCode::NO_CONTENT);
+        let refused = [
+            json!({"code": "BAD-1", "gender": 7, "yearBorn": 1200}),
+            json!({"code": "BAD-2", "colour": "blue"}),
+            json!({"gender": 1}),
+            json!({"code": "SUP-1", "city": "Oslo"}),
+        ];
+        for customer in refused {
+            let (status, alone) = app.post(&customer);
+            assert!(status.is_client_error(), "{customer}: {alone}");
+            assert_eq!(alone["status"], status.as_u16(), "{alone}");
+            let (status, batch) = app.post(&json!([{"code": "OK-1"}, customer]));
+            assert_eq!(status, StatusCode::OK, "{batch}");
+            assert_eq!(batch["results"][1]["error"], alone, "{customer}");
+            assert_eq!(batch["results"][1]["code"], customer["code"]);
+        }
+    }
+}
+
+on_both_backends! {
+    /// A precondition is refused the same way: 412 alone; an array cannot carry one (400), so
+    /// no item of a batch is ever refused for it.
+    fn a_precondition_applies_to_one_customer_only(app: &TestApp) {
+        app.post(&json!({"code": "PRE-1"}));
+        let (status, alone) = send(
+            app.request(reqwest::Method::POST, "/customers")
+                .header("if-none-match", "*")
+                .json(&json!({"code": "PRE-1"})),
+        );
+        assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{alone}");
+        assert_eq!(alone["title"], "Precondition failed");
+        let (status, batch) = send(
+            app.request(reqwest::Method::POST, "/customers")
+                .header("if-none-match", "*")
+                .json(&json!([{"code": "PRE-1"}])),
+        );
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{batch}");
     }
 }

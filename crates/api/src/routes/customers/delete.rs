@@ -1,12 +1,12 @@
 //! `DELETE /customers/{code}`: erasure, optionally suppressing the code for good.
 
-use actix_web::{HttpRequest, HttpResponse, delete, web};
+use actix_web::{HttpResponse, delete, web};
 use clientela_core::wire::Problem;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::AppState;
-use crate::auth::Scope;
+use crate::auth::{Admin, Authorized};
 use crate::error::ApiError;
 use crate::openapi::{DatabaseUnavailable, KeyRefused};
 
@@ -37,15 +37,11 @@ pub struct DeleteParams {
 )]
 #[delete("/customers/{code}")]
 pub async fn delete_customer(
-    request: HttpRequest,
     state: web::Data<AppState>,
     code: web::Path<String>,
     params: web::Query<DeleteParams>,
+    _: Authorized<Admin>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .keys
-        .authorize(&request, &state.store, Scope::Admin)
-        .await?;
     let code = code.into_inner();
     let suppress = params.suppress;
     let store = state.store.clone();

@@ -12,9 +12,9 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::AppState;
-use crate::auth::Scope;
+use crate::auth::{Authorized, Write};
 use crate::body::{BatchItems, CustomersBody, item_value, split_customers};
-use crate::error::ApiError;
+use crate::error::{ApiError, batch_response};
 use crate::ingest::{Ingest, IngestedBatch};
 use crate::limits::read_body;
 use crate::openapi::{
@@ -95,11 +95,8 @@ pub async fn post_customers(
     state: web::Data<AppState>,
     params: web::Query<PostParams>,
     payload: web::Payload,
+    _: Authorized<Write>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .keys
-        .authorize(&request, &state.store, Scope::Write)
-        .await?;
     let precondition = parse_precondition(&request)?;
     // A large body waits for one of a few slots before it is read, so only that many are
     // in memory at once; the slot is held until its answer is ready.
@@ -130,7 +127,7 @@ pub async fn post_customers(
                 drop(body);
                 value
                     .map_err(|error| ApiError::invalid_customer(None, &[error]))
-                    .and_then(|value| ingest.one(value, precondition))
+                    .and_then(|value| Ok(ingest.one(value, precondition)?))
                     .map(|response| Posted::One(Box::new(response)))
             }
             CustomersBody::Many(_) if precondition.is_some() => Err(ApiError::BadRequest(
@@ -140,7 +137,10 @@ pub async fn post_customers(
                 // The body goes with the items: freed once they are all patches.
                 let items = BatchItems::new(body.clone(), &items);
                 drop(body);
-                ingest.batch(items, atomic).map(Posted::Many)
+                ingest
+                    .batch(items, atomic)
+                    .map(Posted::Many)
+                    .map_err(ApiError::from)
             }
         };
         (outcome, count)
@@ -168,12 +168,13 @@ pub async fn post_customers(
                 .json(*response))
         }
         Posted::Many(ingested) => {
+            let response = batch_response(ingested.items);
             if !dry_run {
                 state
                     .metrics
-                    .observe_batch(&ingested.response, &ingested.written_locations);
+                    .observe_batch(&response, &ingested.written_locations);
             }
-            Ok(HttpResponse::Ok().json(ingested.response))
+            Ok(HttpResponse::Ok().json(response))
         }
     }
 }
@@ -189,7 +190,10 @@ enum Posted {
 fn refuses_customers(error: &ApiError) -> bool {
     matches!(
         error,
-        ApiError::Invalid { .. } | ApiError::Conflict(_) | ApiError::PreconditionFailed(_)
+        ApiError::Invalid { .. }
+            | ApiError::Conflict(_)
+            | ApiError::Suppressed { .. }
+            | ApiError::PreconditionFailed(_)
     )
 }
 

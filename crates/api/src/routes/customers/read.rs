@@ -1,7 +1,7 @@
 //! `GET /customers/{code}` (with its ETag) and `GET /customers` (a page, by cursor).
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpResponse, get, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clientela_core::Customer;
@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::AppState;
-use crate::auth::Scope;
+use crate::auth::{Authorized, Read};
 use crate::error::ApiError;
 use crate::openapi::{DatabaseUnavailable, KeyRefused, examples};
 
@@ -41,14 +41,10 @@ const DEFAULT_LIMIT: usize = 50;
 )]
 #[get("/customers/{code}")]
 pub async fn get_customer(
-    request: HttpRequest,
     state: web::Data<AppState>,
     code: web::Path<String>,
+    _: Authorized<Read>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .keys
-        .authorize(&request, &state.store, Scope::Read)
-        .await?;
     let code = code.into_inner();
     let found = match state.store.get_inline(&code) {
         Some(found) => found?,
@@ -104,14 +100,10 @@ pub struct ListParams {
 )]
 #[get("/customers")]
 pub async fn list_customers(
-    request: HttpRequest,
     state: web::Data<AppState>,
     params: web::Query<ListParams>,
+    _: Authorized<Read>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .keys
-        .authorize(&request, &state.store, Scope::Read)
-        .await?;
     let params = params.into_inner();
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if !LIMITS.contains(&limit) {
