@@ -369,9 +369,8 @@ mod tests {
 
     /// Everything the HTTP parser reads from `chunks`, `capacity` bytes a read at most.
     fn read_through(chunks: &[&[u8]], capacity: usize) -> Vec<u8> {
-        let mut targets = AsciiTargets::new(Chunks(
-            chunks.iter().map(|chunk| chunk.to_vec()).collect(),
-        ));
+        let mut targets =
+            AsciiTargets::new(Chunks(chunks.iter().map(|chunk| chunk.to_vec()).collect()));
         let mut context = Context::from_waker(std::task::Waker::noop());
         let mut passed = Vec::new();
         loop {

@@ -388,7 +388,10 @@ fn changes_made_elsewhere_show_without_a_key_and_the_selection_stays() {
         thread::sleep(Duration::from_millis(100));
         screen = tmux.screen();
     }
-    assert!(!screen.contains("LIVE-1 "), "the erased customer left the list:\n{screen}");
+    assert!(
+        !screen.contains("LIVE-1 "),
+        "the erased customer left the list:\n{screen}"
+    );
 
     // The selection is still on LIVE-2: `e` opens its form.
     tmux.keys(&["e"]);
