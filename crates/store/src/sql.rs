@@ -102,7 +102,15 @@ impl WriteSql for SqliteConnection {
     }
 
     fn prune_changes(&mut self, cutoff: i64) -> QueryResult<usize> {
-        prune_changes_body!(self, cutoff, "txid")
+        prune_changes_body!(
+            self,
+            cutoff,
+            "txid",
+            "txid = $1 AND seq < $2",
+            "txid = $1 AND seq <= $2",
+            "seq",
+            "seq DESC"
+        )
     }
 }
 
@@ -132,7 +140,15 @@ impl WriteSql for PgConnection {
     }
 
     fn prune_changes(&mut self, cutoff: i64) -> QueryResult<usize> {
-        prune_changes_body!(self, cutoff, "(txid::text)::bigint")
+        prune_changes_body!(
+            self,
+            cutoff,
+            "(txid::text)::bigint",
+            "(txid, seq) < (($1::text)::xid8, $2)",
+            "(txid, seq) <= (($1::text)::xid8, $2)",
+            "txid, seq",
+            "txid DESC, seq DESC"
+        )
     }
 }
 

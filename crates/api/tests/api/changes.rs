@@ -307,3 +307,29 @@ on_both_backends! {
         assert_eq!(summary(&later), vec![("upsert".into(), "after".into(), 1)]);
     }
 }
+
+on_both_backends! {
+    /// Retention removes the feed's oldest changes up to the cutoff and keeps every later
+    /// one: a follower that had read up to the newest removed change goes on without a
+    /// gap, one further back gets 410.
+    fn retention_removes_only_what_is_older_than_the_cutoff(app: &TestApp) {
+        app.post(&json!({"code": "early1"}));
+        app.post(&json!({"code": "early2"}));
+        let (items, _) = follow(app, None, 100);
+        let first = items[0]["cursor"].as_str().expect("cursor").to_owned();
+        let second = items[1]["cursor"].as_str().expect("cursor").to_owned();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let cutoff = clientela_core::Timestamp::now();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        app.post(&json!({"code": "late"}));
+        let pruned = app.store.prune_changes(cutoff).expect("prune");
+        assert_eq!(pruned, 2, "the two changes before the cutoff go");
+        let (status, _) = app.get(&format!("/changes?after={first}"));
+        assert_eq!(status, StatusCode::GONE, "a cursor before the newest removed change lost one");
+        let (items, _) = follow(app, Some(&second), 100);
+        assert_eq!(summary(&items), vec![("upsert".into(), "late".into(), 1)]);
+        let (items, _) = follow(app, None, 100);
+        assert_eq!(summary(&items), vec![("upsert".into(), "late".into(), 1)], "from the start: what is kept");
+        assert_eq!(app.store.prune_changes(cutoff).expect("prune again"), 0);
+    }
+}

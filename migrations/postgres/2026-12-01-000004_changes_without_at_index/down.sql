@@ -1,0 +1,1 @@
+CREATE INDEX changes_by_at ON changes (at);
