@@ -380,7 +380,8 @@ fn changes_made_elsewhere_show_without_a_key_and_the_selection_stays() {
 
     // The feed brings all three changes to the screen by itself.
     tmux.wait_for("LIVE-0");
-    tmux.wait_for("Lisboa");
+    // The list shows the place as resolved: Lisboa is Lisbon, in Portugal.
+    tmux.wait_for("PT Portugal");
     let screen = tmux.wait_for("3 customers");
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut screen = screen;
