@@ -1,4 +1,5 @@
-//! Customer use cases of the [`Store`]: batch upsert, get, list a page, delete.
+//! Customer use cases of the [`Store`]: batch upsert, get, delete and suppress (listing a page
+//! is `customers/list.rs`).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -12,6 +13,10 @@ use crate::rows::CustomerRow;
 use crate::schema::{customers, suppressions};
 use crate::suppression_key::legacy_hash;
 use crate::{DbConnection, Store, SuppressionKey, Target, WriteSql};
+
+mod list;
+
+pub use list::{Count, EXACT_COUNT_LIMIT, ListQuery, prefix_upper_bound};
 
 /// Valid patches of one request, each with its index in the request body.
 #[derive(Debug, Clone, Copy)]
@@ -70,64 +75,6 @@ pub enum Suppression {
     CustomerExists,
 }
 
-/// Up to this many customers, [`Store::count`] is exact.
-pub const EXACT_COUNT_LIMIT: usize = 10_000;
-
-/// How many customers a list selects: exact, or an estimate (at least `value`, or about it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Count {
-    pub value: u64,
-    pub exact: bool,
-}
-
-#[derive(diesel::QueryableByName)]
-struct Estimate {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    value: i64,
-}
-
-/// The filters of a [`ListQuery`] (prefix, active, country; not its cursors) on a boxed
-/// select of `customers`, the same for a page and for its count.
-macro_rules! filter_list {
-    ($select:expr, $query:expr) => {{
-        let mut select = $select;
-        let query: &ListQuery = $query;
-        if let Some(prefix) = &query.prefix {
-            select = select.filter(customers::code.ge(prefix.clone()));
-            if let Some(upper) = prefix_upper_bound(prefix) {
-                select = select.filter(customers::code.lt(upper));
-            }
-        }
-        // `NOT is_active` as such, not `is_active = false`: the partial index of inactive
-        // customers is only used for a condition that reads like its own.
-        match query.active {
-            Some(true) => select = select.filter(customers::is_active),
-            Some(false) => select = select.filter(diesel::dsl::not(customers::is_active)),
-            None => {}
-        }
-        if let Some(country_code) = &query.country_code {
-            select = select.filter(customers::country_code.eq(country_code.clone()));
-        }
-        select
-    }};
-}
-
-/// A page request for `GET /customers`.
-#[derive(Debug, Clone, Default)]
-pub struct ListQuery {
-    pub limit: usize,
-    /// Only codes after this one (the cursor).
-    pub after: Option<String>,
-    /// Page backwards: the last `limit` codes before this one (`Some("")`: before the end,
-    /// so the last page), still returned in ascending order.
-    pub before: Option<String>,
-    /// Only codes starting with this.
-    pub prefix: Option<String>,
-    pub active: Option<bool>,
-    /// ISO 3166-1 alpha-2 of the resolved country.
-    pub country_code: Option<String>,
-}
-
 impl Store {
     /// Applies a batch of merge patches in one transaction; returns one outcome per item, in
     /// order. With `atomic`, a batch with any failure writes nothing.
@@ -163,115 +110,6 @@ impl Store {
         }
         let mut connection = self.readers.try_get()?;
         Some(get_on(&mut connection, code))
-    }
-
-    /// One page ordered by code, and whether more follow it (with `before`: whether more
-    /// come before it). Either way one query, at any depth: the primary key's index is read
-    /// from the cursor on, forwards or backwards.
-    pub fn list_page(&self, query: &ListQuery) -> Result<(Vec<Customer>, bool), StoreError> {
-        if query
-            .prefix
-            .as_deref()
-            .is_some_and(|prefix| !storable(prefix))
-        {
-            return Ok((Vec::new(), false));
-        }
-        let backwards = query.before.is_some();
-        let mut select = customers::table
-            .select(CustomerRow::as_select())
-            .limit(
-                i64::try_from(query.limit)
-                    .unwrap_or(i64::MAX)
-                    .saturating_add(1),
-            )
-            .into_boxed();
-        select = if backwards {
-            select.order(customers::code.desc())
-        } else {
-            select.order(customers::code.asc())
-        };
-        if let Some(before) = query.before.as_deref().filter(|before| !before.is_empty()) {
-            // As for `after`: `code < "ab\0…"` selects what `code <= "ab"` does.
-            let (comparable, cut) = match before.split_once('\0') {
-                Some((head, _)) => (head, true),
-                None => (before, false),
-            };
-            select = if cut {
-                select.filter(customers::code.le(comparable.to_owned()))
-            } else {
-                select.filter(customers::code.lt(comparable.to_owned()))
-            };
-        }
-        if let Some(after) = &query.after {
-            // PostgreSQL cannot compare with a NUL, and no stored code holds one, so
-            // `code > "ab\0…"` selects exactly the codes `code > "ab"` does: cut at the NUL.
-            let comparable = after.split('\0').next().unwrap_or_default();
-            select = select.filter(customers::code.gt(comparable.to_owned()));
-        }
-        select = filter_list!(select, query);
-        let mut rows: Vec<CustomerRow> = select.load(&mut *self.readers.get()?)?;
-        let more = rows.len() > query.limit;
-        rows.truncate(query.limit);
-        if backwards {
-            rows.reverse();
-        }
-        let customers = rows
-            .into_iter()
-            .map(CustomerRow::into_customer)
-            .collect::<Result<_, _>>()?;
-        Ok((customers, more))
-    }
-
-    /// How many customers `query`'s filters select (its cursors and limit aside): exact up
-    /// to [`EXACT_COUNT_LIMIT`], counted by reading at most that many codes from an index;
-    /// past it an estimate, never a full scan of a table of millions. The estimate of the
-    /// whole table is the database's own (PostgreSQL's `reltuples`, SQLite's largest rowid);
-    /// with filters it is the limit itself, a lower bound.
-    pub fn count(&self, query: &ListQuery) -> Result<Count, StoreError> {
-        if query
-            .prefix
-            .as_deref()
-            .is_some_and(|prefix| !storable(prefix))
-        {
-            return Ok(Count {
-                value: 0,
-                exact: true,
-            });
-        }
-        let mut connection = self.readers.get()?;
-        let mut select = customers::table
-            .select(customers::code)
-            .limit(i64::try_from(EXACT_COUNT_LIMIT).unwrap_or(i64::MAX) + 1)
-            .into_boxed();
-        select = filter_list!(select, query);
-        let seen = select.load::<String>(&mut *connection)?.len();
-        if seen <= EXACT_COUNT_LIMIT {
-            return Ok(Count {
-                value: seen as u64,
-                exact: true,
-            });
-        }
-        let filtered =
-            query.prefix.is_some() || query.active.is_some() || query.country_code.is_some();
-        let estimate = if filtered {
-            None
-        } else {
-            let sql = match self.target {
-                Target::Postgres(_) => {
-                    "SELECT CAST(reltuples AS BIGINT) AS value FROM pg_class \
-                     WHERE oid = 'customers'::regclass"
-                }
-                Target::Sqlite(_) => "SELECT COALESCE(MAX(rowid), 0) AS value FROM customers",
-            };
-            diesel::sql_query(sql)
-                .get_result::<Estimate>(&mut *connection)
-                .ok()
-                .and_then(|estimate| u64::try_from(estimate.value).ok())
-        };
-        Ok(Count {
-            value: estimate.unwrap_or(0).max(EXACT_COUNT_LIMIT as u64 + 1),
-            exact: false,
-        })
     }
 
     /// Erases a customer; with `suppress`, also refuses later POSTs of its code. Returns
@@ -433,22 +271,6 @@ fn merge_batch(
     Ok(outcomes)
 }
 
-/// The smallest string greater than every string that starts with `prefix`, so a prefix
-/// search is the range `prefix <= code < bound` and can use the primary key. Codes compare
-/// bytewise, and UTF-8 orders like code points, so it is the prefix with its last character
-/// incremented. `None` when no such string exists (the prefix ends in U+10FFFF only).
-pub fn prefix_upper_bound(prefix: &str) -> Option<String> {
-    let mut chars: Vec<char> = prefix.chars().collect();
-    while let Some(last) = chars.pop() {
-        let next = (u32::from(last) + 1..=0x10FFFF).find_map(char::from_u32);
-        if let Some(next) = next {
-            chars.push(next);
-            return Some(chars.into_iter().collect());
-        }
-    }
-    None
-}
-
 /// `code` is the primary key, so the statement needs no `LIMIT 1` (`first`): SQLite (3.53,
 /// bundled) plans a `LIMIT ?` around its bound value and so prepares such a statement again
 /// after every bind, which a profile of GETs showed as `sqlite3Reprepare` under every
@@ -463,104 +285,4 @@ fn get_on(connection: &mut DbConnection, code: &str) -> Result<Option<Customer>,
         .get_result(connection)
         .optional()?;
     row.map(CustomerRow::into_customer).transpose()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::prefix_upper_bound;
-    use crate::{ScratchSchema, Store, StoreOptions};
-
-    #[test]
-    fn a_point_read_runs_inline_only_while_a_sqlite_reader_is_free() {
-        let folder = tempfile::tempdir().unwrap();
-        let path = folder.path().join("inline.db");
-        let mut options = StoreOptions::new(format!("sqlite://{}", path.display()));
-        options.pool_size = 2;
-        let store = Store::open(&options).unwrap();
-        assert!(
-            matches!(store.get_inline("nobody"), Some(Ok(None))),
-            "a free reader answers on the caller's thread"
-        );
-        let busy = [store.readers.get().unwrap(), store.readers.get().unwrap()];
-        assert!(
-            store.get_inline("nobody").is_none(),
-            "with every reader busy the caller must not wait on its own thread"
-        );
-        drop(busy);
-        assert!(matches!(store.get_inline("nobody"), Some(Ok(None))));
-    }
-
-    #[test]
-    fn a_point_read_on_postgres_is_never_inline() {
-        let Some(schema) = ScratchSchema::for_test("store") else {
-            return;
-        };
-        let mut options = StoreOptions::new(schema.url());
-        options.pool_size = 1;
-        options.migrate = false;
-        let store = Store::open(&options).unwrap();
-        assert!(
-            store.get_inline("anyone").is_none(),
-            "a PostgreSQL read is a network round trip: it belongs on a blocking thread"
-        );
-    }
-
-    #[test]
-    fn a_sqlite_database_locked_by_another_process_is_unavailable_not_an_error() {
-        use diesel::connection::SimpleConnection;
-        use diesel::{Connection, SqliteConnection};
-
-        let folder = tempfile::tempdir().unwrap();
-        let path = folder.path().join("busy.db");
-        let mut options = StoreOptions::new(format!("sqlite://{}", path.display()));
-        options.timeouts.lock = std::time::Duration::from_millis(200);
-        let store = Store::open(&options).unwrap();
-        let mut other = SqliteConnection::establish(&path.to_string_lossy()).unwrap();
-        other.batch_execute("BEGIN IMMEDIATE").unwrap();
-        let error = store.delete("anyone", true).unwrap_err();
-        assert!(
-            error.is_unavailable(),
-            "a busy database is 503 with Retry-After, not 500: {error}"
-        );
-        other.batch_execute("ROLLBACK").unwrap();
-        assert!(
-            !store.delete("anyone", true).unwrap(),
-            "and works once it is free"
-        );
-    }
-
-    #[test]
-    fn a_postgres_writer_waiting_on_a_held_code_gives_up_after_the_lock_timeout() {
-        use diesel::connection::SimpleConnection;
-        use diesel::{Connection, PgConnection};
-
-        let Some(schema) = ScratchSchema::for_test("store") else {
-            return;
-        };
-        let mut options = StoreOptions::new(schema.url());
-        options.timeouts.lock = std::time::Duration::from_millis(300);
-        let store = Store::open(&options).unwrap();
-        let mut holder = PgConnection::establish(&schema.url()).unwrap();
-        holder
-            .batch_execute(&format!(
-                "SELECT pg_advisory_lock({})",
-                crate::advisory_lock_key("held")
-            ))
-            .unwrap();
-        let error = store.delete("held", false).unwrap_err();
-        assert!(error.is_unavailable(), "{error}");
-        holder
-            .batch_execute("SELECT pg_advisory_unlock_all()")
-            .unwrap();
-        assert!(!store.delete("held", false).unwrap());
-    }
-
-    #[test]
-    fn the_bound_increments_the_last_character() {
-        assert_eq!(prefix_upper_bound("D314").as_deref(), Some("D315"));
-        assert_eq!(prefix_upper_bound("az").as_deref(), Some("a{"));
-        assert_eq!(prefix_upper_bound("\u{D7FF}").as_deref(), Some("\u{E000}"));
-        assert_eq!(prefix_upper_bound("a\u{10FFFF}").as_deref(), Some("b"));
-        assert_eq!(prefix_upper_bound("\u{10FFFF}"), None);
-    }
 }
