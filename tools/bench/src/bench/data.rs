@@ -14,7 +14,7 @@ const PLACES: [(&str, &str, &str); 6] = [
 
 /// The customer with this number, for run `run` (codes are unique per run and number).
 pub fn customer(run: &str, number: u64) -> Value {
-    let (country, state, city) = PLACES[(number % PLACES.len() as u64) as usize];
+    let (country, state, city) = place(number);
     let segment = ["retail", "b2b", "vip"][(number % 3) as usize];
     json!({
         "code": code(run, number),
@@ -38,6 +38,11 @@ pub fn patch(run: &str, number: u64, round: u64) -> Value {
         "code": code(run, number),
         "metadata": {"isNew": false, "visits": round, "lastOrder": {"total": round as f64}}
     })
+}
+
+/// The country, state and city of customer `number`.
+pub fn place(number: u64) -> (&'static str, &'static str, &'static str) {
+    PLACES[(number % PLACES.len() as u64) as usize]
 }
 
 pub fn code(run: &str, number: u64) -> String {

@@ -26,7 +26,6 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, SmallInt, Text};
 use diesel::sqlite::Sqlite;
-use serde_json::Value;
 
 use super::data;
 use super::server::Database;
@@ -66,7 +65,7 @@ pub const LIMIT_TABLE: &str = "CREATE TABLE raw_limit (
     location TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
     version BIGINT NOT NULL)";
 
-/// A row as the server stores it for [`data::customer`].
+/// A row as the server stores it for a [`data::customer`].
 struct Row {
     code: String,
     is_active: bool,
@@ -91,24 +90,30 @@ fn location(country: &str, state: &str, city: &str) -> String {
     )
 }
 
-fn row(customer: &Value, version: i64) -> Row {
-    let text = |field: &str| customer[field].as_str().map(str::to_owned);
-    let (country, state, city) = (text("country"), text("state"), text("city"));
+/// The row of customer `number` of `run` as [`data::customer`] makes it (with a `visits`
+/// key in its metadata for an update), written straight as text: generating the rows must
+/// not be what limits the baseline.
+fn row(run: &str, number: u64, version: i64, visits: Option<u64>) -> Row {
+    let (country, state, city) = data::place(number);
+    let segment = ["retail", "b2b", "vip"][(number % 3) as usize];
+    let visits = visits.map_or(String::new(), |visits| format!(",\"visits\":{visits}"));
     Row {
-        code: text("code").unwrap_or_default(),
+        code: data::code(run, number),
         is_active: true,
-        location: location(
-            country.as_deref().unwrap_or_default(),
-            state.as_deref().unwrap_or_default(),
-            city.as_deref().unwrap_or_default(),
-        ),
-        country_code: country.clone(),
-        country,
-        state,
-        city,
-        year_born: customer["yearBorn"].as_i64().map(|year| year as i32),
-        gender: customer["gender"].as_i64().map(|gender| gender as i16),
-        metadata: Some(customer["metadata"].to_string()),
+        location: location(country, state, city),
+        country_code: Some(country.to_owned()),
+        country: Some(country.to_owned()),
+        state: Some(state.to_owned()),
+        city: Some(city.to_owned()),
+        year_born: Some(1950 + (number % 60) as i32),
+        gender: Some((number % 4) as i16),
+        metadata: Some(format!(
+            "{{\"currentDiscountRate\":\"{}%\",\"isNew\":{},\"segment\":\"{segment}\",\
+             \"lastOrder\":{{\"id\":\"O{number:09}\",\"total\":{}.99}}{visits}}}",
+            number % 30,
+            number.is_multiple_of(2),
+            number % 500,
+        )),
         created_at: 1,
         updated_at: version,
         version,
@@ -353,12 +358,13 @@ pub fn upsert_rate(
                             .map(|offset| {
                                 let number = batch_number * batch + offset;
                                 match update_of {
-                                    Some(existing) => {
-                                        let mut customer = data::customer(run, number % existing);
-                                        customer["metadata"]["visits"] = Value::from(batch_number);
-                                        row(&customer, batch_number as i64 + 2)
-                                    }
-                                    None => row(&data::customer(run, number), 1),
+                                    Some(existing) => row(
+                                        run,
+                                        number % existing,
+                                        batch_number as i64 + 2,
+                                        Some(batch_number),
+                                    ),
+                                    None => row(run, number, 1, None),
                                 }
                             })
                             .collect();
@@ -478,3 +484,28 @@ SELECT $1 || '-' || lpad(i::text, 10, '0'), true,
        '{"country":null,"state":null,"city":null,"status":"partial"}', 1, 1, 1
 FROM generate_series($2, $3 - 1) AS i
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_raw_row_holds_the_customer_the_api_is_sent() {
+        for number in [0, 7, 1_234_567] {
+            let customer = data::customer("t", number);
+            let row = row("t", number, 1, None);
+            assert_eq!(row.code, customer["code"]);
+            assert_eq!(row.city.as_deref(), customer["city"].as_str());
+            assert_eq!(row.year_born.map(i64::from), customer["yearBorn"].as_i64());
+            let metadata: serde_json::Value =
+                serde_json::from_str(row.metadata.as_deref().unwrap_or_default())
+                    .unwrap_or_default();
+            assert_eq!(metadata, customer["metadata"]);
+        }
+        let updated = row("t", 3, 5, Some(9));
+        let metadata: serde_json::Value =
+            serde_json::from_str(updated.metadata.as_deref().unwrap_or_default())
+                .unwrap_or_default();
+        assert_eq!(metadata["visits"], 9);
+    }
+}
