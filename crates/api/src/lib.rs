@@ -209,6 +209,10 @@ pub fn run_with(
                 |_| actix_web::dev::AppConfig::default(),
             ));
         actix_service::fn_service(|stream: actix_web::rt::net::TcpStream| async move {
+            // As `HttpService::tcp` does: a response written in two parts (a compressed or
+            // streamed body after its head) must not wait for the client's delayed ACK
+            // (Nagle's algorithm: 40 ms a response).
+            let _ = stream.set_nodelay(true);
             let peer = stream.peer_addr().ok();
             Ok::<_, actix_http::error::DispatchError>((
                 request_target::AsciiTargets::new(stream),

@@ -386,6 +386,81 @@ pub fn geo() -> anyhow::Result<()> {
     crate::cargo(&["bench", "-p", "clientela-core", "--bench", "geo"])
 }
 
+/// What compressed bodies cost and save: 100-customer POSTs sent plain, gzipped and as
+/// zstd (bodies encoded before the clock starts, as a loader streaming from compressed
+/// files would have them), and a page of 100 customers read plain and compressed.
+pub fn compression(options: &Options) -> anyhow::Result<()> {
+    use std::io::Write;
+    let binary = options.binary()?;
+    let database = options.database("compression")?;
+    let server = Server::start(&binary, &database)?;
+    // Enough distinct batches for every phase to post fresh codes throughout.
+    let batches: u64 = 3_000;
+    let mut phases = Vec::new();
+    for encoding in ["identity", "gzip", "zstd"] {
+        let run = format!("c{encoding}");
+        let bodies: Vec<Vec<u8>> = (0..batches)
+            .map(|n| {
+                let json =
+                    serde_json::to_vec(&batch_of(100, |i| data::customer(&run, n * 100 + i)))?;
+                Ok(match encoding {
+                    "gzip" => {
+                        let mut encoder = flate2::write::GzEncoder::new(
+                            Vec::new(),
+                            flate2::Compression::default(),
+                        );
+                        encoder.write_all(&json)?;
+                        encoder.finish()?
+                    }
+                    "zstd" => zstd::encode_all(json.as_slice(), 3)?,
+                    _ => json,
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let sent = bodies.iter().map(Vec::len).sum::<usize>() as f64 / batches as f64;
+        let bodies = std::sync::Arc::new(bodies);
+        let result = options.load(&server, move |n| Request::PostEncoded {
+            path: "/customers".into(),
+            body: bodies[(n % batches) as usize].clone(),
+            encoding,
+        })?;
+        phases.push((format!("POST 100 customers, {encoding}"), result, sent));
+    }
+    for accept in ["identity", "gzip", "zstd"] {
+        let result = options.load(&server, move |n| Request::GetAccepting {
+            path: {
+                // Codes of the plain phase sharing all but their last four digits.
+                let code = data::code("cidentity", (n * 7_919) % 100_000);
+                format!("/customers?limit=100&q={}", &code[..code.len() - 4])
+            },
+            accept,
+        })?;
+        let received = result.bytes_received as f64 / result.requests.max(1) as f64;
+        phases.push((
+            format!("GET a page of 100, Accept-Encoding: {accept}"),
+            result,
+            received,
+        ));
+    }
+    println!(
+        "\n## compression: {}, {} connections, {} s per phase\n",
+        options.backend(),
+        options.connections,
+        options.duration.as_secs()
+    );
+    println!("| request | requests/s | p50 ms | p99 ms | body bytes on the wire |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, result, bytes) in &phases {
+        println!(
+            "| {name} | {:.0} | {:.2} | {:.2} | {bytes:.0} |",
+            result.per_second(1),
+            result.percentile(0.5).as_secs_f64() * 1000.0,
+            result.percentile(0.99).as_secs_f64() * 1000.0,
+        );
+    }
+    Ok(())
+}
+
 /// Reading the change feed: `count` customers are posted (100 per request), then a
 /// follower reads every change from the start, 1,000 per page, as a sync job would.
 pub fn feed(options: &Options) -> anyhow::Result<()> {

@@ -29,6 +29,8 @@ enum Task {
     Scale(bench::LoadArguments),
     /// Reading the change feed from the start after --count customers were posted.
     Feed(bench::LoadArguments),
+    /// POSTs sent plain, gzipped and as zstd; a page read plain and compressed.
+    Compression(bench::LoadArguments),
     /// The resolver's accuracy per kind of input (with the overlay in ../shared/geo/csc when
     /// present) and the criterion lookup benchmarks.
     Geo,
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Task::Read(arguments) => bench::read(&arguments.into()),
         Task::Scale(arguments) => bench::scale(&arguments.into()),
         Task::Feed(arguments) => bench::feed(&arguments.into()),
+        Task::Compression(arguments) => bench::compression(&arguments.into()),
         Task::Geo => bench::geo(),
         Task::Seed(arguments) => seed::run(arguments),
     };

@@ -15,6 +15,8 @@ pub struct LoadResult {
     pub elapsed: Duration,
     /// Request latencies, sorted.
     pub latencies: Vec<Duration>,
+    /// Body bytes received, as they came over the wire (compressed when the server did).
+    pub bytes_received: u64,
 }
 
 impl LoadResult {
@@ -33,8 +35,24 @@ impl LoadResult {
 
 /// One request to send: method, path and optional JSON body.
 pub enum Request {
-    Post { path: String, body: Value },
-    Get { path: String },
+    Post {
+        path: String,
+        body: Value,
+    },
+    Get {
+        path: String,
+    },
+    /// A JSON body already encoded, sent with this `Content-Encoding` (`identity`: plain).
+    PostEncoded {
+        path: String,
+        body: Vec<u8>,
+        encoding: &'static str,
+    },
+    /// A GET with this `Accept-Encoding`.
+    GetAccepting {
+        path: String,
+        accept: &'static str,
+    },
 }
 
 /// Sends requests made by `next(sequence)` from `connections` clients for `duration`.
@@ -59,13 +77,14 @@ pub fn run(
     let sequence = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let deadline = started + duration;
-    let outcome: anyhow::Result<Vec<Vec<Duration>>> = runtime.block_on(async {
+    let outcome: anyhow::Result<Vec<(Vec<Duration>, u64)>> = runtime.block_on(async {
         let mut tasks = Vec::new();
         for _ in 0..connections {
             let (client, next, sequence) = (client.clone(), next.clone(), sequence.clone());
             let (base, key) = (base.to_owned(), key.to_owned());
             tasks.push(tokio::spawn(async move {
                 let mut latencies = Vec::new();
+                let mut received = 0_u64;
                 while Instant::now() < deadline {
                     let request = next(sequence.fetch_add(1, Ordering::Relaxed));
                     let builder = match request {
@@ -73,17 +92,30 @@ pub fn run(
                             client.post(format!("{base}{path}")).json(&body)
                         }
                         Request::Get { path } => client.get(format!("{base}{path}")),
+                        Request::PostEncoded {
+                            path,
+                            body,
+                            encoding,
+                        } => client
+                            .post(format!("{base}{path}"))
+                            .header("content-type", "application/json")
+                            .header("content-encoding", encoding)
+                            .body(body),
+                        Request::GetAccepting { path, accept } => client
+                            .get(format!("{base}{path}"))
+                            .header("accept-encoding", accept),
                     };
                     let sent = Instant::now();
                     let response = builder.bearer_auth(&key).send().await?;
                     let status = response.status();
                     let body = response.bytes().await?;
                     latencies.push(sent.elapsed());
+                    received += body.len() as u64;
                     if !status.is_success() {
                         bail!("{status}: {}", String::from_utf8_lossy(&body));
                     }
                 }
-                Ok(latencies)
+                Ok((latencies, received))
             }));
         }
         let mut all = Vec::new();
@@ -93,11 +125,17 @@ pub fn run(
         Ok(all)
     });
     let elapsed = started.elapsed();
-    let mut latencies: Vec<Duration> = outcome?.into_iter().flatten().collect();
+    let outcome = outcome?;
+    let bytes_received = outcome.iter().map(|(_, received)| received).sum();
+    let mut latencies: Vec<Duration> = outcome
+        .into_iter()
+        .flat_map(|(latencies, _)| latencies)
+        .collect();
     latencies.sort_unstable();
     Ok(LoadResult {
         requests: latencies.len() as u64,
         elapsed,
         latencies,
+        bytes_received,
     })
 }
