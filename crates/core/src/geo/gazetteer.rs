@@ -87,6 +87,7 @@ pub enum NameRank {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NameTable {
     text: String,
+    #[serde(deserialize_with = "exact_vec")]
     entries: Vec<NameEntry>,
 }
 
@@ -254,12 +255,49 @@ impl NameTable {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Gazetteer {
     pub format_version: u32,
+    #[serde(deserialize_with = "exact_vec")]
     pub countries: Vec<CountryRecord>,
+    #[serde(deserialize_with = "exact_vec")]
     pub states: Vec<StateRecord>,
+    #[serde(deserialize_with = "exact_vec")]
     pub cities: Vec<CityRecord>,
     pub country_names: NameTable,
     pub state_names: NameTable,
     pub city_names: NameTable,
+}
+
+/// The most elements [`exact_vec`] reserves ahead: more than any table holds (a few million
+/// names), so a damaged file cannot ask for an absurd allocation before it fails to decode.
+const MAX_RESERVED: usize = 16 * 1024 * 1024;
+
+/// A vector decoded with the length postcard states up front reserved at once. serde's own
+/// `Vec` reserves at most 1 MiB ahead and then doubles, which for the city and name tables
+/// (tens of MiB) copied each table twice over and touched twice its memory: at start-up, on
+/// a machine slow to fault pages in, most of the time it took to load the gazetteer.
+fn exact_vec<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct Exact<T>(std::marker::PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Exact<T> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("a sequence")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MAX_RESERVED));
+            while let Some(item) = seq.next_element()? {
+                items.push(item);
+            }
+            Ok(items)
+        }
+    }
+
+    deserializer.deserialize_seq(Exact(std::marker::PhantomData))
 }
 
 #[derive(Debug, thiserror::Error)]
