@@ -127,3 +127,18 @@ pub fn empty_resolution() -> GeoResolveResponse {
         warnings: Vec::new(),
     }
 }
+
+/// An app whose first page load failed with `error`: the server down, or refusing the key.
+pub fn app_whose_first_load_failed(error: ApiError) -> App {
+    let mut app = App::new("http://127.0.0.1:8080", "./data/admin.key");
+    app.start();
+    let generation = app.generation;
+    update(
+        &mut app,
+        Msg::PageLoaded {
+            generation,
+            result: Err(error),
+        },
+    );
+    app
+}

@@ -198,18 +198,9 @@ fn the_help_lists_every_key_binding() {
 
 #[test]
 fn a_server_that_is_down_is_said_plainly_with_the_retry() {
-    let mut app = App::new("http://127.0.0.1:8080", "./data/admin.key");
-    app.start();
-    let generation = app.generation;
-    update(
-        &mut app,
-        Msg::PageLoaded {
-            generation,
-            result: Err(crate::client::ApiError::Unreachable(
-                "connection refused".to_owned(),
-            )),
-        },
-    );
+    let app = app_whose_first_load_failed(crate::client::ApiError::Unreachable(
+        "connection refused".to_owned(),
+    ));
     let lines = screen(&app, 80, 24);
     assert_shows(&lines, "Cannot reach the clientela API at");
     assert_shows(&lines, "Retrying in 3 s… Press q to quit.");
@@ -271,18 +262,9 @@ fn the_form_shows_its_key_hint_after_an_earlier_message() {
 
 #[test]
 fn a_server_that_cannot_be_reached_is_told_with_every_way_to_name_it() {
-    let mut app = App::new("http://127.0.0.1:8080", "./data/admin.key");
-    app.start();
-    let generation = app.generation;
-    update(
-        &mut app,
-        Msg::PageLoaded {
-            generation,
-            result: Err(crate::client::ApiError::Unreachable(
-                "connection refused".to_owned(),
-            )),
-        },
-    );
+    let app = app_whose_first_load_failed(crate::client::ApiError::Unreachable(
+        "connection refused".to_owned(),
+    ));
     let text = screen(&app, 100, 30).join(" ");
     for way in [
         "--url",

@@ -14,16 +14,7 @@ fn r_reloads_from_the_first_page() {
 
 #[test]
 fn a_refused_key_is_said_plainly_and_retried_every_few_seconds() {
-    let mut app = App::new("http://127.0.0.1:8080", "./data/admin.key");
-    app.start();
-    let generation = app.generation;
-    update(
-        &mut app,
-        Msg::PageLoaded {
-            generation,
-            result: Err(status_error(401, &[])),
-        },
-    );
+    let mut app = app_whose_first_load_failed(status_error(401, &[]));
     let Connection::Down { reason, .. } = &app.connection else {
         panic!("not down: {:?}", app.connection)
     };
@@ -37,16 +28,7 @@ fn a_refused_key_is_said_plainly_and_retried_every_few_seconds() {
 
 #[test]
 fn an_unreachable_server_is_named_on_screen() {
-    let mut app = App::new("http://127.0.0.1:8080", "./data/admin.key");
-    app.start();
-    let generation = app.generation;
-    update(
-        &mut app,
-        Msg::PageLoaded {
-            generation,
-            result: Err(ApiError::Unreachable("connection refused".to_owned())),
-        },
-    );
+    let app = app_whose_first_load_failed(ApiError::Unreachable("connection refused".to_owned()));
     let Connection::Down { reason, .. } = &app.connection else {
         panic!("not down: {:?}", app.connection)
     };
