@@ -100,23 +100,25 @@ pub fn type_text(app: &mut App, text: &str) -> Vec<Command> {
 /// An app on a 80x24 terminal that has loaded `rows` customers, with more to come when
 /// `next` is given.
 pub fn loaded_app(rows: usize, next: Option<&str>) -> App {
-    let mut app = App::new("http://127.0.0.1:8080", "./data/admin.key");
-    update(
-        &mut app,
-        Msg::Resize {
-            width: 80,
-            height: 24,
-        },
+    let app = resized(
+        App::new("http://127.0.0.1:8080", "./data/admin.key"),
+        80,
+        24,
     );
+    first_load(app, Ok(page(customers(rows), next)))
+}
+
+/// `app` after the terminal took this size.
+pub fn resized(mut app: App, width: u16, height: u16) -> App {
+    update(&mut app, Msg::Resize { width, height });
+    app
+}
+
+/// `app` started, once its first page load answered `result`.
+fn first_load(mut app: App, result: Result<ListPage, ApiError>) -> App {
     app.start();
     let generation = app.generation;
-    update(
-        &mut app,
-        Msg::PageLoaded {
-            generation,
-            result: Ok(page(customers(rows), next)),
-        },
-    );
+    update(&mut app, Msg::PageLoaded { generation, result });
     app
 }
 
@@ -130,15 +132,8 @@ pub fn empty_resolution() -> GeoResolveResponse {
 
 /// An app whose first page load failed with `error`: the server down, or refusing the key.
 pub fn app_whose_first_load_failed(error: ApiError) -> App {
-    let mut app = App::new("http://127.0.0.1:8080", "./data/admin.key");
-    app.start();
-    let generation = app.generation;
-    update(
-        &mut app,
-        Msg::PageLoaded {
-            generation,
-            result: Err(error),
-        },
-    );
-    app
+    first_load(
+        App::new("http://127.0.0.1:8080", "./data/admin.key"),
+        Err(error),
+    )
 }

@@ -282,14 +282,7 @@ fn a_server_that_cannot_be_reached_is_told_with_every_way_to_name_it() {
 
 #[test]
 fn a_wide_terminal_shows_the_list_and_the_detail_side_by_side() {
-    let mut app = loaded_app(3, None);
-    update(
-        &mut app,
-        Msg::Resize {
-            width: 160,
-            height: 30,
-        },
-    );
+    let mut app = resized(loaded_app(3, None), 160, 30);
     update(&mut app, key(KeyCode::Enter));
     let lines = screen(&app, 160, 30);
     let beside = lines

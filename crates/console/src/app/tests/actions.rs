@@ -229,14 +229,7 @@ fn a_new_key_clears_the_message_of_the_last_action() {
 
 #[test]
 fn side_by_side_the_arrows_move_the_list_and_the_detail_follows() {
-    let mut app = loaded_app(3, None);
-    update(
-        &mut app,
-        Msg::Resize {
-            width: 160,
-            height: 30,
-        },
-    );
+    let mut app = resized(loaded_app(3, None), 160, 30);
     assert!(app.side_by_side);
     update(&mut app, key(KeyCode::Enter));
     let commands = update(&mut app, key(KeyCode::Down));
