@@ -33,10 +33,7 @@ fn binary() -> Option<PathBuf> {
 /// One transaction of `batch` rows like [`super::data::customer`]: fresh codes per client
 /// and transaction, or (with `update_of`) overwriting codes `0..update_of`.
 fn script(target: Target, batch: u64, update_of: Option<u64>) -> String {
-    let table = match target {
-        Target::Limit => "raw_limit",
-        Target::Schema => "customers",
-    };
+    let table = target.table();
     let (first, code) = match update_of {
         None => (
             format!(":n * {batch}"),

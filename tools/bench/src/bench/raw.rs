@@ -40,7 +40,7 @@ pub enum Target {
 }
 
 impl Target {
-    const fn table(self) -> &'static str {
+    pub const fn table(self) -> &'static str {
         match self {
             Target::Limit => "raw_limit",
             Target::Schema => "customers",
