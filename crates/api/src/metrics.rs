@@ -10,9 +10,10 @@ use std::time::Duration;
 use clientela_core::geo::LocationStatus;
 use clientela_core::merge::MergeResult;
 use clientela_core::wire::BatchResponse;
-use clientela_store::PoolUsage;
+use clientela_store::{PoolUsage, WriteGroups};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 /// The route label of requests that matched no route.
@@ -35,6 +36,9 @@ pub struct Metrics {
     geo_resolutions: IntCounterVec,
     pool_connections: IntGaugeVec,
     pool_max: IntGaugeVec,
+    /// SQLite only: commits of the writer, and the write transactions they held.
+    write_commits: IntCounter,
+    write_transactions: IntCounter,
 }
 
 impl Default for Metrics {
@@ -101,6 +105,15 @@ impl Metrics {
             ),
             &["pool"],
         )?;
+        let write_commits = IntCounter::new(
+            "clientela_db_write_commits_total",
+            "SQLite: commits of the writer, each of one or more write requests' transactions \
+             (group commit); transactions / commits is the mean group size.",
+        )?;
+        let write_transactions = IntCounter::new(
+            "clientela_db_write_transactions_total",
+            "SQLite: write requests' transactions committed, alone or in a group.",
+        )?;
         let build_info = IntGaugeVec::new(
             Opts::new(
                 "clientela_build_info",
@@ -117,6 +130,8 @@ impl Metrics {
         registry.register(Box::new(geo_resolutions.clone()))?;
         registry.register(Box::new(pool_connections.clone()))?;
         registry.register(Box::new(pool_max.clone()))?;
+        registry.register(Box::new(write_commits.clone()))?;
+        registry.register(Box::new(write_transactions.clone()))?;
         registry.register(Box::new(build_info))?;
         Ok(Metrics {
             registry,
@@ -126,6 +141,8 @@ impl Metrics {
             geo_resolutions,
             pool_connections,
             pool_max,
+            write_commits,
+            write_transactions,
         })
     }
 
@@ -179,8 +196,17 @@ impl Metrics {
             .inc();
     }
 
-    /// The Prometheus text exposition, with the pool gauges read now.
-    pub fn render(&self, pools: &[PoolUsage]) -> String {
+    /// The Prometheus text exposition, with the pool gauges and the store's group commit
+    /// counts read now.
+    pub fn render(&self, pools: &[PoolUsage], groups: Option<WriteGroups>) -> String {
+        if let Some(groups) = groups {
+            // The store counts; the counters catch up with it (they only ever grow).
+            let catch_up = |counter: &IntCounter, total: u64| {
+                counter.inc_by(total.saturating_sub(counter.get()));
+            };
+            catch_up(&self.write_commits, groups.commits);
+            catch_up(&self.write_transactions, groups.transactions);
+        }
         for usage in pools {
             let in_use = i64::from(usage.open.saturating_sub(usage.idle));
             self.pool_connections

@@ -25,6 +25,13 @@
 //!   WAL checkpoints run on a background thread, not inside a request's commit
 //!   (`checkpoint.rs`).
 //!
+//!
+//! # Group commit (SQLite)
+//! Writers that arrive while another is writing share its transaction, each in a savepoint
+//! of its own, and one commit (`group_commit.rs`): bodies run one at a time, so each sees
+//! the ones before it; one body's failure rolls back only its savepoint; each answers only
+//! after the shared commit. PostgreSQL's writers keep a transaction each (measured there).
+//!
 //! Reads are read-your-writes: a write is committed before its POST answers.
 
 mod changes;
@@ -33,6 +40,7 @@ mod connection;
 mod customers;
 mod error;
 mod files;
+mod group_commit;
 mod keys;
 mod migrate;
 mod reindex;
@@ -65,6 +73,7 @@ pub use suppression_key::{SuppressionKey, legacy_hash, sha256_hex};
 
 use checkpoint::Checkpointer;
 use connection::{Pool, build_pool_with};
+use group_commit::GroupCommit;
 use sql::WriteSql;
 
 /// How to open the store.
@@ -122,6 +131,14 @@ pub struct PoolUsage {
     pub max: u32,
 }
 
+/// What SQLite's group commit has done since the store opened: `transactions` write
+/// transactions (one per write request) committed in `commits` commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteGroups {
+    pub commits: u64,
+    pub transactions: u64,
+}
+
 /// The database behind the API. Cheap to clone; every method blocks, so async callers run
 /// it on a blocking thread, except [`Store::get_inline`], which answers on the caller's
 /// thread only when that is cheaper (a SQLite point read with a reader free).
@@ -131,6 +148,8 @@ pub struct Store {
     writer: Pool,
     target: Target,
     suppression_key: SuppressionKey,
+    /// SQLite's group commit of concurrent writes (`group_commit.rs`); `None` on PostgreSQL.
+    group_commit: Option<Arc<GroupCommit>>,
     /// SQLite's background checkpoints; stops when the last clone of the store is dropped.
     _checkpointer: Option<Arc<Checkpointer>>,
 }
@@ -176,6 +195,7 @@ impl Store {
         let store = Store {
             readers,
             writer,
+            group_commit: matches!(target, Target::Sqlite(_)).then(Arc::default),
             target,
             suppression_key: match &options.suppression_key_file {
                 Some(path) => SuppressionKey::load_or_create(path)?,
@@ -248,6 +268,18 @@ impl Store {
         vec![usage("read", &self.readers), usage("write", &self.writer)]
     }
 
+    /// SQLite's group commit so far (for `/metrics`); `None` on PostgreSQL, where every
+    /// write transaction commits on its own.
+    pub fn write_groups(&self) -> Option<WriteGroups> {
+        self.group_commit.as_ref().map(|group_commit| {
+            let (commits, transactions) = group_commit.commits();
+            WriteGroups {
+                commits,
+                transactions,
+            }
+        })
+    }
+
     /// After an erasure on SQLite, empties the WAL into the database file and truncates it, so
     /// no copy of the erased customer's pages stays on disk (see `checkpoint::truncate`).
     /// The erasure has committed already; a failure here is logged, and the next clean
@@ -280,15 +312,22 @@ impl Store {
     }
 
     /// Runs `body` in a write transaction that holds the locks of `codes` (see the crate
-    /// docs). Everything `body` does commits together or not at all. A transaction the
-    /// database aborted for a serialization failure or a deadlock runs again, a bounded
-    /// number of times ([`retry`]), so `body` must be safe to run more than once: it is,
-    /// since a rolled-back attempt left nothing behind.
+    /// docs), and returns once it has committed. Everything `body` does commits together or
+    /// not at all.
+    /// - SQLite: `body` runs in a savepoint of a transaction it may share with concurrent
+    ///   writers, committed once for all of them ([`group_commit`]).
+    /// - PostgreSQL: a transaction of its own. One the database aborted for a serialization
+    ///   failure or a deadlock runs again, a bounded number of times ([`retry`]), so `body`
+    ///   must be safe to run more than once: it is, since a rolled-back attempt left nothing
+    ///   behind.
     fn write_transaction<T>(
         &self,
         codes: &[&str],
         mut body: impl FnMut(&mut dyn WriteSql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        if let Some(group_commit) = &self.group_commit {
+            return group_commit.run(&self.writer, body);
+        }
         let mut connection = self.writer.get()?;
         retry::with_retries(|| match &mut *connection {
             DbConnection::Sqlite(sqlite) => sqlite.immediate_transaction(|sqlite| body(sqlite)),

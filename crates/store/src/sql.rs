@@ -37,6 +37,9 @@ pub(crate) trait WriteSql {
     fn forget_changes(&mut self, code: &str) -> QueryResult<usize>;
     /// Removes the feed rows committed before `cutoff` (microseconds); see `changes.rs`.
     fn prune_changes(&mut self, cutoff: i64) -> QueryResult<usize>;
+    /// Any statements: for tests of the transaction machinery, with tables of their own.
+    #[cfg(test)]
+    fn execute(&mut self, statements: &str) -> QueryResult<()>;
 }
 
 /// The statements that are the same text on both backends.
@@ -64,6 +67,11 @@ macro_rules! shared_write_sql {
 
         fn forget_changes(&mut self, code: &str) -> QueryResult<usize> {
             diesel::delete(changes::table.filter(changes::code.eq(code))).execute(self)
+        }
+
+        #[cfg(test)]
+        fn execute(&mut self, statements: &str) -> QueryResult<()> {
+            diesel::connection::SimpleConnection::batch_execute(self, statements)
         }
     };
 }

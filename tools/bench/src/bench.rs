@@ -183,6 +183,7 @@ pub fn ingest(options: &Options) -> anyhow::Result<()> {
         }),
     })?;
     let (rss, peak) = server.memory_mib();
+    let group = server::mean_group(&server.metrics()?);
 
     println!(
         "\n## ingest: {}, batches of {batch}, {} connections, {} s per phase\n",
@@ -227,6 +228,9 @@ pub fn ingest(options: &Options) -> anyhow::Result<()> {
             ratio(schema),
         );
     }
+    if let Some(group) = group {
+        println!("\ngroup commit: {group:.2} write requests per commit on average");
+    }
     println!(
         "\nserver RSS {rss:.0} MiB (peak {peak:.0} MiB), start-up {} ms",
         server.startup.as_millis()
@@ -268,6 +272,7 @@ pub fn read(options: &Options) -> anyhow::Result<()> {
         path: page_path("read", n),
     })?;
     let (rss, peak) = server.memory_mib();
+    let group = server::mean_group(&server.metrics()?);
     println!(
         "\n## read: {}, {stored} customers stored, {} connections, {} s per phase\n",
         options.backend(),
@@ -300,6 +305,9 @@ pub fn read(options: &Options) -> anyhow::Result<()> {
         &pages,
         &within("GET", "/customers", "0.005")?,
     );
+    if let Some(group) = group {
+        println!("\ngroup commit: {group:.2} write requests per commit on average");
+    }
     println!(
         "\nserver RSS {rss:.0} MiB (peak {peak:.0} MiB), start-up {} ms",
         server.startup.as_millis()

@@ -22,10 +22,10 @@ pub fn configure(config: &mut ServiceConfig) {
 pub async fn get_metrics(state: web::Data<AppState>) -> HttpResponse {
     let store = state.store.clone();
     // Reading pool state takes the pools' locks; keep it off the async workers.
-    let pools = web::block(move || store.pool_usage())
+    let (pools, groups) = web::block(move || (store.pool_usage(), store.write_groups()))
         .await
-        .unwrap_or_default();
+        .unwrap_or((Vec::new(), None));
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(&pools))
+        .body(state.metrics.render(&pools, groups))
 }

@@ -159,3 +159,29 @@ fn geo_lookups_are_counted_apart_from_writes() {
         "nothing was written"
     );
 }
+
+on_both_backends! {
+    /// SQLite commits concurrent writes together and says how many it grouped: three POSTs
+    /// one after the other are three requests in one to three commits. On PostgreSQL, where
+    /// each write commits on its own, the counters stay at zero.
+    fn sqlite_group_commits_are_counted(app: &TestApp) {
+        let before = scrape(app);
+        for n in 0..3 {
+            let (status, _) = app.post(&json!({ "code": format!("grouped-{n}") }));
+            assert_eq!(status, StatusCode::OK);
+        }
+        let after = scrape(app);
+        let transactions = "clientela_db_write_transactions_total";
+        let commits = "clientela_db_write_commits_total";
+        if app.store.kind() == "postgres" {
+            assert_eq!(sample(&after, transactions).unwrap_or_default(), 0.0, "{after}");
+            return;
+        }
+        let grew = |name| {
+            sample(&after, name).unwrap_or_default() - sample(&before, name).unwrap_or_default()
+        };
+        assert_eq!(grew(transactions), 3.0, "one transaction per POST: {after}");
+        let commits = grew(commits);
+        assert!((1.0..=3.0).contains(&commits), "{commits} commits for 3 POSTs");
+    }
+}

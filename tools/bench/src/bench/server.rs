@@ -176,6 +176,19 @@ impl Drop for Server {
 /// The share of `method route` requests the server itself answered within `seconds` (an
 /// upper bound of its latency histogram), from its `/metrics` text: what the server's own
 /// clock says, without the load generator's share of the two cores.
+/// The mean number of write requests per commit so far (the server's group commit), from
+/// its `/metrics`; `None` before any grouped commit.
+pub fn mean_group(metrics: &str) -> Option<f64> {
+    let total = |name: &str| {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.trim().parse::<f64>().ok())
+    };
+    let commits = total("clientela_db_write_commits_total")?;
+    let transactions = total("clientela_db_write_transactions_total")?;
+    (commits > 0.0).then(|| transactions / commits)
+}
+
 pub fn answered_within(
     metrics: &str,
     method: &str,
