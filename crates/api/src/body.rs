@@ -9,12 +9,14 @@
 //! they were sent with (the workspace enables serde_json's `arbitrary_precision`, so
 //! `12345678901234567890123` is not rounded to `1.2345678901234568e+22`).
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashSet;
 use std::fmt;
 
 use actix_web::web::Bytes;
 use clientela_core::{FieldError, MAX_BATCH};
+use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -291,14 +293,108 @@ impl<'de> Visitor<'de> for UniqueKeysSeed<'_> {
             }
             return Ok(());
         }
-        let mut keys: HashSet<String> = HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if !keys.insert(key.clone()) {
-                self.found.set(Some(key));
+        let mut keys = SeenKeys::default();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            if !keys.insert(&key) {
+                self.found.set(Some(key.into_owned()));
                 return Err(de::Error::custom("duplicate key"));
             }
             map.next_value_seed(self)?;
         }
         Ok(())
+    }
+}
+
+/// An object key, borrowed from the body unless it holds escapes: checking a batch for
+/// duplicate keys allocated a `String` per key, and twice that with the copy kept.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+                formatter.write_str("an object key")
+            }
+            fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(key)))
+            }
+            fn visit_str<E>(self, key: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(key.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// The keys of one object seen so far. A customer or its metadata mostly has a handful:
+/// those are compared in a list; past [`SeenKeys::LIST`] they go into a hash set, so an
+/// object of thousands of keys is not checked in quadratic time.
+#[derive(Default)]
+struct SeenKeys<'de> {
+    list: Vec<Cow<'de, str>>,
+    set: HashSet<Cow<'de, str>>,
+}
+
+impl<'de> SeenKeys<'de> {
+    const LIST: usize = 16;
+
+    /// Adds `key`; false when it was there already.
+    fn insert(&mut self, key: &Cow<'de, str>) -> bool {
+        if self.set.is_empty() {
+            if self.list.iter().any(|seen| seen == key) {
+                return false;
+            }
+            if self.list.len() < SeenKeys::LIST {
+                self.list.push(key.clone());
+                return true;
+            }
+            self.set.extend(self.list.drain(..));
+        }
+        self.set.insert(key.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The duplicate key `split_customers` names, if it refuses `body` for one.
+    fn duplicate_in(body: &str) -> Option<String> {
+        match split_customers(body.as_bytes()) {
+            Err(ApiError::MalformedJson(message)) => message
+                .split('`')
+                .nth(1)
+                .filter(|_| message.contains("appears twice"))
+                .map(str::to_owned),
+            _ => None,
+        }
+    }
+
+    fn object(keys: impl Iterator<Item = String>) -> String {
+        let fields: Vec<String> = keys.map(|key| format!("\"{key}\": 1")).collect();
+        format!(
+            "{{\"code\": \"K1\", \"metadata\": {{{}}}}}",
+            fields.join(", ")
+        )
+    }
+
+    #[test]
+    fn duplicate_keys_are_found_however_many_keys_and_however_written() {
+        // Past the first keys, which are compared in a list, the set takes over.
+        let late = object((0..40).map(|n| format!("k{n}")).chain(["k3".to_owned()]));
+        assert_eq!(duplicate_in(&late).as_deref(), Some("k3"));
+        let early = object(["a", "b", "a"].into_iter().map(str::to_owned));
+        assert_eq!(duplicate_in(&early).as_deref(), Some("a"));
+        // The same key, once escaped: it is the same key.
+        let escaped = r#"{"code": "K1", "metadata": {"tier": 1, "t\u0069er": 2}}"#;
+        assert_eq!(duplicate_in(escaped).as_deref(), Some("tier"));
+        // Many distinct keys are no duplicate, and the same key in two objects is none.
+        let many = object((0..5000).map(|n| format!("k{n}")));
+        assert!(split_customers(many.as_bytes()).is_ok());
+        let siblings = r#"[{"code": "K1", "city": "a"}, {"code": "K2", "city": "b"}]"#;
+        assert!(split_customers(siblings.as_bytes()).is_ok());
     }
 }

@@ -104,11 +104,15 @@ impl ManageConnection for Manager {
                 // Checkpoints are the store's background thread's job (`checkpoint`).
                 // secure_delete: erased customers' bytes are overwritten with zeros in the
                 // database file, not merely marked free (right to erasure).
+                // temp_store = MEMORY: a group commit's savepoints keep the pages they may
+                // have to restore in memory rather than spilling them to a temporary file
+                // (`group_commit.rs`); no temporary file of this database is ever written.
                 connection
                     .batch_execute(&format!(
                         "PRAGMA busy_timeout = {busy}; PRAGMA journal_mode = WAL; \
                          PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; \
-                         PRAGMA wal_autocheckpoint = 0; PRAGMA secure_delete = ON;",
+                         PRAGMA wal_autocheckpoint = 0; PRAGMA secure_delete = ON; \
+                         PRAGMA temp_store = MEMORY;",
                         busy = self.timeouts.lock.as_millis()
                     ))
                     .map_err(r2d2::Error::QueryError)?;
