@@ -295,7 +295,7 @@ impl<'de> Visitor<'de> for UniqueKeysSeed<'_> {
         }
         let mut keys = SeenKeys::default();
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            if !keys.insert(&key) {
+            if let Some(key) = keys.insert(key) {
                 self.found.set(Some(key.into_owned()));
                 return Err(de::Error::custom("duplicate key"));
             }
@@ -341,19 +341,23 @@ struct SeenKeys<'de> {
 impl<'de> SeenKeys<'de> {
     const LIST: usize = 16;
 
-    /// Adds `key`; false when it was there already.
-    fn insert(&mut self, key: &Cow<'de, str>) -> bool {
+    /// Adds `key`; gives it back when it was there already.
+    fn insert(&mut self, key: Cow<'de, str>) -> Option<Cow<'de, str>> {
         if self.set.is_empty() {
-            if self.list.iter().any(|seen| seen == key) {
-                return false;
+            if self.list.contains(&key) {
+                return Some(key);
             }
             if self.list.len() < SeenKeys::LIST {
-                self.list.push(key.clone());
-                return true;
+                self.list.push(key);
+                return None;
             }
             self.set.extend(self.list.drain(..));
         }
-        self.set.insert(key.clone())
+        if self.set.contains(&key) {
+            return Some(key);
+        }
+        self.set.insert(key);
+        None
     }
 }
 
