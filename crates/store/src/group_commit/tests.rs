@@ -112,119 +112,111 @@ fn queued_behind_a_slow_writer(
 
 #[test]
 fn a_lone_writer_commits_at_once_and_its_row_is_readable_when_it_returns() {
-    {
-        let database = Database::new();
-        let group_commit = GroupCommit::default();
-        for n in 0..3 {
-            let outcome = group_commit.run(&database.pool, inserting(n));
-            assert!(matches!(outcome, Ok(())), "{outcome:?}");
-            // Read-your-writes: committed before `run` returned, visible to another connection.
-            assert_eq!(database.committed(), (0..=n).collect::<Vec<_>>());
-        }
-        assert_eq!(group_commit.commits(), (3, 3), "one commit per lone writer");
+    let database = Database::new();
+    let group_commit = GroupCommit::default();
+    for n in 0..3 {
+        let outcome = group_commit.run(&database.pool, inserting(n));
+        assert!(matches!(outcome, Ok(())), "{outcome:?}");
+        // Read-your-writes: committed before `run` returned, visible to another connection.
+        assert_eq!(database.committed(), (0..=n).collect::<Vec<_>>());
     }
+    assert_eq!(group_commit.commits(), (3, 3), "one commit per lone writer");
 }
 
 #[test]
 fn writers_queued_behind_a_running_one_share_its_commit() {
-    {
-        let database = Database::new();
-        let group_commit = GroupCommit::default();
-        let outcomes = queued_behind_a_slow_writer(
-            &group_commit,
-            &database.pool,
-            (0..4).map(inserting).collect(),
-        );
-        assert!(outcomes.iter().all(ran_ok), "{outcomes:?}");
-        assert_eq!(database.committed(), vec![0, 1, 2, 3]);
-        assert_eq!(
-            group_commit.commits(),
-            (1, 4),
-            "four queued writers, one commit"
-        );
-    }
+    let database = Database::new();
+    let group_commit = GroupCommit::default();
+    let outcomes = queued_behind_a_slow_writer(
+        &group_commit,
+        &database.pool,
+        (0..4).map(inserting).collect(),
+    );
+    assert!(outcomes.iter().all(ran_ok), "{outcomes:?}");
+    assert_eq!(database.committed(), vec![0, 1, 2, 3]);
+    assert_eq!(
+        group_commit.commits(),
+        (1, 4),
+        "four queued writers, one commit"
+    );
 }
 
 #[test]
 fn a_member_that_fails_or_panics_loses_only_its_own_writes() {
-    {
-        let database = Database::new();
-        let group_commit = GroupCommit::default();
-        let failing: Body = Box::new(|sql| {
-            sql.execute("INSERT INTO t (n) VALUES (11)")?;
-            Err(StoreError::Unavailable(
-                "this member fails after writing".into(),
-            ))
-        });
-        let breaking: Body = Box::new(|sql| {
-            sql.execute("INSERT INTO t (n) VALUES (13)")?;
-            // A statement the database refuses (row 0 exists): it undoes the member's
-            // savepoint, and no more.
-            Ok(sql.execute("INSERT INTO t (n) VALUES (0)")?)
-        });
-        let panicking: Body = Box::new(|sql| {
-            let _ = sql.execute("INSERT INTO t (n) VALUES (12)");
-            panic!("this member panics after writing");
-        });
-        let bodies = vec![
-            inserting(0),
-            failing,
-            inserting(2),
-            panicking,
-            breaking,
-            inserting(5),
-        ];
-        let outcomes = queued_behind_a_slow_writer(&group_commit, &database.pool, bodies);
+    let database = Database::new();
+    let group_commit = GroupCommit::default();
+    let failing: Body = Box::new(|sql| {
+        sql.execute("INSERT INTO t (n) VALUES (11)")?;
+        Err(StoreError::Unavailable(
+            "this member fails after writing".into(),
+        ))
+    });
+    let breaking: Body = Box::new(|sql| {
+        sql.execute("INSERT INTO t (n) VALUES (13)")?;
+        // A statement the database refuses (row 0 exists): it undoes the member's
+        // savepoint, and no more.
+        Ok(sql.execute("INSERT INTO t (n) VALUES (0)")?)
+    });
+    let panicking: Body = Box::new(|sql| {
+        let _ = sql.execute("INSERT INTO t (n) VALUES (12)");
+        panic!("this member panics after writing");
+    });
+    let bodies = vec![
+        inserting(0),
+        failing,
+        inserting(2),
+        panicking,
+        breaking,
+        inserting(5),
+    ];
+    let outcomes = queued_behind_a_slow_writer(&group_commit, &database.pool, bodies);
 
-        assert!(
-            matches!(outcomes[1], Some(Err(StoreError::Unavailable(_)))),
-            "{outcomes:?}"
-        );
-        assert!(
-            outcomes[3].is_none(),
-            "the panic reaches the writer that panicked"
-        );
-        assert!(
-            matches!(outcomes[4], Some(Err(StoreError::Database(_)))),
-            "{outcomes:?}"
-        );
-        for writer in [0, 2, 5] {
-            assert!(ran_ok(&outcomes[writer]), "{outcomes:?}");
-        }
-        assert_eq!(database.committed(), vec![0, 2, 5]);
-        // The store goes on writing after all three.
-        let outcome = group_commit.run(&database.pool, inserting(6));
-        assert!(matches!(outcome, Ok(())), "{outcome:?}");
-        assert_eq!(database.committed(), vec![0, 2, 5, 6]);
+    assert!(
+        matches!(outcomes[1], Some(Err(StoreError::Unavailable(_)))),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes[3].is_none(),
+        "the panic reaches the writer that panicked"
+    );
+    assert!(
+        matches!(outcomes[4], Some(Err(StoreError::Database(_)))),
+        "{outcomes:?}"
+    );
+    for writer in [0, 2, 5] {
+        assert!(ran_ok(&outcomes[writer]), "{outcomes:?}");
     }
+    assert_eq!(database.committed(), vec![0, 2, 5]);
+    // The store goes on writing after all three.
+    let outcome = group_commit.run(&database.pool, inserting(6));
+    assert!(matches!(outcome, Ok(())), "{outcome:?}");
+    assert_eq!(database.committed(), vec![0, 2, 5, 6]);
 }
 
 #[test]
 fn a_commit_that_fails_fails_every_member_and_keeps_nothing() {
-    {
-        let database = Database::new();
-        let group_commit = GroupCommit::default();
-        // A child row without its parent passes its own savepoint (the check is deferred)
-        // and makes the group's COMMIT fail.
-        let orphan: Body = Box::new(|sql| {
-            sql.execute("INSERT INTO t (n) VALUES (1); INSERT INTO child (parent) VALUES (42)")?;
-            Ok(())
-        });
-        let outcomes = queued_behind_a_slow_writer(
-            &group_commit,
-            &database.pool,
-            vec![inserting(0), orphan, inserting(2)],
-        );
-        assert_eq!(group_commit.commits(), (1, 3));
-        assert!(
-            outcomes
-                .iter()
-                .all(|outcome| matches!(outcome, Some(Err(StoreError::Unavailable(_))))),
-            "every member of the failed group hears of it: {outcomes:?}"
-        );
-        assert_eq!(database.committed(), Vec::<i32>::new());
-        let outcome = group_commit.run(&database.pool, inserting(3));
-        assert!(matches!(outcome, Ok(())), "{outcome:?}");
-        assert_eq!(database.committed(), vec![3]);
-    }
+    let database = Database::new();
+    let group_commit = GroupCommit::default();
+    // A child row without its parent passes its own savepoint (the check is deferred)
+    // and makes the group's COMMIT fail.
+    let orphan: Body = Box::new(|sql| {
+        sql.execute("INSERT INTO t (n) VALUES (1); INSERT INTO child (parent) VALUES (42)")?;
+        Ok(())
+    });
+    let outcomes = queued_behind_a_slow_writer(
+        &group_commit,
+        &database.pool,
+        vec![inserting(0), orphan, inserting(2)],
+    );
+    assert_eq!(group_commit.commits(), (1, 3));
+    assert!(
+        outcomes
+            .iter()
+            .all(|outcome| matches!(outcome, Some(Err(StoreError::Unavailable(_))))),
+        "every member of the failed group hears of it: {outcomes:?}"
+    );
+    assert_eq!(database.committed(), Vec::<i32>::new());
+    let outcome = group_commit.run(&database.pool, inserting(3));
+    assert!(matches!(outcome, Ok(())), "{outcome:?}");
+    assert_eq!(database.committed(), vec![3]);
 }
