@@ -193,42 +193,9 @@ impl Default for DatabaseSettings {
 pub struct DatabaseUrl(pub String);
 
 impl DatabaseUrl {
-    /// The URL with its password replaced by `…`: the one of a `user:password@` part, and a
-    /// `password=` parameter of the query (libpq takes both).
+    /// The URL with its password replaced by `…` ([`clientela_store::redact_password`]).
     pub fn redacted(&self) -> String {
-        let url = &self.0;
-        let Some((scheme, rest)) = url.split_once("://") else {
-            return url.clone();
-        };
-        // The user part ends at the last `@`: a password may hold `@`, `/` or `?` when it is
-        // not percent-encoded, so anything before that `@` may be part of it.
-        let (user, after_user) = match rest.rfind('@') {
-            Some(at) => {
-                let (user, after) = rest.split_at(at);
-                let user = match user.split_once(':') {
-                    Some((name, _password)) => format!("{name}:…"),
-                    None => user.to_owned(),
-                };
-                (user, after)
-            }
-            None => (String::new(), rest),
-        };
-        let after_user = match after_user.split_once('?') {
-            Some((location, query)) => {
-                let query: Vec<String> = query
-                    .split('&')
-                    .map(|pair| match pair.split_once('=') {
-                        Some((key, _)) if key.eq_ignore_ascii_case("password") => {
-                            format!("{key}=…")
-                        }
-                        _ => pair.to_owned(),
-                    })
-                    .collect();
-                format!("{location}?{}", query.join("&"))
-            }
-            None => after_user.to_owned(),
-        };
-        format!("{scheme}://{user}{after_user}")
+        clientela_store::redact_password(&self.0)
     }
 }
 

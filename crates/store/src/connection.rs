@@ -34,11 +34,59 @@ pub enum SqliteSync {
     Full,
 }
 
-/// Where the data lives, parsed from the URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the data lives, parsed from the URL. `Debug` hides a PostgreSQL password.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Target {
     Sqlite(PathBuf),
     Postgres(String),
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Sqlite(path) => formatter.debug_tuple("Sqlite").field(path).finish(),
+            Target::Postgres(url) => formatter
+                .debug_tuple("Postgres")
+                .field(&redact_password(url))
+                .finish(),
+        }
+    }
+}
+
+/// `url` with its password replaced by `…`: the one of a `user:password@` part, and a
+/// `password=` parameter of the query (libpq takes both). For anything that prints a
+/// database URL: settings, options, errors.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    // The user part ends at the last `@`: a password may hold `@`, `/` or `?` when it is
+    // not percent-encoded, so anything before that `@` may be part of it.
+    let (user, after_user) = match rest.rfind('@') {
+        Some(at) => {
+            let (user, after) = rest.split_at(at);
+            let user = match user.split_once(':') {
+                Some((name, _password)) => format!("{name}:…"),
+                None => user.to_owned(),
+            };
+            (user, after)
+        }
+        None => (String::new(), rest),
+    };
+    let after_user = match after_user.split_once('?') {
+        Some((location, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=…"),
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{location}?{}", query.join("&"))
+        }
+        None => after_user.to_owned(),
+    };
+    format!("{scheme}://{user}{after_user}")
 }
 
 impl Target {
@@ -48,14 +96,14 @@ impl Target {
             .or_else(|| url.strip_prefix("sqlite:"))
         {
             if path.is_empty() {
-                return Err(StoreError::UnknownScheme(url.to_owned()));
+                return Err(StoreError::UnknownScheme(redact_password(url)));
             }
             return Ok(Target::Sqlite(PathBuf::from(path)));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(Target::Postgres(url.to_owned()));
         }
-        Err(StoreError::UnknownScheme(url.to_owned()))
+        Err(StoreError::UnknownScheme(redact_password(url)))
     }
 }
 
@@ -200,4 +248,29 @@ pub(crate) fn build_pool_with(
         .test_on_check_out(check_on_checkout)
         .build(manager)
         .map_err(|error| StoreError::Unavailable(error.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Options, targets and the error for an unknown scheme may be logged or printed: none
+    /// of them shows the password, in the user part or in a `password=` parameter.
+    #[test]
+    fn nothing_that_prints_a_database_url_shows_its_password() {
+        let url =
+            "postgres://clientela:s3cret@db.internal/clientela?password=s3cret&sslmode=require";
+        let printed = [
+            format!("{:?}", crate::StoreOptions::new(url)),
+            format!("{:?}", Target::parse(url)),
+            Target::parse("mysql://clientela:s3cret@db/x")
+                .map(|_| String::new())
+                .unwrap_or_else(|error| error.to_string()),
+        ];
+        for text in printed {
+            assert!(!text.contains("s3cret"), "{text}");
+            assert!(text.contains("clientela:…@"), "the user stays: {text}");
+        }
+        assert!(format!("{:?}", crate::StoreOptions::new(url)).contains("sslmode=require"));
+    }
 }

@@ -59,7 +59,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 pub use changes::{BadCursor, Change, ChangeOp, Cursor};
-pub use connection::{DbConnection, SqliteSync, Target, Timeouts};
+pub use connection::{DbConnection, SqliteSync, Target, Timeouts, redact_password};
 pub use customers::{
     BatchRequest, Count, EXACT_COUNT_LIMIT, ItemFailure, ItemOutcome, ListQuery, Precondition,
     Suppression, prefix_upper_bound,
@@ -76,8 +76,8 @@ use connection::{Pool, build_pool_with};
 use group_commit::GroupCommit;
 use sql::WriteSql;
 
-/// How to open the store.
-#[derive(Debug, Clone)]
+/// How to open the store. `Debug` hides the database password.
+#[derive(Clone)]
 pub struct StoreOptions {
     /// `sqlite://PATH` or `postgres://…`.
     pub url: String,
@@ -119,6 +119,32 @@ impl StoreOptions {
             sqlite_sync: SqliteSync::default(),
             migrate: true,
         }
+    }
+}
+
+impl std::fmt::Debug for StoreOptions {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let StoreOptions {
+            url,
+            pool_size,
+            write_pool_size,
+            timeouts,
+            suppression_key_file,
+            connect_timeout,
+            sqlite_sync,
+            migrate,
+        } = self;
+        formatter
+            .debug_struct("StoreOptions")
+            .field("url", &redact_password(url))
+            .field("pool_size", pool_size)
+            .field("write_pool_size", write_pool_size)
+            .field("timeouts", timeouts)
+            .field("suppression_key_file", suppression_key_file)
+            .field("connect_timeout", connect_timeout)
+            .field("sqlite_sync", sqlite_sync)
+            .field("migrate", migrate)
+            .finish()
     }
 }
 
