@@ -25,7 +25,6 @@
 //!   WAL checkpoints run on a background thread, not inside a request's commit
 //!   (`checkpoint.rs`).
 //!
-//!
 //! # Group commit (SQLite)
 //! Writers that arrive while another is writing share its transaction, each in a savepoint
 //! of its own, and one commit (`group_commit.rs`): bodies run one at a time, so each sees
