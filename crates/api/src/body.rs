@@ -133,10 +133,8 @@ impl Iterator for BatchItems {
             .get(range)
             .and_then(|bytes| std::str::from_utf8(bytes).ok())
             .unwrap_or_default();
-        Some(match serde_json::from_str::<&RawValue>(text) {
-            Ok(raw) => item_value(raw),
-            Err(_) => Err(FieldError::NotAnObject),
-        })
+        // The split walked this text already: it is one JSON value.
+        Some(text_value(text))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -148,7 +146,12 @@ impl ExactSizeIterator for BatchItems {}
 
 /// One customer's JSON, parsed only when it is no larger than [`MAX_ITEM_BYTES`].
 pub fn item_value(raw: &RawValue) -> Result<Value, FieldError> {
-    let bytes = raw.get().len();
+    text_value(raw.get())
+}
+
+/// [`item_value`] of an item's text as the split found it.
+fn text_value(text: &str) -> Result<Value, FieldError> {
+    let bytes = text.len();
     if bytes > MAX_ITEM_BYTES {
         return Err(FieldError::TooLarge {
             bytes,
@@ -157,7 +160,7 @@ pub fn item_value(raw: &RawValue) -> Result<Value, FieldError> {
     }
     // The text is valid JSON already (the split checked it), so this cannot fail; if it
     // somehow did, the item is refused as not an object rather than taken wrongly.
-    serde_json::from_str(raw.get()).map_err(|_| FieldError::NotAnObject)
+    serde_json::from_str(text).map_err(|_| FieldError::NotAnObject)
 }
 
 fn malformed(error: serde_json::Error) -> ApiError {

@@ -1,7 +1,7 @@
 //! Customer use cases of the [`Store`]: batch upsert, get, delete and suppress (listing a page
 //! is `customers/list.rs`).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use clientela_core::merge::{Applied, MergeContext, MergeResult, apply};
 use clientela_core::{Customer, CustomerPatch, FieldError, Timestamp};
@@ -214,7 +214,14 @@ fn merge_batch(
         current.insert(customer.code.clone(), customer);
     }
 
-    let mut changed: BTreeSet<&str> = BTreeSet::new();
+    // Where each changed code's final state is: the outcome of its last change. A code sent
+    // once (the usual batch) is written straight from its outcome, with no copy; only a
+    // code sent again later in the batch keeps a copy in `current` for the next patch.
+    let mut remaining: HashMap<&str, usize> = HashMap::with_capacity(codes.len());
+    for (_, patch) in request.items {
+        *remaining.entry(patch.code.as_str()).or_default() += 1;
+    }
+    let mut changed: BTreeMap<&str, usize> = BTreeMap::new();
     let mut outcomes = Vec::with_capacity(request.items.len());
     for (_, patch) in request.items {
         let code = patch.code.as_str();
@@ -233,11 +240,17 @@ fn merge_batch(
         } else {
             apply(stored, patch, context).map_err(ItemFailure::Invalid)
         };
+        let later = remaining.get_mut(code).map_or(0, |count| {
+            *count -= 1;
+            *count
+        });
         if let Ok(applied) = &outcome
             && applied.result != MergeResult::Unchanged
         {
-            current.insert(patch.code.clone(), applied.customer.clone());
-            changed.insert(code);
+            if later > 0 {
+                current.insert(patch.code.clone(), applied.customer.clone());
+            }
+            changed.insert(code, outcomes.len());
         }
         outcomes.push(outcome);
     }
@@ -246,8 +259,8 @@ fn merge_batch(
         return Ok(outcomes);
     }
     let written: Vec<&Customer> = changed
-        .iter()
-        .filter_map(|code| current.get(*code))
+        .values()
+        .filter_map(|index| Some(&outcomes.get(*index)?.as_ref().ok()?.customer))
         .collect();
     if !written.is_empty() {
         let rows: Vec<CustomerRow> = written
