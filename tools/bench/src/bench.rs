@@ -166,6 +166,19 @@ pub fn ingest(options: &Options) -> anyhow::Result<()> {
             });
         }
     }
+    // PostgreSQL: the API's own transaction, without the API ([`pgbench`]'s docs).
+    let mut api_transaction = [None, None];
+    if options.postgres.is_some() {
+        for (rate, update_of) in api_transaction.iter_mut().zip([None, Some(10_000)]) {
+            *rate = pgbench::api_transaction_rate(
+                &raw_database,
+                options.connections,
+                options.batch,
+                options.duration,
+                update_of,
+            )?;
+        }
+    }
     drop(raw_database);
 
     let database = options.database("api")?;
@@ -226,6 +239,15 @@ pub fn ingest(options: &Options) -> anyhow::Result<()> {
             cell(schema.and_then(|b| b.pgbench)),
             ratio(limit),
             ratio(schema),
+        );
+    }
+    if let [Some(insert), Some(update)] = api_transaction {
+        println!(
+            "\nthe API's own transaction in pgbench (advisory locks, suppression and stored-row \
+             reads, upsert, feed; rows made in the server, no client work): insert {insert:.0}, \
+             update {update:.0} rows/s; API / that: {:.2}, {:.2}",
+            inserts.per_second(batch) / insert,
+            updates.per_second(batch) / update,
         );
     }
     if let Some(group) = group {

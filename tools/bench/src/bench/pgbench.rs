@@ -80,6 +80,52 @@ FROM generate_series({first}, {first} + {batch} - 1) AS i"
     format!("\\set n :n + 1\n{statement}\n")
 }
 
+/// The API's own write transaction for the rows of [`script`] (schema target), each step
+/// a statement as the server sends it: the advisory lock of every code, which of their two
+/// suppression hashes (64 characters each) are stored, the stored rows, then the upsert and
+/// the feed rows. What the contract (no lost updates, erasure, merge, feed) costs the
+/// database, with no client work at all: the ceiling of any API on this database.
+///
+/// The server hashes codes itself (SHA-256, HMAC); here the lock key is PostgreSQL's cheap
+/// `hashtextextended` and the two "hashes" are the code padded to 64 characters, so the
+/// database does no work the API does not give it (hashing in SQL would slow this
+/// baseline and flatter the API).
+fn api_transaction_script(batch: u64, update_of: Option<u64>) -> String {
+    // New codes of its own: the schema baseline before it inserted its codes already.
+    let upsert = script(Target::Schema, batch, update_of).replace("'pgb-' ||", "'pgt-' ||");
+    let mut lines = upsert.lines();
+    let set = lines.next().unwrap_or_default();
+    let statement = lines.next().unwrap_or_default();
+    // The script's statement is `WITH feed AS (…) INSERT …`: the feed and the upsert, as
+    // the server sends them, are two statements.
+    let (feed, insert) = statement
+        .strip_prefix("WITH feed AS (")
+        .and_then(|rest| rest.split_once(") INSERT INTO"))
+        .map(|(feed, insert)| (feed.to_owned(), format!("INSERT INTO{insert}")))
+        .unwrap_or_default();
+    let codes = feed
+        .split_once("SELECT ")
+        .and_then(|(_, rest)| rest.split_once(", 0,"))
+        .map(|(code, _)| code.to_owned())
+        .unwrap_or_default();
+    let series = feed
+        .rsplit_once(" FROM ")
+        .map(|(_, series)| series.to_owned())
+        .unwrap_or_default();
+    format!(
+        "{set}\nBEGIN;\n\
+         SELECT count(pg_advisory_xact_lock(key)) FROM (SELECT DISTINCT \
+         hashtextextended(code, 0) AS key FROM \
+         (SELECT {codes} AS code FROM {series}) AS codes ORDER BY key) AS keys;\n\
+         SELECT count(*) FROM suppressions WHERE code_hash = ANY(ARRAY(SELECT lpad(code, 64, 'k') \
+         FROM (SELECT {codes} AS code FROM {series}) AS codes) || ARRAY(SELECT lpad(code, 64, 'l') \
+         FROM (SELECT {codes} AS code FROM {series}) AS codes));\n\
+         SELECT count(*) FROM (SELECT * FROM customers WHERE code = ANY(ARRAY(SELECT {codes} \
+         FROM {series}))) AS stored;\n\
+         {insert}\n{feed};\nCOMMIT;\n"
+    )
+}
+
 /// Rows per second pgbench writes into `target`, or `None` when pgbench is not installed.
 pub fn upsert_rate(
     database: &Database,
@@ -89,12 +135,46 @@ pub fn upsert_rate(
     duration: Duration,
     update_of: Option<u64>,
 ) -> anyhow::Result<Option<f64>> {
+    run(
+        database,
+        &script(target, batch, update_of),
+        connections,
+        batch,
+        duration,
+    )
+}
+
+/// Rows per second pgbench writes with [`api_transaction_script`], or `None` when pgbench
+/// is not installed.
+pub fn api_transaction_rate(
+    database: &Database,
+    connections: usize,
+    batch: u64,
+    duration: Duration,
+    update_of: Option<u64>,
+) -> anyhow::Result<Option<f64>> {
+    run(
+        database,
+        &api_transaction_script(batch, update_of),
+        connections,
+        batch,
+        duration,
+    )
+}
+
+fn run(
+    database: &Database,
+    script: &str,
+    connections: usize,
+    batch: u64,
+    duration: Duration,
+) -> anyhow::Result<Option<f64>> {
     let Some(pgbench) = binary() else {
         println!("pgbench not found: its baseline is left out");
         return Ok(None);
     };
     let file = tempfile::NamedTempFile::new()?;
-    std::fs::write(file.path(), script(target, batch, update_of))?;
+    std::fs::write(file.path(), script)?;
     let output = Command::new(pgbench)
         .args(["--no-vacuum", "--protocol", "prepared", "--define", "n=0"])
         .arg(format!("--client={connections}"))
