@@ -6,6 +6,7 @@
 //! carries the ID back, errors included.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -95,6 +96,29 @@ mod tests {
             "the next line says how many were left out"
         );
         assert_eq!(budget.admit(later), Some(0));
+    }
+
+    #[test]
+    fn lines_left_out_in_a_flood_that_ends_inside_its_second_are_still_reported() {
+        let budget = LineBudget::new(1);
+        let start = Instant::now();
+        assert_eq!(budget.admit(start), Some(0));
+        assert_eq!(budget.admit(start), None);
+        assert_eq!(budget.admit(start), None);
+        assert_eq!(
+            budget.take_overdue(start + Duration::from_millis(500)),
+            0,
+            "within the second, the next refused line will carry the count"
+        );
+        assert_eq!(
+            budget.take_overdue(start + Duration::from_secs(1)),
+            2,
+            "once the second is over, the next request of any kind reports it"
+        );
+        assert_eq!(budget.take_overdue(start + Duration::from_secs(2)), 0);
+        assert_eq!(budget.admit(start + Duration::from_secs(2)), Some(0));
+        assert_eq!(budget.admit(start + Duration::from_secs(2)), None);
+        assert_eq!(budget.take_pending(), 1, "as the server stops, all of it");
     }
 }
 
@@ -187,25 +211,42 @@ pub async fn observe_request(
         metrics.observe_request(method, &route, status.as_u16(), elapsed);
     }
     let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+    let now = Instant::now();
+    if !status.is_client_error() {
+        // A flood that ended inside its second has no next refused line to carry its count.
+        log_left_out(REFUSED_LINES.take_overdue(now));
+    }
     if QUIET_ROUTES.contains(&route.as_str()) {
         tracing::debug!(status = status.as_u16(), elapsed_ms, "{method} {route}");
     } else if !status.is_client_error() {
         tracing::info!(status = status.as_u16(), elapsed_ms, "{method} {route}");
-    } else if let Some(not_logged) = REFUSED_LINES.admit(Instant::now()) {
-        if not_logged > 0 {
-            tracing::info!(
-                not_logged,
-                "refused requests left out of the log since the last line"
-            );
-        }
+    } else if let Some(not_logged) = REFUSED_LINES.admit(now) {
+        log_left_out(not_logged);
         tracing::info!(status = status.as_u16(), elapsed_ms, "{method} {route}");
     }
     outcome
 }
 
-/// Refused requests (4xx) logged per second at most; the rest are counted (and the count
-/// logged with the next line), so a flood of bad requests cannot flood the log. Every one
-/// is still counted in `/metrics`.
+/// Logs how many refused requests were left out of the log, if any were.
+fn log_left_out(not_logged: u64) {
+    if not_logged > 0 {
+        tracing::info!(
+            not_logged,
+            "refused requests left out of the log since the last line"
+        );
+    }
+}
+
+/// Logs the count of refused requests not logged yet; the server calls it as it stops, so a
+/// flood in its last second is not lost from the log.
+pub fn log_refused_left_out() {
+    log_left_out(REFUSED_LINES.take_pending());
+}
+
+/// Refused requests (4xx) logged per second at most; the rest are counted, and the count is
+/// logged with the next refused line, or with the first other request once the second is
+/// over, or as the server stops. So a flood of bad requests cannot flood the log, and the
+/// log still says how big it was. Every one is counted in `/metrics` too.
 const REFUSED_LINES_PER_SECOND: u32 = 20;
 
 static REFUSED_LINES: LineBudget = LineBudget::new(REFUSED_LINES_PER_SECOND);
@@ -214,6 +255,9 @@ static REFUSED_LINES: LineBudget = LineBudget::new(REFUSED_LINES_PER_SECOND);
 #[derive(Debug)]
 struct LineBudget {
     per_second: u32,
+    /// Whether lines were left out and not reported yet, so every other request need not
+    /// take the lock to find out.
+    pending: AtomicBool,
     state: Mutex<BudgetState>,
 }
 
@@ -228,6 +272,7 @@ impl LineBudget {
     const fn new(per_second: u32) -> LineBudget {
         LineBudget {
             per_second,
+            pending: AtomicBool::new(false),
             state: Mutex::new(BudgetState {
                 window_start: None,
                 used: 0,
@@ -251,9 +296,39 @@ impl LineBudget {
         }
         if state.used >= self.per_second {
             state.not_logged += 1;
+            self.pending.store(true, Ordering::Relaxed);
             return None;
         }
         state.used += 1;
+        self.pending.store(false, Ordering::Relaxed);
         Some(std::mem::take(&mut state.not_logged))
+    }
+
+    /// The lines left out in a second that is over, taken so they are logged once; 0 while
+    /// the second lasts (its next refused line will carry them).
+    fn take_overdue(&self, now: Instant) -> u64 {
+        if !self.pending.load(Ordering::Relaxed) {
+            return 0;
+        }
+        let Ok(mut state) = self.state.lock() else {
+            return 0;
+        };
+        let over = state
+            .window_start
+            .is_none_or(|start| now.duration_since(start) >= Duration::from_secs(1));
+        if !over {
+            return 0;
+        }
+        self.pending.store(false, Ordering::Relaxed);
+        std::mem::take(&mut state.not_logged)
+    }
+
+    /// Every line left out so far, taken.
+    fn take_pending(&self) -> u64 {
+        let Ok(mut state) = self.state.lock() else {
+            return 0;
+        };
+        self.pending.store(false, Ordering::Relaxed);
+        std::mem::take(&mut state.not_logged)
     }
 }

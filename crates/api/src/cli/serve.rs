@@ -51,6 +51,7 @@ pub fn serve(settings: &Settings) -> anyhow::Result<()> {
         println!("listening on http://{address}");
         server.await
     })?;
+    crate::middleware::log_refused_left_out();
     tracing::info!("clientela-api stopped");
     Ok(())
 }
