@@ -211,7 +211,7 @@ pub async fn observe_request(
         metrics.observe_request(method, &route, status.as_u16(), elapsed);
     }
     let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
-    let now = Instant::now();
+    let now = started + elapsed;
     if !status.is_client_error() {
         // A flood that ended inside its second has no next refused line to carry its count.
         log_left_out(REFUSED_LINES.take_overdue(now));
@@ -287,10 +287,7 @@ impl LineBudget {
         let Ok(mut state) = self.state.lock() else {
             return Some(0);
         };
-        let expired = state
-            .window_start
-            .is_none_or(|start| now.duration_since(start) >= Duration::from_secs(1));
-        if expired {
+        if state.second_is_over(now) {
             state.window_start = Some(now);
             state.used = 0;
         }
@@ -300,8 +297,7 @@ impl LineBudget {
             return None;
         }
         state.used += 1;
-        self.pending.store(false, Ordering::Relaxed);
-        Some(std::mem::take(&mut state.not_logged))
+        Some(self.take(&mut state))
     }
 
     /// The lines left out in a second that is over, taken so they are logged once; 0 while
@@ -310,25 +306,29 @@ impl LineBudget {
         if !self.pending.load(Ordering::Relaxed) {
             return 0;
         }
-        let Ok(mut state) = self.state.lock() else {
-            return 0;
-        };
-        let over = state
-            .window_start
-            .is_none_or(|start| now.duration_since(start) >= Duration::from_secs(1));
-        if !over {
-            return 0;
+        match self.state.lock() {
+            Ok(mut state) if state.second_is_over(now) => self.take(&mut state),
+            _ => 0,
         }
-        self.pending.store(false, Ordering::Relaxed);
-        std::mem::take(&mut state.not_logged)
     }
 
     /// Every line left out so far, taken.
     fn take_pending(&self) -> u64 {
-        let Ok(mut state) = self.state.lock() else {
-            return 0;
-        };
+        self.state
+            .lock()
+            .map_or(0, |mut state| self.take(&mut state))
+    }
+
+    /// The count of lines left out, reset with its flag.
+    fn take(&self, state: &mut BudgetState) -> u64 {
         self.pending.store(false, Ordering::Relaxed);
         std::mem::take(&mut state.not_logged)
+    }
+}
+
+impl BudgetState {
+    fn second_is_over(&self, now: Instant) -> bool {
+        self.window_start
+            .is_none_or(|start| now.duration_since(start) >= Duration::from_secs(1))
     }
 }
