@@ -100,7 +100,8 @@ pub struct ServerSettings {
     pub workers: Option<usize>,
     pub body_limit: usize,
     pub shutdown_timeout: u64,
-    /// Seconds a client has to send the request line and headers (against slowloris).
+    /// Seconds a client has to send the request line and headers of each request, on every
+    /// request of a kept-alive connection (against slowloris).
     pub request_head_timeout: u64,
     /// Seconds a client has to send the whole body once the headers are in.
     pub body_timeout: u64,

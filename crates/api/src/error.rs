@@ -27,6 +27,10 @@ pub enum ApiError {
     MalformedJson(String),
     #[error("{0}")]
     BadRequest(String),
+    /// `CONNECT` or `Upgrade` (400, and the connection is closed: see
+    /// `crate::http::refusals::refuse_protocol_switches`).
+    #[error("this API serves neither protocol switches nor tunnels: {what} is refused")]
+    ProtocolSwitch { what: &'static str },
     #[error("{detail}")]
     Invalid {
         detail: String,
@@ -99,7 +103,9 @@ impl ApiError {
     fn slug_and_title(&self) -> (&'static str, &'static str) {
         match self {
             ApiError::MalformedJson(_) => ("malformed-json", "Malformed JSON"),
-            ApiError::BadRequest(_) => ("bad-request", "Bad request"),
+            ApiError::BadRequest(_) | ApiError::ProtocolSwitch { .. } => {
+                ("bad-request", "Bad request")
+            }
             ApiError::Invalid { .. } => ("invalid", "Invalid request"),
             ApiError::Unauthorized => ("unauthorized", "Unauthorized"),
             ApiError::Forbidden { .. } => ("forbidden", "Forbidden"),
@@ -162,7 +168,9 @@ pub fn problem_fields(index: Option<usize>, errors: &[FieldError]) -> Vec<Proble
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::MalformedJson(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::MalformedJson(_)
+            | ApiError::BadRequest(_)
+            | ApiError::ProtocolSwitch { .. } => StatusCode::BAD_REQUEST,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
@@ -199,7 +207,9 @@ impl ResponseError for ApiError {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
             // The connection may hold the rest of a body the server will not read.
-            ApiError::RequestTimeout { .. } | ApiError::HeadersTooLarge { .. } => {
+            ApiError::RequestTimeout { .. }
+            | ApiError::HeadersTooLarge { .. }
+            | ApiError::ProtocolSwitch { .. } => {
                 response.insert_header((header::CONNECTION, HeaderValue::from_static("close")));
             }
             _ => {}

@@ -7,8 +7,8 @@ pub mod auth;
 pub mod body;
 pub mod cli;
 pub mod config;
-pub mod content_encoding;
 pub mod error;
+pub mod http;
 pub mod ingest;
 pub mod limits;
 pub mod logging;
@@ -16,7 +16,6 @@ pub mod metrics;
 mod middleware;
 pub mod openapi;
 pub mod rate_limit;
-pub mod request_target;
 mod routes;
 
 pub use routes::document as openapi_document;
@@ -28,11 +27,14 @@ use std::time::Duration;
 use actix_service::{IntoServiceFactory, ServiceFactoryExt};
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
+use actix_web::rt::net::TcpStream;
 use actix_web::{App, web};
 use clientela_core::geo::Resolver;
 use clientela_store::{Store, StoreOptions};
 
 use crate::auth::KeyChecker;
+use crate::http::connection::{self, HeadDeadlines, Watched};
+use crate::http::refusals::{self, QueryParameters};
 use crate::metrics::Metrics;
 
 /// What every request handler shares.
@@ -54,6 +56,9 @@ pub struct AppState {
     /// Slots for large request bodies: how many may be read and parsed at once
     /// ([`limits::LARGE_BODY_SLOTS`]).
     pub large_bodies: Arc<tokio::sync::Semaphore>,
+    /// Memory for decoding compressed bodies without a large-body slot
+    /// ([`http::payload::DECODE_BUDGET_BYTES`]).
+    pub decode_budget: Arc<tokio::sync::Semaphore>,
     /// Requests that write: at most this many hold a blocking thread at once (as many as
     /// the store has write connections), so writers queued behind a lock wait here, on the
     /// async workers, and never take the blocking threads reads need.
@@ -77,6 +82,7 @@ impl AppState {
             max_header_bytes: limits::DEFAULT_MAX_HEADER_BYTES,
             metrics: Arc::new(Metrics::new()),
             large_bodies: Arc::new(tokio::sync::Semaphore::new(limits::LARGE_BODY_SLOTS)),
+            decode_budget: Arc::new(http::payload::decode_budget()),
             write_slots: Arc::new(tokio::sync::Semaphore::new(
                 StoreOptions::DEFAULT_WRITE_POOL_SIZE as usize,
             )),
@@ -108,7 +114,8 @@ pub struct ServerOptions {
     pub workers: Option<usize>,
     /// How long in-flight requests get to finish after SIGTERM or Ctrl-C.
     pub shutdown_timeout: Duration,
-    /// How long a client has to send the request line and headers (slowloris defence).
+    /// How long a client has to send each request's line and headers, on every request of a
+    /// connection (slowloris defence; see `http::connection`).
     pub request_head_timeout: Duration,
     /// How long an idle keep-alive connection stays open (zero: closed after each response).
     pub keep_alive: Duration,
@@ -150,8 +157,10 @@ pub fn run_with(
     options: ServerOptions,
 ) -> std::io::Result<Server> {
     let data = web::Data::new(state);
+    let openapi = routes::document();
+    let query_parameters = web::Data::new(QueryParameters::from_document(&openapi));
     let document = web::Data::new(routes::docs::OpenApiJson(
-        routes::document()
+        openapi
             .to_json()
             .unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}")),
     ));
@@ -159,24 +168,33 @@ pub fn run_with(
         App::new()
             .app_data(data.clone())
             .app_data(document.clone())
+            .app_data(query_parameters.clone())
             .app_data(routes::query_config())
             .app_data(routes::path_config())
-            // The last wrap runs first: request ID, then its span, then metrics inside it,
-            // then the header limit, the raw-target refusal and the path check (so refused
-            // requests are counted and logged too). Innermost, responses are compressed
-            // when the client asks (`Accept-Encoding: gzip` or `zstd`; see README).
+            // The last wrap runs first: the connection's head clock, the request ID, then
+            // its span, then metrics inside it, then the refusals that need no handler
+            // (header size, protocol switches, paths, query parameters), so refused
+            // requests are counted and logged too. Innermost, responses are compressed when
+            // the client asks (`Accept-Encoding: gzip` or `zstd`; see README).
             .wrap(actix_web::middleware::Compress::default())
-            .wrap(from_fn(request_target::refuse_raw_targets))
-            .wrap(from_fn(limits::refuse_undecodable_path))
-            .wrap(from_fn(limits::limit_headers))
+            .wrap(from_fn(refusals::refuse_unknown_query_parameters))
+            .wrap(from_fn(refusals::refuse_undecodable_path))
+            .wrap(from_fn(refusals::refuse_protocol_switches))
+            .wrap(from_fn(refusals::limit_headers))
             .wrap(from_fn(middleware::observe_request))
             .wrap(tracing_actix_web::TracingLogger::<middleware::RequestSpan>::new())
             .wrap(from_fn(middleware::assign_request_id))
+            .wrap(from_fn(connection::mark_requests))
             .configure(routes::configure_app)
             .default_service(web::to(routes::not_found))
     };
-    // What `HttpServer::listen` does, with one difference: each connection's bytes pass
-    // through `request_target::AsciiTargets` before the HTTP parser (see that module).
+    // What `HttpServer::listen` does, with one addition: each connection is [`Watched`], so
+    // every request head on it, not only the first, must arrive in time. Its bytes pass
+    // untouched (see `http::connection`).
+    let deadlines = HeadDeadlines {
+        head: options.request_head_timeout,
+        keep_alive: options.keep_alive,
+    };
     let address = listener.local_addr()?;
     let builder = actix_server::Server::build();
     let shutdown_signal = builder.graceful_shutdown_signal();
@@ -202,22 +220,22 @@ pub fn run_with(
             .client_request_timeout(options.request_head_timeout)
             .client_disconnect_timeout(options.disconnect_timeout)
             .local_addr(address)
+            .on_connect_ext(|connection: &Watched<TcpStream>, data| {
+                data.insert(connection.clock());
+            })
             .h1(actix_service::map_config(
                 app()
                     .into_factory()
                     .map_err(|error: actix_web::Error| error.error_response()),
                 |_| actix_web::dev::AppConfig::default(),
             ));
-        actix_service::fn_service(|stream: actix_web::rt::net::TcpStream| async move {
+        actix_service::fn_service(move |stream: TcpStream| async move {
             // As `HttpService::tcp` does: a response written in two parts (a compressed or
             // streamed body after its head) must not wait for the client's delayed ACK
             // (Nagle's algorithm: 40 ms a response).
             let _ = stream.set_nodelay(true);
             let peer = stream.peer_addr().ok();
-            Ok::<_, actix_http::error::DispatchError>((
-                request_target::AsciiTargets::new(stream),
-                peer,
-            ))
+            Ok::<_, actix_http::error::DispatchError>((Watched::new(stream, deadlines), peer))
         })
         .and_then(http)
     })?;

@@ -107,8 +107,14 @@ pub fn parse_customer(value: Value) -> Result<CustomerPatch, InvalidCustomer> {
 
 /// The known field a misspelt one most likely meant, if any is close.
 fn closest_field(unknown: &str) -> Option<&'static str> {
+    closest_name(unknown, &KNOWN_FIELDS)
+}
+
+/// The name among `known` that a misspelt `unknown` most likely meant, if any is close
+/// (case aside): `dryrun` for `dryRun`, `yearborn` for `yearBorn`.
+pub fn closest_name<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
     let lowered = unknown.to_lowercase();
-    KNOWN_FIELDS
+    known
         .iter()
         .map(|known| {
             (

@@ -15,8 +15,8 @@ use crate::AppState;
 use crate::auth::{Authorized, Write};
 use crate::body::{BatchItems, CustomersBody, item_value, split_customers};
 use crate::error::{ApiError, batch_response};
+use crate::http::payload::read_body;
 use crate::ingest::{Ingest, IngestedBatch};
-use crate::limits::read_body;
 use crate::openapi::{
     DatabaseUnavailable, KeyRefused, PostCustomersBody, PostCustomersResponse, examples,
 };
@@ -104,7 +104,11 @@ pub async fn post_customers(
     let strict_geo = params.strict || state.strict_geo;
     let atomic = params.atomic;
     let dry_run = params.dry_run;
-    let write_slot = state.write_slot().await?;
+    // A dry run writes nothing: it reads on a reader connection and needs no write slot.
+    let write_slot = match dry_run {
+        true => None,
+        false => Some(state.write_slot().await?),
+    };
     let worker = state.clone();
     // Everything from here on is CPU work on the body, and a store transaction: off the
     // async workers, so `/healthz` and every other request keep being answered meanwhile.
@@ -148,7 +152,8 @@ pub async fn post_customers(
     .await?;
     drop((slot, write_slot));
     let posted = outcome.inspect_err(|error| {
-        if refuses_customers(error) {
+        // A dry run leaves every metric alone, refusals included.
+        if !dry_run && refuses_customers(error) {
             state.metrics.observe_refused(customers);
         }
     })?;
