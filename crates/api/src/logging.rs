@@ -1,16 +1,17 @@
 //! Logs through `tracing`: human-readable text by default, one JSON object per line with
 //! `log.format = "json"`. `RUST_LOG` overrides `log.level`.
 //!
-//! Personal data stays out of logs: requests are logged by method, route, path (which may
-//! hold a customer code; codes may be logged, but not an erased one: DELETE paths are left
-//! out), status, request ID and the API key's id (the request span in `crate::middleware`),
-//! never with bodies, query strings (which may hold place names) or the details of a client
-//! error (which may echo a value sent). API keys are never logged at any level; only a key's
-//! public id is. Server errors (5xx) are logged with their detail by [`crate::error`].
+//! Personal data stays out of logs: requests are logged by method, route pattern
+//! (`/customers/{code}`, never the path with the code in it), status, request ID and the API
+//! key's id (the request span in `crate::middleware`), never with bodies, query strings
+//! (which may hold place names) or the details of a client error (which may echo a value
+//! sent). So no customer code is logged, an erased or suppressed one included. API keys are
+//! never logged at any level; only a key's public id is. Server errors (5xx) are logged with
+//! their detail by [`crate::error`].
 //!
-//! What a client sends cannot make the log large: paths are cut to a bounded length (and
-//! not logged at all for unknown routes), refused requests (4xx) are logged up to a number
-//! of lines per second (`crate::middleware`), and client errors are never logged at ERROR.
+//! What a client sends cannot make the log large: no path is logged, refused requests (4xx)
+//! are logged up to a number of lines per second (`crate::middleware`), and client errors are
+//! never logged at ERROR.
 //! actix-http logs every malformed or cut-off request (`stream error: …`) at ERROR from its
 //! HTTP/1 dispatcher; those are the client's errors, answered with 4xx or a closed
 //! connection, so that module is silenced unless `RUST_LOG` asks for it.

@@ -127,26 +127,11 @@ fn is_acceptable_id(text: &str) -> bool {
     (1..=MAX_REQUEST_ID_LEN).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_graphic())
 }
 
-/// The most characters of a path a log line carries; longer ones are cut, marked with `…`.
-const MAX_LOGGED_PATH_CHARS: usize = 160;
-
-/// The path as logged: only for matched routes (an unknown path is the client's text, of
-/// any length: the route label `unmatched` says enough), never for erasures (the code being
-/// erased must not stay behind in the logs), and cut to [`MAX_LOGGED_PATH_CHARS`].
-fn logged_path(request: &ServiceRequest, route: &str) -> Option<String> {
-    if route == UNMATCHED_ROUTE || request.method() == actix_web::http::Method::DELETE {
-        return None;
-    }
-    let path = request.path();
-    Some(match path.char_indices().nth(MAX_LOGGED_PATH_CHARS) {
-        Some((cut, _)) => format!("{}…", &path[..cut]),
-        None => path.to_owned(),
-    })
-}
-
-/// The root span of every request: method, route pattern, path (see [`logged_path`]),
-/// status, the request ID and the id of the API key that made it (never its secret), which
-/// every event logged while handling the request inherits.
+/// The root span of every request: method, route pattern, status, the request ID and the
+/// id of the API key that made it (never its secret), which every event logged while
+/// handling the request inherits. The path itself is never logged: it may hold a customer
+/// code (`/customers/{code}`, `/suppressions/{code}`), and a code that was erased or
+/// suppressed must not stay behind in the logs; the route pattern says which operation ran.
 #[derive(Debug)]
 pub struct RequestSpan;
 
@@ -162,14 +147,10 @@ impl RootSpanBuilder for RequestSpan {
             "HTTP request",
             http.method = %request.method(),
             http.route = %route,
-            http.target = tracing::field::Empty,
             http.status_code = tracing::field::Empty,
             request_id = %request_id,
             key_id = tracing::field::Empty,
         );
-        if let Some(path) = logged_path(request, &route) {
-            span.record("http.target", path.as_str());
-        }
         span
     }
 

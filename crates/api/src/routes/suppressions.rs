@@ -50,7 +50,7 @@ pub async fn put_suppression(
     let target = code.clone();
     match web::block(move || store.suppress(&target)).await?? {
         Suppression::Added => {
-            tracing::info!(%code, "code suppressed");
+            tracing::info!("code suppressed");
             Ok(HttpResponse::Created().finish())
         }
         Suppression::AlreadySuppressed => Ok(HttpResponse::NoContent().finish()),

@@ -1,7 +1,7 @@
-//! What the server's logs may hold: customer codes, yes (but not an erased one's); API key
-//! ids, yes; API keys, metadata, birth years, places and other personal data, never (at the
-//! default `info` level), and keys never at any level. And how much of them a client can
-//! make the server write: bounded.
+//! What the server's logs may hold: routes and API key ids, yes; customer codes (erased and
+//! suppressed ones above all), metadata, birth years, places and other personal data, never
+//! (at the default `info` level), and keys never at any level. And how much of them a client
+//! can make the server write: bounded.
 
 use serde_json::json;
 
@@ -108,11 +108,15 @@ fn tokens(text: &str) -> impl Iterator<Item = &str> {
 }
 
 #[test]
-fn info_logs_hold_codes_but_no_personal_data_and_no_keys() {
+fn info_logs_hold_routes_but_no_codes_no_personal_data_and_no_keys() {
     let (logs, key) = exercise("info");
     assert!(
-        logs.contains("log-visible-code"),
-        "codes are logged in request paths (so the test sees real log lines):\n{logs}"
+        logs.contains("GET /customers/{code}"),
+        "requests are logged by route (so the test sees real log lines):\n{logs}"
+    );
+    assert!(
+        !logs.contains("log-visible-code"),
+        "a customer code reached the logs:\n{logs}"
     );
     for marker in PERSONAL {
         assert!(
@@ -150,9 +154,9 @@ fn keys_stay_out_of_the_logs_even_at_trace_level() {
 
 /// A flood of refused requests with long paths writes a bounded, sampled log; malformed
 /// requests are never logged at ERROR; an authenticated request's lines carry its key's id;
-/// an erasure leaves no trace of the erased code.
+/// an erased or suppressed code leaves no trace, whatever is asked of it afterwards.
 #[test]
-fn refused_requests_cannot_flood_the_log_and_erasures_leave_no_code() {
+fn refused_requests_cannot_flood_the_log_and_erased_or_suppressed_codes_leave_no_trace() {
     use std::io::{Read, Write};
 
     let folder = temporary_folder();
@@ -198,6 +202,30 @@ fn refused_requests_cannot_flood_the_log_and_erasures_leave_no_code() {
         .send()
         .expect("delete");
     assert_eq!(erase.status(), 204);
+    let admin = |method: reqwest::Method, path: &str| {
+        client
+            .request(method, server.url(path))
+            .bearer_auth(&server.key)
+            .send()
+            .expect("request")
+            .status()
+            .as_u16()
+    };
+    use reqwest::Method;
+    assert_eq!(admin(Method::GET, "/customers/ErasedCodeMarker"), 404);
+    assert_eq!(admin(Method::GET, "/suppressions/ErasedCodeMarker"), 200);
+    assert_eq!(
+        admin(Method::PUT, "/suppressions/SuppressedCodeMarker"),
+        201
+    );
+    assert_eq!(
+        admin(Method::GET, "/suppressions/SuppressedCodeMarker"),
+        200
+    );
+    assert_eq!(
+        admin(Method::DELETE, "/suppressions/SuppressedCodeMarker"),
+        204
+    );
     assert!(server.stop().success());
     let logs = server.logs();
     eprintln!(
@@ -225,8 +253,10 @@ fn refused_requests_cannot_flood_the_log_and_erasures_leave_no_code() {
             .any(|line| line.contains("\"status\":204") && line.contains(key_id)),
         "the erasure's line carries the key id:\n{logs}"
     );
-    assert!(
-        !logs.contains("ErasedCodeMarker"),
-        "the erased code reached the log:\n{logs}"
-    );
+    for marker in ["ErasedCodeMarker", "SuppressedCodeMarker"] {
+        assert!(
+            !logs.contains(marker),
+            "`{marker}` reached the log:\n{logs}"
+        );
+    }
 }
