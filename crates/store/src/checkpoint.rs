@@ -18,13 +18,23 @@
 //!   connection, taken from its pool like any write: it waits its turn behind the commit
 //!   in progress instead of racing writers for SQLite's lock (which a busy writer would win
 //!   every time), holds writers back only while it copies the pages of the last few
-//!   milliseconds, and cannot be starved.
+//!   milliseconds, and cannot be starved. It does not wait for readers: one still reading
+//!   an old snapshot makes it give up until the next round.
+//! - after an erasure, a `TRUNCATE` checkpoint, so no copy of the erased customer's pages
+//!   stays in the `-wal` file ([`Checkpointer::scrub`]). It needs every reader of the file
+//!   to have moved past the erasure: a long-running reader (another process copying the
+//!   file, `sqlite3 .backup`) holds it off. A truncation that waits also holds every writer
+//!   back, so it never waits: it is tried on the writer's connection with no busy wait, and
+//!   when a reader is in the way, it is tried again every [`INTERVAL`] until it succeeds.
+//!   The erased data leaves the WAL as soon as the last reader that could see it is done.
 //! - when the store is dropped, a `TRUNCATE` checkpoint, leaving an empty WAL.
 //!
 //! Durability does not change: a commit is in the WAL (and, with `synchronous = FULL`,
 //! synced) before it is acknowledged, whenever it is later checkpointed.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -48,6 +58,8 @@ pub(crate) const RESTART_FRAMES: i32 = 16_384;
 pub(crate) struct Checkpointer {
     stop: Option<Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    /// An erasure's WAL truncation is still to be done (see [`Checkpointer::scrub`]).
+    scrub_pending: Arc<AtomicBool>,
 }
 
 impl Checkpointer {
@@ -57,14 +69,63 @@ impl Checkpointer {
             .map_err(|error| StoreError::Unavailable(error.to_string()))?;
         connection.batch_execute("PRAGMA busy_timeout = 10000;")?;
         let (stop, stopped) = mpsc::channel();
+        let scrub_pending = Arc::new(AtomicBool::new(false));
+        let pending = scrub_pending.clone();
         let thread = std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
-            .spawn(move || run(connection, &writer, &stopped))?;
+            .spawn(move || run(connection, &writer, &stopped, &pending))?;
         Ok(Checkpointer {
             stop: Some(stop),
             thread: Some(thread),
+            scrub_pending,
         })
     }
+
+    /// After an erasure: truncates the WAL now if no reader is in the way, else leaves it to
+    /// the checkpoint thread, which tries again until it succeeds. Never waits for a reader.
+    pub(crate) fn scrub(&self, writer: &Pool) {
+        match try_truncate(writer) {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::info!(
+                    "a reader of the database file holds the WAL; the erased data leaves it \
+                     once that reader is done"
+                );
+                self.scrub_pending.store(true, Ordering::Release);
+            }
+            Err(error) => {
+                tracing::warn!(%error, "the WAL could not be truncated after an erasure; will retry");
+                self.scrub_pending.store(true, Ordering::Release);
+            }
+        }
+    }
+}
+
+/// A `TRUNCATE` checkpoint on the writer's connection, without waiting: true when the WAL is
+/// empty now, false when a reader (or another process's writer) is in the way.
+pub(crate) fn try_truncate(writer: &Pool) -> Result<bool, StoreError> {
+    let mut connection = writer.get()?;
+    let DbConnection::Sqlite(sqlite) = &mut *connection else {
+        return Ok(true);
+    };
+    let state = without_waiting(sqlite, Mode::Truncate)?;
+    Ok(state.busy == 0 && state.log <= 0)
+}
+
+/// A checkpoint on the writer's connection that does not wait for readers (its busy timeout
+/// set to zero for it): a RESTART or TRUNCATE that waits holds every writer back meanwhile.
+fn without_waiting(writer: &mut SqliteConnection, mode: Mode) -> QueryResult<WalState> {
+    let waits: BusyTimeout = diesel::sql_query("PRAGMA busy_timeout").get_result(writer)?;
+    writer.batch_execute("PRAGMA busy_timeout = 0")?;
+    let state = checkpoint(writer, mode);
+    writer.batch_execute(&format!("PRAGMA busy_timeout = {}", waits.timeout))?;
+    state
+}
+
+#[derive(QueryableByName)]
+struct BusyTimeout {
+    #[diesel(sql_type = Integer)]
+    timeout: i32,
 }
 
 impl Drop for Checkpointer {
@@ -76,9 +137,18 @@ impl Drop for Checkpointer {
     }
 }
 
-fn run(mut connection: SqliteConnection, writer: &Pool, stopped: &Receiver<()>) {
+fn run(
+    mut connection: SqliteConnection,
+    writer: &Pool,
+    stopped: &Receiver<()>,
+    scrub_pending: &AtomicBool,
+) {
     let mut failing = false;
     while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(INTERVAL) {
+        if scrub_pending.load(Ordering::Acquire) && matches!(try_truncate(writer), Ok(true)) {
+            scrub_pending.store(false, Ordering::Release);
+            tracing::info!("the WAL is truncated: the erased data has left it");
+        }
         match tick(&mut connection, writer, RESTART_FRAMES) {
             Ok(_) => failing = false,
             // Said once per failing stretch, not ten times a second.
@@ -106,17 +176,9 @@ pub(crate) fn tick(
         return Ok(state);
     }
     match &mut *writer.get()? {
-        DbConnection::Sqlite(writer) => Ok(checkpoint(writer, Mode::Restart)?),
+        DbConnection::Sqlite(writer) => Ok(without_waiting(writer, Mode::Restart)?),
         DbConnection::Postgres(_) => Ok(state),
     }
-}
-
-/// A `TRUNCATE` checkpoint on `connection`: everything the WAL holds is copied into the
-/// database file and the WAL is cut to zero bytes. After an erasure, this is what removes
-/// the customer's earlier pages from the `-wal` file (`secure_delete` zeroes them in the
-/// database file). It waits (up to `busy_timeout`) for readers still using the WAL.
-pub(crate) fn truncate(connection: &mut SqliteConnection) -> QueryResult<WalState> {
-    checkpoint(connection, Mode::Truncate)
 }
 
 #[derive(Debug, Clone, Copy)]

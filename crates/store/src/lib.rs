@@ -176,7 +176,7 @@ pub struct Store {
     /// SQLite's group commit of concurrent writes (`group_commit.rs`); `None` on PostgreSQL.
     group_commit: Option<Arc<GroupCommit>>,
     /// SQLite's background checkpoints; stops when the last clone of the store is dropped.
-    _checkpointer: Option<Arc<Checkpointer>>,
+    checkpointer: Option<Arc<Checkpointer>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -226,7 +226,7 @@ impl Store {
                 Some(path) => SuppressionKey::load_or_create(path)?,
                 None => SuppressionKey::for_this_process(),
             },
-            _checkpointer: checkpointer,
+            checkpointer,
         };
         if options.migrate {
             store.migrate()?;
@@ -306,27 +306,12 @@ impl Store {
     }
 
     /// After an erasure on SQLite, empties the WAL into the database file and truncates it, so
-    /// no copy of the erased customer's pages stays on disk (see `checkpoint::truncate`).
-    /// The erasure has committed already; a failure here is logged, and the next clean
-    /// shutdown truncates the WAL anyway.
+    /// no copy of the erased customer's pages stays on disk (see `checkpoint.rs`): now when
+    /// no reader is in the way, else as soon as the last one is done. Never holds writers back
+    /// waiting for a reader.
     fn scrub_sqlite_wal(&self) {
-        if !matches!(self.target, Target::Sqlite(_)) {
-            return;
-        }
-        let outcome = self
-            .writer
-            .get()
-            .map_err(StoreError::from)
-            .and_then(|mut connection| match &mut *connection {
-                DbConnection::Sqlite(sqlite) => Ok(checkpoint::truncate(sqlite)?.busy),
-                DbConnection::Postgres(_) => Ok(0),
-            });
-        match outcome {
-            Ok(0) => {}
-            Ok(_) => {
-                tracing::warn!("the WAL could not be truncated after an erasure: readers held it")
-            }
-            Err(error) => tracing::warn!(%error, "the WAL could not be truncated after an erasure"),
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.scrub(&self.writer);
         }
     }
 
