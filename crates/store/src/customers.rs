@@ -27,7 +27,8 @@ pub struct BatchRequest<'a> {
     pub precondition: Option<Precondition>,
     /// All or nothing: if any item fails, write none.
     pub atomic: bool,
-    /// Work out every outcome, locks and all, and write nothing (`?dryRun=true`).
+    /// Work out every outcome on one snapshot of the stored customers, and write nothing
+    /// (`?dryRun=true`).
     pub dry_run: bool,
 }
 
@@ -90,6 +91,20 @@ impl Store {
             .collect();
         let codes: Vec<&str> = codes.into_iter().collect();
         let key = &self.suppression_key;
+        if request.dry_run {
+            // Reads only, on a reader connection in one snapshot: a dry run takes no lock and
+            // no place among the writers, so it never holds one up nor counts as a commit.
+            let mut connection = self.readers.get()?;
+            return match &mut *connection {
+                DbConnection::Sqlite(sqlite) => {
+                    sqlite.transaction(|sql| merge_batch(sql, &codes, request, context, key))
+                }
+                DbConnection::Postgres(postgres) => postgres
+                    .build_transaction()
+                    .read_only()
+                    .run(|sql| merge_batch(sql, &codes, request, context, key)),
+            };
+        }
         self.write_transaction(&codes, |sql| {
             merge_batch(sql, &codes, request, context, key)
         })

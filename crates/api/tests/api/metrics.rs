@@ -185,3 +185,33 @@ on_both_backends! {
         assert!((1.0..=3.0).contains(&commits), "{commits} commits for 3 POSTs");
     }
 }
+
+on_both_backends! {
+    /// A dry run writes nothing, so it counts nothing either: no customer written, refused
+    /// or resolved, and on SQLite no transaction or commit.
+    fn dry_runs_leave_every_write_metric_alone(app: &TestApp) {
+        let write_series = |metrics: &str| -> Vec<String> {
+            metrics
+                .lines()
+                .filter(|line| {
+                    line.starts_with("clientela_customers_written_total")
+                        || line.starts_with("clientela_db_write_")
+                        || line.starts_with("clientela_geo_resolutions_total")
+                })
+                .map(str::to_owned)
+                .collect()
+        };
+        let before = write_series(&scrape(app));
+        let batch = json!([
+            {"code": "dry-1", "country": "ES"},
+            {"code": "dry-2", "yearBorn": 1200}
+        ]);
+        assert_eq!(app.post_to("/customers?dryRun=true", &batch).0, StatusCode::OK);
+        let (status, _) = app.post_to("/customers?dryRun=true", &json!({"code": "dry-3", "gender": 9}));
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let (status, _) = app.post_to("/customers?dryRun=true&atomic=true", &batch);
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(write_series(&scrape(app)), before);
+        assert_eq!(app.customer("dry-1"), None);
+    }
+}
