@@ -35,6 +35,8 @@ enum Target {
     MergePatch,
     /// The location resolver: never panics, bounded time.
     GeoResolve,
+    /// Pipelined requests to the real server: one answer each, in order.
+    HttpPipeline,
 }
 
 impl Target {
