@@ -1,4 +1,4 @@
-//! What the adversarial review of issue 13 found, each as the behaviour that must hold now:
+//! What an adversarial review found, each as the behaviour that must hold now:
 //! bodies refused while parsing, exact numbers, duplicate keys, invisible codes, paths that
 //! are not UTF-8, the Bearer scheme, keyed suppressions and erasure that leaves no copy on
 //! disk, and lock waits that cannot starve reads.
