@@ -1,4 +1,4 @@
-//! Eight maximal bodies at once (issue 13): the server's peak memory stays under 400 MB and
+//! Eight maximal bodies at once: the server's peak memory stays under 400 MB and
 //! `/healthz` answers within 50 ms throughout. Timed and heavy, so ignored by default; run
 //! it on an otherwise idle machine, with the release binary for figures worth quoting:
 //! `cargo test --release -p clientela-api --test faults memory -- --ignored --nocapture`.
