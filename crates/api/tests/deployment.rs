@@ -4,7 +4,7 @@
 //! build output, local data and the admin key out of the build context; the README's way to
 //! get the admin key works in a distroless image.
 //!
-//! No image is built here: its base images come from container registries this workplace
+//! No image is built here: its base images come from container registries the test machines
 //! cannot reach, so a daemonless builder (buildah, podman) could not start either.
 
 #![expect(
