@@ -193,3 +193,59 @@ fn a_link_to_a_missing_file_or_heading_is_found() {
         "written elsewhere"
     );
 }
+
+/// The tests RELIABILITY.md names, as `file::test`: each code span of a table's last column
+/// that holds `::` names a file under `crates/` and a test in it; a span without `::` names
+/// another test of the same file.
+fn reliability_tests(markdown: &str) -> Vec<(usize, String, String)> {
+    let mut named = Vec::new();
+    for (number, line) in markdown.lines().enumerate() {
+        let Some(cell) = line
+            .trim_end()
+            .strip_suffix('|')
+            .and_then(|row| row.rsplit('|').next())
+        else {
+            continue;
+        };
+        let mut file: Option<String> = None;
+        for span in cell.split('`').skip(1).step_by(2) {
+            let test = match span.split_once("::") {
+                Some((path, test)) => {
+                    file = Some(format!("crates/{path}"));
+                    test
+                }
+                None => span,
+            };
+            if let Some(file) = &file {
+                named.push((number + 1, file.clone(), test.to_owned()));
+            }
+        }
+    }
+    named
+}
+
+#[test]
+fn every_test_reliability_md_names_exists() {
+    let root = workspace_root();
+    let page = fs::read_to_string(root.join("RELIABILITY.md")).expect("RELIABILITY.md");
+    let named = reliability_tests(&page);
+    assert!(
+        named.len() > 50,
+        "the tables name the tests: {}",
+        named.len()
+    );
+    let missing: Vec<String> = named
+        .iter()
+        .filter(|(_, file, test)| {
+            fs::read_to_string(root.join(file)).map_or(true, |source| {
+                !source.contains(&format!("fn {test}(")) && !source.contains(&format!("fn {test} "))
+            })
+        })
+        .map(|(line, file, test)| format!("RELIABILITY.md:{line}: {file}::{test}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "tests RELIABILITY.md names that do not exist (renamed or moved?):\n{}",
+        missing.join("\n")
+    );
+}
