@@ -164,7 +164,7 @@ pub fn run_with(
             // The last wrap runs first: request ID, then its span, then metrics inside it,
             // then the header limit, the raw-target refusal and the path check (so refused
             // requests are counted and logged too). Innermost, responses are compressed
-            // when the client asks (`Accept-Encoding: gzip` or `zstd`; see README).
+            // when the client asks (`Accept-Encoding: gzip` or `zstd`; see docs/api.md).
             .wrap(actix_web::middleware::Compress::default())
             .wrap(from_fn(request_target::refuse_raw_targets))
             .wrap(from_fn(limits::refuse_undecodable_path))
