@@ -249,3 +249,52 @@ fn every_test_reliability_md_names_exists() {
         missing.join("\n")
     );
 }
+
+/// Code spans of a page that name a path of the repository (`crates/store/src/lib.rs`),
+/// with their line: those that start with a top folder and hold no pattern or placeholder.
+fn named_paths(markdown: &str) -> Vec<(usize, String)> {
+    const TOP_FOLDERS: [&str; 6] = [
+        "crates/",
+        "tools/",
+        "xtask/",
+        "fuzz/",
+        "migrations/",
+        "docs/",
+    ];
+    Parser::new_ext(markdown, Options::ENABLE_TABLES)
+        .into_offset_iter()
+        .filter_map(|(event, range)| match event {
+            Event::Code(code)
+                if TOP_FOLDERS.iter().any(|top| code.starts_with(top))
+                    && !code.contains(['{', '<', '*', ' ', '…']) =>
+            {
+                let path = code.split("::").next().unwrap_or(&code).to_owned();
+                Some((markdown[..range.start].matches('\n').count() + 1, path))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn every_path_a_page_names_in_code_exists() {
+    let root = workspace_root();
+    let mut missing = Vec::new();
+    let mut named = 0;
+    for page in markdown_files() {
+        let text = fs::read_to_string(root.join(&page)).expect("a page reads as UTF-8");
+        for (line, path) in named_paths(&text) {
+            named += 1;
+            let pending = PAGES_WRITTEN_ELSEWHERE.contains(&path.as_str());
+            if !pending && !root.join(&path).exists() {
+                missing.push(format!("{}:{line}: `{path}`", page.display()));
+            }
+        }
+    }
+    assert!(named > 30, "the pages name paths: {named} found");
+    assert!(
+        missing.is_empty(),
+        "paths named in the documents that do not exist (moved or renamed?):\n{}",
+        missing.join("\n")
+    );
+}
