@@ -1,35 +1,12 @@
 //! Settings, layered by the `config` crate: built-in defaults, then an optional TOML file
 //! (`--config FILE` or `CLIENTELA_CONFIG`), then the environment.
 //!
-//! Environment variables (`CLIENTELA__SECTION__KEY`, double underscores):
-//! - `CLIENTELA__DATA_DIR` (default `./data`)
-//! - `CLIENTELA__SERVER__BIND` (`127.0.0.1:8080`), `CLIENTELA__SERVER__WORKERS` (one per
-//!   core), `CLIENTELA__SERVER__BODY_LIMIT` (bytes, 25 MiB), `CLIENTELA__SERVER__SHUTDOWN_TIMEOUT`
-//!   (seconds in-flight requests get to finish on SIGTERM, 30)
-//! - Limits against slow or greedy clients: `CLIENTELA__SERVER__REQUEST_HEAD_TIMEOUT`
-//!   (seconds to send the request line and headers, 5), `CLIENTELA__SERVER__BODY_TIMEOUT`
-//!   (seconds to send the body, 60), `CLIENTELA__SERVER__KEEP_ALIVE` (seconds an idle
-//!   connection stays open, 5), `CLIENTELA__SERVER__DISCONNECT_TIMEOUT` (seconds to close a
-//!   connection cleanly, 1), `CLIENTELA__SERVER__MAX_CONNECTIONS` (open connections per
-//!   worker, 10000), `CLIENTELA__SERVER__MAX_HEADER_BYTES` (bytes of header names and
-//!   values, 16384), `CLIENTELA__SERVER__LARGE_BODY_SLOTS` (bodies over 1 MiB read and
-//!   parsed at once, 2)
-//! - `CLIENTELA__RATE_LIMIT__PER_SECOND` (requests per second per API key, 0 for no limit;
-//!   500), `CLIENTELA__RATE_LIMIT__BURST` (requests a key may send at once, 1000)
-//! - `CLIENTELA__DATABASE__URL` (`sqlite://<data_dir>/clientela.db`; `postgres://…` for
-//!   PostgreSQL), `CLIENTELA__DATABASE__POOL_SIZE` (read connections, 8),
-//!   `CLIENTELA__DATABASE__WRITE_POOL_SIZE` (PostgreSQL write connections, 4),
-//!   `CLIENTELA__DATABASE__CONNECT_TIMEOUT` (seconds, 5), `CLIENTELA__DATABASE__LOCK_TIMEOUT`
-//!   (milliseconds a statement waits for a lock, 5000), `CLIENTELA__DATABASE__STATEMENT_TIMEOUT`
-//!   (milliseconds a PostgreSQL statement may run, 30000),
-//!   `CLIENTELA__DATABASE__SQLITE_SYNCHRONOUS` (`normal` or `full`),
-//!   `CLIENTELA__DATABASE__MIGRATE` (apply migrations at start, true)
-//! - `CLIENTELA__SUPPRESSION_KEY_FILE` (the secret of suppression hashes,
-//!   `<data_dir>/suppression.key`, made on first start)
-//! - `CLIENTELA__GEO__STRICT` (refuse unresolvable places, false), `CLIENTELA__GEO__OVERLAYS`
-//!   (comma-separated paths)
-//! - `CLIENTELA__LOG__FORMAT` (`text` or `json`), `CLIENTELA__LOG__LEVEL` (`info`; `RUST_LOG`
-//!   wins when set)
+//! Each field of [`Settings`] and its sections is a setting `section.key`, read from the
+//! environment as `CLIENTELA__SECTION__KEY` (double underscores). Every setting, its variable,
+//! default and meaning are listed once, in docs/operations.md ("Settings"), and shown in
+//! `clientela.example.toml`; `crates/api/tests/docs/settings.rs` walks these structs and
+//! fails, naming the setting, when either misses one or gives another default. So adding a
+//! setting is adding its field here, its row there and its line in the sample.
 //!
 //! An unknown key or a value of the wrong type stops the start with a message naming it.
 //!

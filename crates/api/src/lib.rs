@@ -175,7 +175,7 @@ pub fn run_with(
             // its span, then metrics inside it, then the refusals that need no handler
             // (header size, protocol switches, paths, query parameters), so refused
             // requests are counted and logged too. Innermost, responses are compressed when
-            // the client asks (`Accept-Encoding: gzip` or `zstd`; see README).
+            // the client asks (`Accept-Encoding: gzip` or `zstd`; see docs/api.md).
             .wrap(actix_web::middleware::Compress::default())
             .wrap(from_fn(refusals::refuse_unknown_query_parameters))
             .wrap(from_fn(refusals::refuse_undecodable_path))

@@ -1,10 +1,10 @@
 //! `docker/compose.yaml` and `docker/Dockerfile` checked without a Docker engine: the compose
 //! file parses as YAML and wires the API to PostgreSQL with healthchecks; the Dockerfile has
 //! its stages, a non-root user and a healthcheck the image can run; `.dockerignore` keeps
-//! build output, local data and the admin key out of the build context; the README's way to
-//! get the admin key works in a distroless image.
+//! build output, local data and the admin key out of the build context; docs/operations.md's
+//! way to get the admin key works in a distroless image.
 //!
-//! No image is built here: its base images come from container registries this workplace
+//! No image is built here: its base images come from container registries the test machines
 //! cannot reach, so a daemonless builder (buildah, podman) could not start either.
 
 #![expect(
@@ -90,8 +90,8 @@ fn compose_services_have_healthchecks_and_named_volumes() {
 }
 
 #[test]
-fn every_setting_compose_passes_is_in_the_readme_config_table() {
-    let readme = repository_file("README.md");
+fn every_setting_compose_passes_is_in_the_settings_reference() {
+    let reference = repository_file("docs/operations.md");
     let compose = compose();
     for (name, service) in compose["services"].as_object().expect("services") {
         let Some(environment) = service["environment"].as_object() else {
@@ -102,8 +102,8 @@ fn every_setting_compose_passes_is_in_the_readme_config_table() {
             .filter(|key| key.starts_with("CLIENTELA__"))
         {
             assert!(
-                readme.contains(&format!("`{key}`")),
-                "{name}: {key} is not in the README's config table"
+                reference.contains(&format!("`{key}`")),
+                "{name}: {key} is not in docs/operations.md's settings table"
             );
         }
     }
@@ -237,24 +237,24 @@ fn the_build_context_leaves_out_build_output_local_data_and_the_admin_key() {
 }
 
 #[test]
-fn the_readme_gets_the_admin_key_without_a_shell_in_the_image() {
-    let readme = repository_file("README.md");
+fn the_operations_page_gets_the_admin_key_without_a_shell_in_the_image() {
+    let page = repository_file("docs/operations.md");
     let compose_file = repository_file("docker/compose.yaml");
     // The runtime image is distroless: no shell, no cat.
     assert!(repository_file("docker/Dockerfile").contains("distroless"));
-    for text in [&readme, &compose_file] {
+    for text in [&page, &compose_file] {
         assert!(
             !text.contains("exec api cat") && !text.contains("exec api sh"),
             "the image has no cat or shell"
         );
     }
     assert!(
-        readme.contains("docker compose -f docker/compose.yaml cp api:/data/admin.key"),
-        "README: copy the key out of the volume"
+        page.contains("docker compose -f docker/compose.yaml cp api:/data/admin.key"),
+        "docs/operations.md: copy the key out of the volume"
     );
     assert!(
-        readme.contains("docker compose -f docker/compose.yaml exec api clientela-api key create"),
-        "README: or make a key with the binary itself"
+        page.contains("docker compose -f docker/compose.yaml exec api clientela-api key create"),
+        "docs/operations.md: or make a key with the binary itself"
     );
     // The binary `exec` names is where the image puts it, on the PATH.
     let dockerfile = repository_file("docker/Dockerfile");

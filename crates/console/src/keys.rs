@@ -1,5 +1,5 @@
 //! Every key binding: which key means what in each mode, and the table the help overlay and
-//! the README show. Changing a binding here changes it everywhere.
+//! docs/console.md show. Changing a binding here changes it everywhere.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -99,7 +99,7 @@ pub struct Binding {
     pub does: &'static str,
 }
 
-/// The key table shown by `?` and copied into the README.
+/// The key table shown by `?` and copied into docs/console.md.
 pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: "↑ ↓  k j",
@@ -179,7 +179,7 @@ pub const BINDINGS: &[Binding] = &[
     },
 ];
 
-/// The key table as Markdown, for the README.
+/// The key table as Markdown, for docs/console.md.
 pub fn markdown_table() -> String {
     let mut table = String::from("| keys | what they do |\n|---|---|\n");
     for binding in BINDINGS {
@@ -193,12 +193,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_readme_key_table_is_the_one_the_help_shows() {
-        let readme = include_str!("../README.md");
+    fn the_documented_key_table_is_the_one_the_help_shows() {
+        let page = include_str!("../../../docs/console.md");
         let table = markdown_table();
         assert!(
-            readme.contains(&table),
-            "crates/console/README.md must hold this key table:\n{table}"
+            page.contains(&table),
+            "docs/console.md must hold this key table:\n{table}"
         );
     }
 

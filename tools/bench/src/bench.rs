@@ -47,7 +47,7 @@ pub struct LoadArguments {
     #[arg(long, default_value_t = 1_000_000)]
     count: u64,
     /// Measure this clientela-api binary instead of building the workspace's (to compare
-    /// two versions in one sitting; each run still measures its own raw baseline).
+    /// two versions run after run; each run still measures its own raw baseline).
     #[arg(long, value_name = "PATH")]
     server: Option<std::path::PathBuf>,
 }

@@ -1,4 +1,5 @@
-//! Hostile input and what must hold against it: bodies refused while parsing, exact numbers, duplicate keys, invisible codes, paths that
+//! Hostile input and what must hold against it: bodies refused while parsing, exact
+//! numbers, duplicate keys, invisible codes, paths that
 //! are not UTF-8, the Bearer scheme, keyed suppressions and erasure that leaves no copy on
 //! disk, and lock waits that cannot starve reads.
 
