@@ -19,7 +19,7 @@
 //!   in progress instead of racing writers for SQLite's lock (which a busy writer would win
 //!   every time), holds writers back only while it copies the pages of the last few
 //!   milliseconds, and cannot be starved. It does not wait for readers: one still reading
-//!   an old snapshot makes it give up until the next round.
+//!   an old snapshot makes it give up until the next tick.
 //! - after an erasure, a `TRUNCATE` checkpoint, so no copy of the erased customer's pages
 //!   stays in the `-wal` file ([`Checkpointer::scrub`]). It needs every reader of the file
 //!   to have moved past the erasure: a long-running reader (another process copying the

@@ -1,7 +1,7 @@
 //! Hostile input and what must hold against it: bodies refused while parsing, exact
-//! numbers, duplicate keys, invisible codes, paths that
-//! are not UTF-8, the Bearer scheme, keyed suppressions and erasure that leaves no copy on
-//! disk, and lock waits that cannot starve reads.
+//! numbers, duplicate keys, invisible codes, paths that are not UTF-8, the Bearer scheme,
+//! keyed suppressions and erasure that leaves no copy on disk (even while another process
+//! reads the file), and lock waits that cannot starve reads.
 
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
