@@ -1,5 +1,6 @@
 //! The command line: `serve` (the default), `migrate`, `key create|list|revoke`,
-//! `geo resolve|reindex`, `import`, `export`, `changes`, `healthcheck`.
+//! `geo resolve|reindex`, `import`, `export`, `changes`, `webhooks list|add|remove|replay`,
+//! `healthcheck`.
 
 mod changes;
 pub mod export;
@@ -9,6 +10,7 @@ pub mod import;
 mod keys;
 mod resolver;
 mod serve;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +54,9 @@ enum Command {
     /// Write the change feed as JSON lines; with --follow, keep writing changes as they
     /// commit.
     Changes(changes::ChangesArgs),
+    /// Manage webhook subscriptions (the change feed pushed to a URL).
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhookCommand),
     /// Exit 0 when the local server answers GET /healthz (for container healthchecks).
     Healthcheck {
         /// Check this server instead of the one `server.bind` names, e.g. http://127.0.0.1:8080.
@@ -91,6 +96,7 @@ pub fn main() -> ExitCode {
             Command::Import(args) => import::run(&settings, &args),
             Command::Export(args) => export::run(&settings, &args),
             Command::Changes(args) => changes::run(&settings, &args),
+            Command::Webhooks(command) => webhooks::run(&settings, command),
             Command::Healthcheck { url } => healthcheck::run(&settings, url.as_deref()),
             Command::Geo(command) => geo::run(&settings, command),
             Command::DatabaseUrl => print_database_url(&settings),

@@ -38,6 +38,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub rate_limit: RateLimitSettings,
     pub changes: ChangesSettings,
+    pub webhooks: WebhookSettings,
 }
 
 impl Default for Settings {
@@ -51,6 +52,43 @@ impl Default for Settings {
             log: LogSettings::default(),
             rate_limit: RateLimitSettings::default(),
             changes: ChangesSettings::default(),
+            webhooks: WebhookSettings::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookSettings {
+    /// Changes per webhook batch at most.
+    pub batch_size: usize,
+    /// Seconds a failing batch is retried before its subscription pauses.
+    pub max_retry_age: u64,
+    /// Milliseconds before the first retry of a failed batch; each next wait doubles.
+    pub first_retry_ms: u64,
+    /// Deliver to URLs that resolve to loopback, private, link-local or metadata addresses.
+    pub allow_private_networks: bool,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        let options = crate::webhooks::WebhookOptions::default();
+        WebhookSettings {
+            batch_size: options.batch_size,
+            max_retry_age: options.max_retry_age.as_secs(),
+            first_retry_ms: u64::try_from(options.first_retry.as_millis()).unwrap_or(u64::MAX),
+            allow_private_networks: options.allow_private_networks,
+        }
+    }
+}
+
+impl WebhookSettings {
+    pub fn options(&self) -> crate::webhooks::WebhookOptions {
+        crate::webhooks::WebhookOptions {
+            batch_size: self.batch_size,
+            max_retry_age: Duration::from_secs(self.max_retry_age),
+            first_retry: Duration::from_millis(self.first_retry_ms),
+            allow_private_networks: self.allow_private_networks,
         }
     }
 }
@@ -253,6 +291,11 @@ impl Settings {
                 settings.server.request_head_timeout as usize,
             ),
             ("server.body_timeout", settings.server.body_timeout as usize),
+            ("webhooks.batch_size", settings.webhooks.batch_size),
+            (
+                "webhooks.first_retry_ms",
+                settings.webhooks.first_retry_ms as usize,
+            ),
             (
                 "database.lock_timeout",
                 settings.database.lock_timeout as usize,

@@ -86,6 +86,18 @@ impl ApiError {
         }
     }
 
+    /// A 422 for one field of a request body that is not a customer (a webhook's `url`).
+    pub fn invalid_field(field: &str, message: &str) -> ApiError {
+        ApiError::Invalid {
+            detail: format!("`{field}` is invalid: {message}"),
+            errors: vec![ProblemField {
+                index: None,
+                field: field.to_owned(),
+                message: message.to_owned(),
+            }],
+        }
+    }
+
     /// The answer to a customer that was not applied, alone or as an item of a batch.
     pub fn refused(refusal: &Refusal) -> ApiError {
         match refusal {

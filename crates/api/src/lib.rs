@@ -17,7 +17,9 @@ mod middleware;
 pub mod openapi;
 pub mod rate_limit;
 mod routes;
+pub mod webhooks;
 
+pub use routes::changes::FeedSignal;
 pub use routes::document as openapi_document;
 
 use std::net::TcpListener;
@@ -67,6 +69,8 @@ pub struct AppState {
     pub write_slot_timeout: Duration,
     /// Wakes `GET /changes` requests waiting for a change when this replica commits one.
     pub feed: Arc<routes::changes::FeedSignal>,
+    /// The webhook settings (`[webhooks]`).
+    pub webhooks: webhooks::WebhookOptions,
 }
 
 impl AppState {
@@ -88,7 +92,40 @@ impl AppState {
             )),
             write_slot_timeout: StoreOptions::DEFAULT_CONNECT_TIMEOUT,
             feed: Arc::default(),
+            webhooks: webhooks::WebhookOptions::default(),
         }
+    }
+
+    /// Reads the store on a blocking thread (never on the async workers); store errors map
+    /// to HTTP once, here.
+    pub async fn read<T, E>(
+        &self,
+        read: impl FnOnce(&Store) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, error::ApiError>
+    where
+        T: Send + 'static,
+        E: Into<error::ApiError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        web::block(move || read(&store)).await?.map_err(Into::into)
+    }
+
+    /// Writes to the store: holds one of the write slots for the blocking call (503 when
+    /// none frees up in time), and wakes the change feed's waiting followers once it is done.
+    pub async fn write<T, E>(
+        &self,
+        write: impl FnOnce(&Store) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, error::ApiError>
+    where
+        T: Send + 'static,
+        E: Into<error::ApiError> + Send + 'static,
+    {
+        let slot = self.write_slot().await?;
+        let store = self.store.clone();
+        let outcome = web::block(move || write(&store)).await;
+        drop(slot);
+        self.feed.changed();
+        outcome?.map_err(Into::into)
     }
 
     /// Waits (asynchronously, up to `write_slot_timeout`) for one of the write slots; the
@@ -171,6 +208,7 @@ pub fn run_with(
             .app_data(query_parameters.clone())
             .app_data(routes::query_config())
             .app_data(routes::path_config())
+            .app_data(routes::json_config())
             // The last wrap runs first: the connection's head clock, the request ID, then
             // its span, then metrics inside it, then the refusals that need no handler
             // (header size, protocol switches, paths, query parameters), so refused

@@ -12,8 +12,8 @@ use clientela_core::merge::MergeResult;
 use clientela_core::wire::BatchResponse;
 use clientela_store::{PoolUsage, WriteGroups};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 /// The route label of requests that matched no route.
@@ -39,6 +39,10 @@ pub struct Metrics {
     /// SQLite only: commits of the writer, and the write transactions they held.
     write_commits: IntCounter,
     write_transactions: IntCounter,
+    webhook_deliveries: IntCounterVec,
+    webhooks_paused: IntGauge,
+    webhook_lag_changes: IntGaugeVec,
+    webhook_lag_seconds: GaugeVec,
 }
 
 impl Default for Metrics {
@@ -114,6 +118,35 @@ impl Metrics {
             "clientela_db_write_transactions_total",
             "SQLite: write requests' transactions committed, alone or in a group.",
         )?;
+        let webhook_deliveries = IntCounterVec::new(
+            Opts::new(
+                "clientela_webhook_deliveries_total",
+                "Webhook batches sent by this replica, by outcome: delivered (2xx), retried \
+                 (failed, to be sent again) or paused (failed for good: 410, or past \
+                 webhooks.max_retry_age).",
+            ),
+            &["outcome"],
+        )?;
+        let webhooks_paused = IntGauge::new(
+            "clientela_webhooks_paused",
+            "Webhook subscriptions paused (until POST /webhooks/{id}/resume).",
+        )?;
+        let webhook_lag_changes = IntGaugeVec::new(
+            Opts::new(
+                "clientela_webhook_lag_changes",
+                "Changes of the feed a webhook subscription has not been sent yet (counted up \
+                 to 100000), on the replica delivering it.",
+            ),
+            &["webhook"],
+        )?;
+        let webhook_lag_seconds = GaugeVec::new(
+            Opts::new(
+                "clientela_webhook_lag_seconds",
+                "Age of the oldest change a webhook subscription has not been sent yet, on \
+                 the replica delivering it (0 when it is up to date).",
+            ),
+            &["webhook"],
+        )?;
         let build_info = IntGaugeVec::new(
             Opts::new(
                 "clientela_build_info",
@@ -132,6 +165,10 @@ impl Metrics {
         registry.register(Box::new(pool_max.clone()))?;
         registry.register(Box::new(write_commits.clone()))?;
         registry.register(Box::new(write_transactions.clone()))?;
+        registry.register(Box::new(webhook_deliveries.clone()))?;
+        registry.register(Box::new(webhooks_paused.clone()))?;
+        registry.register(Box::new(webhook_lag_changes.clone()))?;
+        registry.register(Box::new(webhook_lag_seconds.clone()))?;
         registry.register(Box::new(build_info))?;
         Ok(Metrics {
             registry,
@@ -143,7 +180,37 @@ impl Metrics {
             pool_max,
             write_commits,
             write_transactions,
+            webhook_deliveries,
+            webhooks_paused,
+            webhook_lag_changes,
+            webhook_lag_seconds,
         })
+    }
+
+    /// A webhook batch sent: `delivered`, `retried` or `paused`.
+    pub fn observe_webhook_delivery(&self, outcome: &str) {
+        self.webhook_deliveries.with_label_values(&[outcome]).inc();
+    }
+
+    pub fn set_webhooks_paused(&self, paused: usize) {
+        self.webhooks_paused
+            .set(i64::try_from(paused).unwrap_or(i64::MAX));
+    }
+
+    /// How far behind the feed a subscription this replica delivers is.
+    pub fn set_webhook_lag(&self, webhook: &str, changes: u64, seconds: f64) {
+        self.webhook_lag_changes
+            .with_label_values(&[webhook])
+            .set(i64::try_from(changes).unwrap_or(i64::MAX));
+        self.webhook_lag_seconds
+            .with_label_values(&[webhook])
+            .set(seconds);
+    }
+
+    /// Forgets a subscription's lag (it was removed, or another replica delivers it now).
+    pub fn forget_webhook_lag(&self, webhook: &str) {
+        let _ = self.webhook_lag_changes.remove_label_values(&[webhook]);
+        let _ = self.webhook_lag_seconds.remove_label_values(&[webhook]);
     }
 
     /// One answered request.

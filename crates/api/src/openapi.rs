@@ -30,6 +30,7 @@ pub use schemas::{
     tags(
         (name = "customers", description = "Create, update, read, list and erase customers"),
         (name = "changes", description = "Follow every committed change, exactly once, in commit order"),
+        (name = "webhooks", description = "Push the change feed to a URL: signed, in order, retried"),
         (name = "places", description = "How country, state and city are understood"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     ),

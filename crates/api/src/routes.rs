@@ -11,6 +11,7 @@ pub(crate) mod geo;
 pub(crate) mod health;
 pub(crate) mod metrics;
 pub(crate) mod suppressions;
+pub(crate) mod webhooks;
 
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use utoipa_actix_web::AppExt;
@@ -25,6 +26,7 @@ pub fn configure(config: &mut ServiceConfig) {
     customers::configure(config);
     suppressions::configure(config);
     changes::configure(config);
+    webhooks::configure(config);
     geo::configure(config);
     health::configure(config);
     metrics::configure(config);
@@ -60,6 +62,30 @@ pub async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default()
         .error_handler(|error, _| ApiError::BadRequest(format!("bad query string: {error}")).into())
+}
+
+/// JSON bodies of the small admin routes (`/webhooks`): at most 64 KiB, read as JSON whatever
+/// their `Content-Type` says (as `POST /customers` bodies are); malformed JSON is 400, a body
+/// of the wrong shape 422, both problem documents.
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(64 * 1024)
+        .content_type_required(false)
+        .error_handler(|error, _| {
+            use actix_web::error::JsonPayloadError;
+            match &error {
+                JsonPayloadError::Deserialize(inner) if inner.is_data() => ApiError::Invalid {
+                    detail: format!("the body does not fit: {inner}"),
+                    errors: Vec::new(),
+                }
+                .into(),
+                JsonPayloadError::Overflow { limit }
+                | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+                    ApiError::PayloadTooLarge { limit: *limit }.into()
+                }
+                _ => ApiError::MalformedJson(format!("the body is not JSON: {error}")).into(),
+            }
+        })
 }
 
 pub fn path_config() -> web::PathConfig {

@@ -98,6 +98,55 @@ impl Customer {
     }
 }
 
+impl Customer {
+    /// The fields a write changed, by their JSON names (`isActive`, `country`, `state`,
+    /// `city`, `yearBorn`, `gender`; `location` when the resolved place changed), and each
+    /// top-level metadata key added, removed or changed, as `metadata.<key>`. A customer
+    /// written for the first time is compared with [`Customer::new`]: a create with defaults
+    /// only changed nothing. Names only, no values: they go into the change feed, which must
+    /// hold no customer data.
+    pub fn changed_fields(&self, before: Option<&Customer>) -> Vec<String> {
+        let fresh;
+        let before = match before {
+            Some(before) => before,
+            None => {
+                fresh = Customer::new(&self.code, self.created_at);
+                &fresh
+            }
+        };
+        let (old, new) = (before.values(), self.values());
+        let mut changed: Vec<String> = [
+            ("isActive", old.is_active != new.is_active),
+            ("country", old.country != new.country),
+            ("state", old.state != new.state),
+            ("city", old.city != new.city),
+            ("yearBorn", old.year_born != new.year_born),
+            ("gender", old.gender != new.gender),
+            ("location", before.location != self.location),
+        ]
+        .into_iter()
+        .filter(|(_, differs)| *differs)
+        .map(|(name, _)| name.to_owned())
+        .collect();
+        let empty = Map::new();
+        let (old, new) = (
+            old.metadata.unwrap_or(&empty),
+            new.metadata.unwrap_or(&empty),
+        );
+        let added_or_changed = new
+            .iter()
+            .filter(|(key, value)| old.get(*key) != Some(*value))
+            .map(|(key, _)| key);
+        let removed = old.keys().filter(|key| !new.contains_key(*key));
+        changed.extend(
+            added_or_changed
+                .chain(removed)
+                .map(|key| format!("metadata.{key}")),
+        );
+        changed
+    }
+}
+
 /// The customer's gender, sent and stored as its number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Gender {

@@ -183,6 +183,31 @@ const SQLITE_PAGE: &str = "SELECT txid, seq, code, op, version, at FROM changes 
 const SQLITE_LAST: &str =
     "SELECT txid, seq, code, op, version, at FROM changes ORDER BY seq DESC LIMIT 1";
 
+/// PostgreSQL: how many visible rows follow a cursor (up to `$3`), and the oldest one's time.
+const PG_BEHIND: &str = "SELECT count(*) AS changes, min(at) AS oldest FROM (SELECT at \
+     FROM changes WHERE (txid, seq) > ($1::text::xid8, $2) \
+       AND txid < pg_snapshot_xmin(pg_current_snapshot()) \
+     ORDER BY txid, seq LIMIT $3) AS behind";
+const SQLITE_BEHIND: &str = "SELECT count(*) AS changes, min(at) AS oldest FROM (SELECT at \
+     FROM changes WHERE seq > ? ORDER BY seq LIMIT ?) AS behind";
+
+/// How far a reader is behind the feed ([`Store::changes_behind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedLag {
+    /// Changes not read yet, up to the cap asked for.
+    pub changes: i64,
+    /// When the oldest of them committed.
+    pub oldest_at: Option<Timestamp>,
+}
+
+#[derive(QueryableByName)]
+struct BehindRow {
+    #[diesel(sql_type = BigInt)]
+    changes: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    oldest: Option<i64>,
+}
+
 #[derive(QueryableByName)]
 pub(crate) struct HorizonRow {
     #[diesel(sql_type = BigInt)]
@@ -263,6 +288,27 @@ impl Store {
     pub fn changes_head(&self) -> Result<Option<Cursor>, StoreError> {
         let mut connection = self.readers.get()?;
         Ok(last_row(&mut connection)?.map(|row| row.cursor()))
+    }
+
+    /// How far a reader at `after` is behind the feed's head: the changes it has not read
+    /// (counted up to `cap`) and when the oldest of them committed (webhook lag).
+    pub fn changes_behind(&self, after: Cursor, cap: i64) -> Result<FeedLag, StoreError> {
+        let mut connection = self.readers.get()?;
+        let row: BehindRow = match &mut *connection {
+            DbConnection::Postgres(postgres) => diesel::sql_query(PG_BEHIND)
+                .bind::<Text, _>(after.txid.to_string())
+                .bind::<BigInt, _>(after.seq)
+                .bind::<BigInt, _>(cap)
+                .get_result(postgres)?,
+            DbConnection::Sqlite(sqlite) => diesel::sql_query(SQLITE_BEHIND)
+                .bind::<BigInt, _>(after.seq)
+                .bind::<BigInt, _>(cap)
+                .get_result(sqlite)?,
+        };
+        Ok(FeedLag {
+            changes: row.changes,
+            oldest_at: row.oldest.map(Timestamp),
+        })
     }
 
     /// Removes the changes committed before `cutoff`; returns how many. Cursors at or below

@@ -49,6 +49,7 @@ mod schema;
 mod scratch;
 mod sql;
 mod suppression_key;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -57,7 +58,7 @@ use std::time::Duration;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
-pub use changes::{BadCursor, Change, ChangeOp, Cursor};
+pub use changes::{BadCursor, Change, ChangeOp, Cursor, FeedLag};
 pub use connection::{DbConnection, SqliteSync, Target, Timeouts, redact_password};
 pub use customers::{
     BatchRequest, Count, EXACT_COUNT_LIMIT, ItemFailure, ItemOutcome, ListQuery, Precondition,
@@ -69,6 +70,7 @@ pub use reindex::ReindexPage;
 pub use scratch::ScratchSchema;
 pub use sql::advisory_lock_key;
 pub use suppression_key::{SuppressionKey, legacy_hash, sha256_hex};
+pub use webhooks::{AfterFailure, Delivery, KEPT_DELIVERIES, NewWebhook, Webhook};
 
 use checkpoint::Checkpointer;
 use connection::{Pool, build_pool_with};

@@ -57,10 +57,49 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Webhook subscriptions (see `webhooks.rs`).
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        events -> Text,
+        fields -> Nullable<Text>,
+        secret -> Text,
+        created_at -> BigInt,
+        cursor -> Text,
+        paused_reason -> Nullable<Text>,
+        paused_at -> Nullable<BigInt>,
+        batch_id -> Nullable<Text>,
+        batch_end -> Nullable<Text>,
+        attempts -> Integer,
+        failing_since -> Nullable<BigInt>,
+        next_attempt_at -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        last_success_at -> Nullable<BigInt>,
+        lease_holder -> Nullable<Text>,
+        lease_until -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> Text,
+        at -> BigInt,
+        message_id -> Text,
+        items -> Integer,
+        status -> Nullable<Integer>,
+        duration_ms -> BigInt,
+        error -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     customers,
     suppressions,
     api_keys,
     suppression_key_check,
-    changes
+    changes,
+    webhooks,
+    webhook_deliveries
 );

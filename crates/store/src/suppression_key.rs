@@ -116,6 +116,15 @@ impl SuppressionKey {
         self.hash("clientela suppression key fingerprint")
     }
 
+    /// 32 bytes only this secret gives for `label`, for other secrets kept beside the
+    /// database (a webhook's signing secret is stored XORed with one).
+    pub(crate) fn derive(&self, label: &str) -> [u8; 32] {
+        let mut mac = self.keyed.clone();
+        mac.update(b"derive\0");
+        mac.update(label.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// The keyed hash a suppression of `code` is stored as.
     pub fn hash(&self, code: &str) -> String {
         let mut mac = self.keyed.clone();
@@ -138,7 +147,7 @@ pub fn sha256_hex(text: &str) -> String {
 /// Lowercase hexadecimal, written into one string: this runs twice for every code of every
 /// batch (its keyed and legacy suppression hashes), where a `format!` per byte showed up in
 /// the ingest profile.
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut text = String::with_capacity(bytes.len() * 2);
     for byte in bytes {

@@ -39,7 +39,16 @@ pub fn serve(settings: &Settings) -> anyhow::Result<()> {
         rate_limit.burst,
     )));
 
+    state.webhooks = settings.webhooks.options();
+
     prune_changes_in_background(store.clone(), settings.changes.retention)?;
+    let deliverer = crate::webhooks::deliverer::Deliverer::start(
+        store.clone(),
+        state.webhooks,
+        state.feed.clone(),
+        state.metrics.clone(),
+    )
+    .context("could not start the webhook deliverer")?;
 
     let listener = TcpListener::bind(&settings.server.bind)
         .with_context(|| format!("could not listen on {}", settings.server.bind))?;
@@ -51,6 +60,8 @@ pub fn serve(settings: &Settings) -> anyhow::Result<()> {
         println!("listening on http://{address}");
         server.await
     })?;
+    // Gives this replica's webhook leases up, so another replica takes them at once.
+    drop(deliverer);
     crate::middleware::log_refused_left_out();
     tracing::info!("clientela-api stopped");
     Ok(())

@@ -43,6 +43,11 @@ impl FeedSignal {
     pub fn changed(&self) {
         self.0.notify_waiters();
     }
+
+    /// Returns once this replica commits a change (after the call).
+    pub async fn wait(&self) {
+        self.0.notified().await;
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -6,6 +6,9 @@
     reason = "in the harness a failed setup step is a failed test, said with its reason"
 )]
 
+#[path = "../support/webhook_receiver.rs"]
+#[allow(dead_code, reason = "shared with the fault tests, which stall answers")]
+mod receiver;
 mod support;
 
 mod auth;
@@ -31,3 +34,4 @@ mod security;
 mod seed;
 mod unicode;
 mod validation;
+mod webhooks;

@@ -14,7 +14,7 @@ use crate::support::{TestApp, encode_segment, on_both_backends};
 
 /// Every route that needs a key, with the least scope it needs. A new route must be added
 /// here: `the_route_table_is_the_documented_one` compares it with /openapi.json.
-const PROTECTED_ROUTES: [(&str, &str, Scope); 9] = [
+const PROTECTED_ROUTES: [(&str, &str, Scope); 16] = [
     ("GET", "/customers", Scope::Read),
     ("GET", "/customers/S1", Scope::Read),
     ("GET", "/geo/resolve?country=ES", Scope::Read),
@@ -24,6 +24,13 @@ const PROTECTED_ROUTES: [(&str, &str, Scope); 9] = [
     ("PUT", "/suppressions/S1", Scope::Admin),
     ("GET", "/suppressions/S1", Scope::Admin),
     ("GET", "/changes", Scope::Read),
+    ("POST", "/webhooks", Scope::Admin),
+    ("GET", "/webhooks", Scope::Admin),
+    ("GET", "/webhooks/W1", Scope::Admin),
+    ("DELETE", "/webhooks/W1", Scope::Admin),
+    ("POST", "/webhooks/W1/replay", Scope::Admin),
+    ("POST", "/webhooks/W1/resume", Scope::Admin),
+    ("GET", "/webhooks/W1/deliveries", Scope::Admin),
 ];
 
 fn call(app: &TestApp, method: &str, path: &str, key: Option<&str>) -> reqwest::blocking::Response {
@@ -110,7 +117,8 @@ fn the_route_table_is_the_documented_one() {
                 .split('?')
                 .next()
                 .unwrap_or_default()
-                .replace("S1", "{code}");
+                .replace("S1", "{code}")
+                .replace("W1", "{id}");
             ((*method).to_owned(), template, scope.name().to_owned())
         })
         .collect();

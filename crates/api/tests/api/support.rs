@@ -8,7 +8,10 @@ use std::thread::JoinHandle;
 
 use actix_web::dev::ServerHandle;
 use clientela_api::auth::{Scope, create_key};
-use clientela_api::{AppState, ServerOptions, run_with};
+use clientela_api::metrics::Metrics;
+use clientela_api::webhooks::WebhookOptions;
+use clientela_api::webhooks::deliverer::Deliverer;
+use clientela_api::{AppState, FeedSignal, ServerOptions, run_with};
 use clientela_core::geo::Resolver;
 use clientela_store::{ScratchSchema, Store, StoreOptions};
 use reqwest::StatusCode;
@@ -53,6 +56,11 @@ pub struct TestApp {
     pub url: String,
     handle: ServerHandle,
     thread: Option<JoinHandle<()>>,
+    /// What a webhook deliverer for this server needs ([`TestApp::deliver_webhooks`]).
+    webhooks: WebhookOptions,
+    feed: Arc<FeedSignal>,
+    metrics: Arc<Metrics>,
+    deliverer: Option<Deliverer>,
     /// Dropped with the app: the SQLite folder, or the PostgreSQL schema to drop.
     cleanup: Cleanup,
 }
@@ -77,17 +85,27 @@ impl TestApp {
 
     /// `None` (after saying so) when `CLIENTELA_TEST_PG` is not set.
     pub fn postgres() -> Option<TestApp> {
+        TestApp::postgres_tuned(Box::new(|_, _| {}))
+    }
+
+    /// `None` (after saying so) when `CLIENTELA_TEST_PG` is not set.
+    pub fn postgres_tuned(tuning: Tuning) -> Option<TestApp> {
         let schema = ScratchSchema::for_test("test")?;
         Some(TestApp::start(
             schema.url(),
             Cleanup::Schema(schema),
-            Box::new(|_, _| {}),
+            tuning,
         ))
     }
 
     /// Another API process-alike on the same database: its own pool, its own server.
     pub fn second_instance(&self) -> TestApp {
-        let mut other = TestApp::start(self.url.clone(), Cleanup::Nothing, Box::new(|_, _| {}));
+        self.second_instance_tuned(Box::new(|_, _| {}))
+    }
+
+    /// [`TestApp::second_instance`], its state and options adjusted by `tuning` first.
+    pub fn second_instance_tuned(&self, tuning: Tuning) -> TestApp {
+        let mut other = TestApp::start(self.url.clone(), Cleanup::Nothing, tuning);
         other.admin_key = self.admin_key.clone();
         other
     }
@@ -102,6 +120,7 @@ impl TestApp {
     }
 
     fn stop(&mut self) {
+        self.deliverer = None;
         actix_web::rt::System::new().block_on(self.handle.stop(false));
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -121,6 +140,7 @@ impl TestApp {
             ..ServerOptions::default()
         };
         tuning(&mut state, &mut server_options);
+        let (webhooks, feed, metrics) = (state.webhooks, state.feed.clone(), state.metrics.clone());
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
         let (sender, receiver) = mpsc::channel();
@@ -140,8 +160,24 @@ impl TestApp {
             url,
             handle,
             thread: Some(thread),
+            webhooks,
+            feed,
+            metrics,
+            deliverer: None,
             cleanup,
         }
+    }
+
+    /// Starts delivering webhooks from this server, as `serve` does.
+    pub fn deliver_webhooks(&mut self) {
+        let deliverer = Deliverer::start(
+            self.store.clone(),
+            self.webhooks,
+            self.feed.clone(),
+            self.metrics.clone(),
+        )
+        .expect("webhook deliverer");
+        self.deliverer = Some(deliverer);
     }
 
     pub fn key(&self, scope: Scope) -> String {

@@ -12,9 +12,13 @@ mod limits;
 mod logs;
 mod memory;
 mod outage;
+#[path = "../support/webhook_receiver.rs"]
+#[allow(dead_code, reason = "shared with the API tests, which use more of it")]
+mod receiver;
 mod schemathesis;
 mod shutdown;
 mod support;
+mod webhooks;
 
 use support::Database;
 
@@ -39,5 +43,17 @@ fn sigterm_drains_in_flight_requests_on_sqlite() {
 fn sigterm_drains_in_flight_requests_on_postgres() {
     if let Some(database) = Database::postgres() {
         shutdown::sigterm_drains_in_flight_requests(&database);
+    }
+}
+
+#[test]
+fn a_killed_webhook_deliverer_loses_no_change_on_sqlite() {
+    webhooks::a_killed_deliverer_loses_no_change_and_keeps_the_order(&Database::Sqlite);
+}
+
+#[test]
+fn a_killed_webhook_deliverer_loses_no_change_on_postgres() {
+    if let Some(database) = Database::postgres() {
+        webhooks::a_killed_deliverer_loses_no_change_and_keeps_the_order(&database);
     }
 }

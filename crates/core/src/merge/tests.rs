@@ -300,3 +300,47 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_create_with_defaults_only_changed_no_field() {
+    let created = run(None, json!({"code": "C1"}));
+    assert_eq!(created.customer.changed_fields(None), Vec::<String>::new());
+}
+
+#[test]
+fn a_write_names_the_fields_it_changed_and_each_metadata_key() {
+    let before = run(
+        None,
+        json!({"code": "C1", "yearBorn": 1980, "metadata": {"tier": "gold", "plan": "a", "kept": 1}}),
+    )
+    .customer;
+    assert_eq!(
+        before.changed_fields(None),
+        [
+            "yearBorn",
+            "metadata.tier",
+            "metadata.plan",
+            "metadata.kept"
+        ]
+    );
+    let after = run(
+        Some(&before),
+        json!({"code": "C1", "isActive": false, "yearBorn": null,
+               "metadata": {"tier": "silver", "plan": null, "added": true}}),
+    )
+    .customer;
+    assert_eq!(
+        after.changed_fields(Some(&before)),
+        [
+            "isActive",
+            "yearBorn",
+            "metadata.tier",
+            "metadata.added",
+            "metadata.plan"
+        ]
+    );
+    assert!(
+        after.changed_fields(Some(&after)).is_empty(),
+        "nothing changed against itself"
+    );
+}

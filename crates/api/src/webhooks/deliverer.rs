@@ -1,0 +1,727 @@
+//! The deliverer: one per server process, on a thread and a small runtime of its own, so a
+//! slow receiver never takes a worker that answers requests.
+//!
+//! Every [`TICK`] (and whenever this replica commits a change) it looks for active
+//! subscriptions it is not delivering yet and tries to take their lease; for each one it
+//! holds, a task runs [`deliver`]: read the feed after the subscription's cursor, keep what
+//! the subscription wants, record the batch, send it signed, then move the cursor (2xx) or
+//! schedule the retry. Every write of that state is conditional on the lease, which the task
+//! renews before each step and gives up when it stops.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use clientela_core::Timestamp;
+use clientela_store::{
+    AfterFailure, Change, ChangeOp, Cursor, Delivery, Store, StoreError, Webhook,
+};
+use rand::Rng;
+use tokio::sync::watch;
+
+use super::signing::signature;
+use super::{
+    CONNECT_TIMEOUT, LEASE, MAX_ANSWER_BYTES, MAX_RETRY_INTERVAL, REQUEST_TIMEOUT, WebhookOptions,
+    address::CheckedResolver, new_id,
+};
+use crate::metrics::Metrics;
+use crate::routes::changes::{ChangeItem, FeedSignal};
+
+/// How often the deliverer looks for subscriptions to take, and a task with nothing to send
+/// looks for changes other replicas committed.
+pub const TICK: Duration = Duration::from_millis(250);
+
+/// The running deliverer; stops (giving its leases up) when dropped.
+#[derive(Debug)]
+pub struct Deliverer {
+    stop: watch::Sender<bool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Deliverer {
+    /// Starts delivering the subscriptions of `store`.
+    pub fn start(
+        store: Store,
+        options: WebhookOptions,
+        feed: Arc<FeedSignal>,
+        metrics: Arc<Metrics>,
+    ) -> std::io::Result<Deliverer> {
+        let client = client(&options).map_err(std::io::Error::other)?;
+        let (stop, stopped) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            store,
+            options,
+            feed,
+            metrics,
+            client,
+            holder: new_id("replica"),
+            delivering: Mutex::default(),
+            stopped,
+        });
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(4)
+            .thread_name("webhooks")
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new()
+            .name("webhooks".into())
+            .spawn(move || runtime.block_on(supervise(shared)))?;
+        Ok(Deliverer {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Deliverer {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// What the supervisor and its tasks share.
+struct Shared {
+    store: Store,
+    options: WebhookOptions,
+    feed: Arc<FeedSignal>,
+    metrics: Arc<Metrics>,
+    client: reqwest::Client,
+    /// This replica's name in leases.
+    holder: String,
+    /// The subscriptions this replica runs a task for.
+    delivering: Mutex<HashSet<String>>,
+    stopped: watch::Receiver<bool>,
+}
+
+impl Shared {
+    fn stopping(&self) -> bool {
+        *self.stopped.borrow()
+    }
+
+    /// Runs a store call on a blocking thread.
+    async fn store<T: Send + 'static>(
+        self: &Arc<Self>,
+        call: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || call(&store))
+            .await
+            .map_err(|error| StoreError::Unavailable(format!("webhook task: {error}")))?
+    }
+
+    /// Waits up to `wait`, less if this replica commits a change or the deliverer stops.
+    async fn pause(&self, wait: Duration) {
+        let mut stopped = self.stopped.clone();
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = self.feed.wait() => {}
+            _ = stopped.changed() => {}
+        }
+    }
+}
+
+/// The HTTP client deliveries go through: rustls, bounded timeouts, no redirects, no proxy,
+/// and addresses checked as they are resolved unless private networks are allowed.
+fn client(options: &WebhookOptions) -> reqwest::Result<reqwest::Client> {
+    let builder = reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .user_agent(concat!("clientela-webhooks/", env!("CARGO_PKG_VERSION")));
+    let builder = if options.allow_private_networks {
+        builder
+    } else {
+        builder.dns_resolver(Arc::new(CheckedResolver))
+    };
+    builder.build()
+}
+
+/// Takes the subscriptions nobody delivers, and keeps the paused-subscriptions gauge.
+async fn supervise(shared: Arc<Shared>) {
+    let mut stopped = shared.stopped.clone();
+    while !shared.stopping() {
+        match shared.store(Store::webhooks).await {
+            Ok(subscriptions) => {
+                let paused = subscriptions
+                    .iter()
+                    .filter(|subscription| subscription.paused_reason.is_some())
+                    .count();
+                shared.metrics.set_webhooks_paused(paused);
+                for subscription in subscriptions {
+                    start_task(&shared, subscription);
+                }
+            }
+            Err(error) => tracing::warn!(%error, "could not list webhook subscriptions"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(TICK) => {}
+            _ = stopped.changed() => {}
+        }
+    }
+    // Wait for the tasks to give their leases up.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !delivering(&shared).is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn delivering(shared: &Shared) -> std::sync::MutexGuard<'_, HashSet<String>> {
+    shared
+        .delivering
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Starts a task for an active subscription this replica may take (free or expired lease).
+fn start_task(shared: &Arc<Shared>, subscription: Webhook) {
+    let now = Timestamp::now().micros();
+    let free = subscription.lease_holder.as_deref() == Some(shared.holder.as_str())
+        || subscription.lease_until.is_none_or(|until| until < now);
+    if subscription.paused_reason.is_some() || !free {
+        return;
+    }
+    if !delivering(shared).insert(subscription.id.clone()) {
+        return;
+    }
+    let shared = shared.clone();
+    tokio::spawn(async move {
+        let id = subscription.id.clone();
+        deliver(&shared, &id).await;
+        let holder = shared.holder.clone();
+        let released = id.clone();
+        let _ = shared
+            .store(move |store| store.release_webhook_lease(&released, &holder))
+            .await;
+        delivering(&shared).remove(&id);
+    });
+}
+
+/// What to do with a subscription next.
+enum Step {
+    /// Nothing new after the cursor.
+    Wait,
+    /// Changes after the cursor, none of which the subscription sends: move past them.
+    Skip(String),
+    /// A batch to send.
+    Send(Batch),
+}
+
+struct Batch {
+    message_id: String,
+    /// The cursor of the last change the batch covers (sent or not).
+    end: String,
+    items: Vec<ChangeItem>,
+    /// Whether it is new (else it was recorded already, by this replica or another).
+    new: bool,
+}
+
+/// Delivers one subscription for as long as this replica holds its lease.
+async fn deliver(shared: &Arc<Shared>, id: &str) {
+    // Until when this replica holds the lease, as far as it knows: renewed once a third of
+    // it has passed, not on every step, so an idle subscription costs a write every few
+    // seconds, not four a second.
+    let mut held_until = 0;
+    let mut lag_measured: Option<Instant> = None;
+    while !shared.stopping() {
+        let now = Timestamp::now().micros();
+        if held_until - now < micros(LEASE) * 2 / 3 {
+            let (holder, lease_id) = (shared.holder.clone(), id.to_owned());
+            let until = now + micros(LEASE);
+            let held = shared
+                .store(move |store| store.take_webhook_lease(&lease_id, &holder, now, until))
+                .await;
+            if !matches!(held, Ok(true)) {
+                break;
+            }
+            held_until = until;
+        }
+        let wanted = id.to_owned();
+        let subscription = match shared.store(move |store| store.webhook(&wanted)).await {
+            Ok(Some(subscription)) if subscription.paused_reason.is_none() => subscription,
+            Ok(_) => break,
+            Err(error) => {
+                tracing::warn!(%error, webhook = id, "could not read a webhook subscription");
+                shared.pause(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if lag_measured.is_none_or(|at| at.elapsed() >= LAG_EVERY) {
+            lag_measured = Some(Instant::now());
+            measure_lag(shared, &subscription).await;
+        }
+        if let Some(at) = subscription.next_attempt_at
+            && at > now
+        {
+            let wait = Duration::from_micros(u64::try_from(at - now).unwrap_or(0));
+            shared.pause(wait.min(LEASE / 3)).await;
+            continue;
+        }
+        match next_step(shared, &subscription).await {
+            Ok(Step::Wait) => shared.pause(TICK).await,
+            Ok(Step::Skip(cursor)) => {
+                let (holder, skipped) = (shared.holder.clone(), id.to_owned());
+                if let Err(error) = shared
+                    .store(move |store| store.skip_webhook_changes(&skipped, &holder, &cursor))
+                    .await
+                {
+                    tracing::warn!(%error, webhook = id, "could not move a webhook's cursor");
+                }
+            }
+            Ok(Step::Send(batch)) => send(shared, &subscription, batch).await,
+            Err(StoreError::CursorExpired { resume }) => {
+                let reason = format!(
+                    "the change feed no longer holds the changes after this subscription's \
+                     cursor; copy every customer again, then replay from `{resume}`"
+                );
+                let (holder, paused) = (shared.holder.clone(), id.to_owned());
+                let now = Timestamp::now().micros();
+                let _ = shared
+                    .store(move |store| store.pause_webhook(&paused, &holder, &reason, now))
+                    .await;
+                break;
+            }
+            Err(error) => {
+                tracing::warn!(%error, webhook = id, "could not read the change feed");
+                shared.pause(Duration::from_secs(1)).await;
+            }
+        }
+    }
+    shared.metrics.forget_webhook_lag(id);
+}
+
+/// How often a delivering task measures its subscription's lag.
+const LAG_EVERY: Duration = Duration::from_secs(1);
+
+/// The most lag counted, in changes.
+const LAG_CAP: i64 = 100_000;
+
+/// Sets the subscription's lag gauges: changes not sent yet, and the oldest one's age.
+async fn measure_lag(shared: &Arc<Shared>, subscription: &Webhook) {
+    let Ok(after) = subscription.cursor.parse::<Cursor>() else {
+        return;
+    };
+    if let Ok(lag) = shared
+        .store(move |store| store.changes_behind(after, LAG_CAP))
+        .await
+    {
+        let now = Timestamp::now().micros();
+        let seconds = lag
+            .oldest_at
+            .map_or(0.0, |at| (now - at.micros()).max(0) as f64 / 1e6);
+        shared.metrics.set_webhook_lag(
+            &subscription.id,
+            u64::try_from(lag.changes).unwrap_or(0),
+            seconds,
+        );
+    }
+}
+
+/// Reads what follows the subscription's cursor: the batch in flight again, or the next one.
+async fn next_step(shared: &Arc<Shared>, subscription: &Webhook) -> Result<Step, StoreError> {
+    let after: Cursor =
+        subscription
+            .cursor
+            .parse()
+            .map_err(|error: clientela_store::BadCursor| StoreError::Corrupt {
+                code: format!("webhook {}", subscription.id),
+                detail: error.to_string(),
+            })?;
+    let limit = shared.options.batch_size.max(1);
+    let page = shared
+        .store(move |store| store.changes(Some(after), limit))
+        .await?;
+    let filter = Filter::of(subscription);
+    if let (Some(message_id), Some(end)) = (&subscription.batch_id, &subscription.batch_end) {
+        // The batch in flight, as the feed holds it now (an erased customer's items are gone).
+        let end_cursor: Option<Cursor> = end.parse().ok();
+        let items: Vec<ChangeItem> = page
+            .into_iter()
+            .filter(|change| end_cursor.is_none_or(|end| change.cursor <= end))
+            .filter(|change| filter.sends(change))
+            .map(ChangeItem::from)
+            .collect();
+        if items.is_empty() {
+            // Everything it held was erased since: nothing is left to send.
+            return Ok(Step::Skip(end.clone()));
+        }
+        return Ok(Step::Send(Batch {
+            message_id: message_id.clone(),
+            end: end.clone(),
+            items,
+            new: false,
+        }));
+    }
+    let Some(last) = page.last() else {
+        return Ok(Step::Wait);
+    };
+    let end = last.cursor.to_string();
+    let items: Vec<ChangeItem> = page
+        .into_iter()
+        .filter(|change| filter.sends(change))
+        .map(ChangeItem::from)
+        .collect();
+    if items.is_empty() {
+        return Ok(Step::Skip(end));
+    }
+    Ok(Step::Send(Batch {
+        message_id: new_id("msg"),
+        end,
+        items,
+        new: true,
+    }))
+}
+
+/// Which changes a subscription sends.
+struct Filter {
+    upserts: bool,
+    deletes: bool,
+    fields: Option<Vec<String>>,
+}
+
+impl Filter {
+    fn of(subscription: &Webhook) -> Filter {
+        let events: Vec<&str> = subscription.events.split(',').collect();
+        Filter {
+            upserts: events.contains(&"upsert"),
+            deletes: events.contains(&"delete"),
+            fields: subscription
+                .fields
+                .as_deref()
+                .and_then(|fields| serde_json::from_str(fields).ok()),
+        }
+    }
+
+    fn sends(&self, change: &Change) -> bool {
+        match change.op {
+            ChangeOp::Delete => self.deletes,
+            ChangeOp::Upsert => {
+                self.upserts
+                    && match (&self.fields, changed_fields(change)) {
+                        (None, _) => true,
+                        // A change from before fields were recorded: sent, never dropped.
+                        (Some(_), None) => true,
+                        (Some(wanted), Some(changed)) => changed
+                            .iter()
+                            .any(|field| wanted.iter().any(|name| field_matches(name, field))),
+                    }
+            }
+        }
+    }
+}
+
+/// The fields an upsert changed, if the feed recorded them.
+fn changed_fields(_change: &Change) -> Option<&[String]> {
+    None
+}
+
+/// Whether a changed field is one a subscriber named: itself, or a metadata key when the
+/// subscriber named `metadata`.
+fn field_matches(wanted: &str, changed: &str) -> bool {
+    wanted == changed || (wanted == "metadata" && changed.starts_with("metadata."))
+}
+
+/// Sends a batch and records what came of it.
+async fn send(shared: &Arc<Shared>, subscription: &Webhook, batch: Batch) {
+    let id = subscription.id.clone();
+    if batch.new {
+        let (holder, recorded, message_id, end) = (
+            shared.holder.clone(),
+            id.clone(),
+            batch.message_id.clone(),
+            batch.end.clone(),
+        );
+        match shared
+            .store(move |store| store.start_webhook_batch(&recorded, &holder, &message_id, &end))
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(error) => {
+                tracing::warn!(%error, webhook = %id, "could not record a webhook batch");
+                shared.pause(Duration::from_secs(1)).await;
+                return;
+            }
+        }
+    }
+    let looked_up = id.clone();
+    let secret = match shared
+        .store(move |store| store.webhook_secret(&looked_up))
+        .await
+    {
+        Ok(Some(secret)) => secret,
+        Ok(None) => return,
+        Err(error) => {
+            tracing::warn!(%error, webhook = %id, "could not read a webhook secret");
+            return;
+        }
+    };
+    let count = batch.items.len();
+    let body = serde_json::to_vec(&serde_json::json!({ "items": batch.items }))
+        .unwrap_or_else(|_| b"{\"items\":[]}".to_vec());
+    let sent_at = Timestamp::now();
+    let started = Instant::now();
+    let outcome = post(shared, subscription, &batch.message_id, &secret, body).await;
+    let delivery = Delivery {
+        webhook_id: id.clone(),
+        at: sent_at.micros(),
+        message_id: batch.message_id.clone(),
+        items: i32::try_from(count).unwrap_or(i32::MAX),
+        status: outcome.status.map(i32::from),
+        duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        error: outcome.error.clone(),
+    };
+    let holder = shared.holder.clone();
+    if outcome.delivered() {
+        shared.metrics.observe_webhook_delivery("delivered");
+        let recorded = shared
+            .store(move |store| store.finish_webhook_batch(&holder, &delivery))
+            .await;
+        if let Err(error) = recorded {
+            tracing::warn!(%error, webhook = %id, "could not move a webhook's cursor");
+        }
+        return;
+    }
+    let after = after_failure(&shared.options, subscription, &outcome, sent_at.micros());
+    shared.metrics.observe_webhook_delivery(match after {
+        AfterFailure::Pause(_) => "paused",
+        AfterFailure::RetryAt(_) => "retried",
+    });
+    if let AfterFailure::Pause(reason) = &after {
+        tracing::warn!(webhook = %id, %reason, "webhook subscription paused");
+    }
+    let recorded = shared
+        .store(move |store| store.fail_webhook_batch(&holder, &delivery, &after))
+        .await;
+    if let Err(error) = recorded {
+        tracing::warn!(%error, webhook = %id, "could not record a failed webhook delivery");
+    }
+}
+
+/// What came of one request.
+#[derive(Debug)]
+struct Outcome {
+    status: Option<u16>,
+    /// Seconds the receiver asked to wait (`Retry-After`).
+    retry_after: Option<u64>,
+    error: Option<String>,
+}
+
+impl Outcome {
+    fn delivered(&self) -> bool {
+        self.status
+            .is_some_and(|status| (200..300).contains(&status))
+    }
+}
+
+/// Posts one signed batch; reads at most [`MAX_ANSWER_BYTES`] of the answer.
+async fn post(
+    shared: &Shared,
+    subscription: &Webhook,
+    message_id: &str,
+    secret: &[u8],
+    body: Vec<u8>,
+) -> Outcome {
+    let failed = |error: String| Outcome {
+        status: None,
+        retry_after: None,
+        error: Some(error),
+    };
+    let url = match super::check_url(&subscription.url, &shared.options) {
+        Ok(url) => url,
+        Err(error) => return failed(error.to_string()),
+    };
+    let timestamp = Timestamp::now().micros() / 1_000_000;
+    let request = shared
+        .client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("webhook-id", message_id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header(
+            "webhook-signature",
+            signature(secret, message_id, timestamp, &body),
+        )
+        .body(body);
+    let mut response = match request.send().await {
+        Ok(response) => response,
+        Err(error) => return failed(describe(&error)),
+    };
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.trim().parse::<u64>().ok());
+    let mut read = 0;
+    while read < MAX_ANSWER_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => read += chunk.len(),
+            _ => break,
+        }
+    }
+    Outcome {
+        status: Some(status.as_u16()),
+        retry_after,
+        error: (!status.is_success()).then(|| format!("the receiver answered {status}")),
+    }
+}
+
+/// A client error in words, with its cause (which says why a connection was refused).
+fn describe(error: &reqwest::Error) -> String {
+    let mut text = if error.is_timeout() {
+        "no answer within the time allowed".to_owned()
+    } else if error.is_connect() {
+        "could not connect".to_owned()
+    } else {
+        "the request failed".to_owned()
+    };
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// After a failed attempt: retry after the backoff (or the receiver's `Retry-After`), or
+/// pause (410 Gone, or failing for longer than `max_retry_age`).
+fn after_failure(
+    options: &WebhookOptions,
+    subscription: &Webhook,
+    outcome: &Outcome,
+    now: i64,
+) -> AfterFailure {
+    if outcome.status == Some(410) {
+        return AfterFailure::Pause("the receiver answered 410 Gone".into());
+    }
+    let failing_since = subscription.failing_since.unwrap_or(now);
+    let attempts = u32::try_from(subscription.attempts).unwrap_or(0);
+    let backoff = options
+        .first_retry
+        .saturating_mul(2_u32.saturating_pow(attempts.min(20)))
+        .min(MAX_RETRY_INTERVAL);
+    // Equal jitter: between half the backoff and all of it, so receivers that failed
+    // together do not all come back at the same instant.
+    let jittered = backoff.mul_f64(rand::rng().random_range(0.5..=1.0));
+    let wait = match outcome.retry_after {
+        Some(seconds) => Duration::from_secs(seconds).min(MAX_RETRY_INTERVAL),
+        None => jittered,
+    };
+    let next = now + micros(wait);
+    if next - failing_since > micros(options.max_retry_age) {
+        let last = outcome.error.as_deref().unwrap_or("it failed");
+        return AfterFailure::Pause(format!(
+            "gave up after retrying for {} s; the last attempt: {last}",
+            options.max_retry_age.as_secs()
+        ));
+    }
+    AfterFailure::RetryAt(next)
+}
+
+fn micros(duration: Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subscription(attempts: i32, failing_since: Option<i64>) -> Webhook {
+        Webhook {
+            id: "wh_1".into(),
+            url: "http://example.com".into(),
+            events: "upsert,delete".into(),
+            fields: None,
+            created_at: 0,
+            cursor: "0-0".into(),
+            paused_reason: None,
+            paused_at: None,
+            batch_id: None,
+            batch_end: None,
+            attempts,
+            failing_since,
+            next_attempt_at: None,
+            last_error: None,
+            last_success_at: None,
+            lease_holder: None,
+            lease_until: None,
+        }
+    }
+
+    fn failed(status: Option<u16>, retry_after: Option<u64>) -> Outcome {
+        Outcome {
+            status,
+            retry_after,
+            error: Some("failed".into()),
+        }
+    }
+
+    #[test]
+    fn retries_back_off_exponentially_with_jitter_up_to_the_cap() {
+        let options = WebhookOptions::default();
+        for attempts in [0, 1, 2, 5, 30] {
+            let AfterFailure::RetryAt(at) = after_failure(
+                &options,
+                &subscription(attempts, Some(0)),
+                &failed(Some(500), None),
+                0,
+            ) else {
+                panic!("a retry");
+            };
+            let full = Duration::from_secs(1)
+                .saturating_mul(2_u32.pow(u32::try_from(attempts).unwrap_or(0).min(20)))
+                .min(MAX_RETRY_INTERVAL);
+            assert!(
+                at >= micros(full) / 2 && at <= micros(full),
+                "{attempts}: {at}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_is_honoured_and_410_pauses_at_once() {
+        let options = WebhookOptions::default();
+        let retry = after_failure(
+            &options,
+            &subscription(0, None),
+            &failed(Some(429), Some(7)),
+            0,
+        );
+        assert_eq!(retry, AfterFailure::RetryAt(7_000_000));
+        let gone = after_failure(
+            &options,
+            &subscription(0, None),
+            &failed(Some(410), None),
+            0,
+        );
+        assert!(matches!(gone, AfterFailure::Pause(_)));
+    }
+
+    #[test]
+    fn a_batch_failing_past_the_retry_age_pauses_its_subscription() {
+        let options = WebhookOptions::default();
+        let day = micros(options.max_retry_age);
+        let after = after_failure(
+            &options,
+            &subscription(12, Some(0)),
+            &failed(None, None),
+            day,
+        );
+        assert!(matches!(after, AfterFailure::Pause(reason) if reason.contains("gave up")));
+    }
+
+    #[test]
+    fn a_fields_filter_matches_named_fields_and_metadata_keys() {
+        assert!(field_matches("country", "country"));
+        assert!(field_matches("metadata", "metadata.tier"));
+        assert!(field_matches("metadata.tier", "metadata.tier"));
+        assert!(!field_matches("metadata.tier", "metadata.plan"));
+        assert!(!field_matches("city", "country"));
+    }
+}
