@@ -1,4 +1,4 @@
-//! `clientela-bench ingest|read|scale|geo`: the release server under real HTTP load, next to
+//! `clientela-bench ingest|read|scale|feed|compression|webhooks|geo`: the release server under real HTTP load, next to
 //! a raw-database baseline measured in the same run, printed as a table of rates, ratios,
 //! latency percentiles and memory.
 //!
@@ -10,6 +10,7 @@ mod load;
 mod pgbench;
 mod raw;
 mod server;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -539,4 +540,9 @@ pub fn feed(options: &Options) -> anyhow::Result<()> {
 
 fn batch_of(size: u64, customer: impl Fn(u64) -> Value) -> Value {
     Value::Array((0..size).map(customer).collect())
+}
+
+/// `clientela-bench webhooks` (see `bench/webhooks.rs`).
+pub fn webhooks(options: &Options) -> anyhow::Result<()> {
+    webhooks::run(options)
 }

@@ -31,6 +31,9 @@ enum Task {
     Feed(bench::LoadArguments),
     /// POSTs sent plain, gzipped and as zstd; a page read plain and compressed.
     Compression(bench::LoadArguments),
+    /// Ingest with and without a webhook subscription delivering to a local receiver: the
+    /// ingest it costs, changes delivered per second, and the delivery lag.
+    Webhooks(bench::LoadArguments),
     /// The resolver's accuracy per kind of input (with the overlay in ../shared/geo/csc when
     /// present) and the criterion lookup benchmarks.
     Geo,
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         Task::Scale(arguments) => bench::scale(&arguments.into()),
         Task::Feed(arguments) => bench::feed(&arguments.into()),
         Task::Compression(arguments) => bench::compression(&arguments.into()),
+        Task::Webhooks(arguments) => bench::webhooks(&arguments.into()),
         Task::Geo => bench::geo(),
         Task::Seed(arguments) => seed::run(arguments),
     };

@@ -312,6 +312,7 @@ pub async fn delete_webhook(
         (status = 400, description = "Malformed JSON, or a cursor this service did not give out", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key's scope is below `admin`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subscription", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A body that is not `{\"after\": cursor}`", body = Problem, content_type = "application/problem+json"),
         KeyRefused,
         DatabaseUnavailable,
     ),

@@ -64,6 +64,22 @@ pub fn run(
     duration: Duration,
     next: impl Fn(u64) -> Request + Send + Sync + 'static,
 ) -> anyhow::Result<LoadResult> {
+    run_paced(base, key, connections, duration, None, next)
+}
+
+/// [`run`], at most `requests_per_second` in all when given (each client sends its next
+/// request on a schedule instead of at once).
+pub fn run_paced(
+    base: &str,
+    key: &str,
+    connections: usize,
+    duration: Duration,
+    requests_per_second: Option<f64>,
+    next: impl Fn(u64) -> Request + Send + Sync + 'static,
+) -> anyhow::Result<LoadResult> {
+    let interval = requests_per_second
+        .filter(|rate| *rate > 0.0)
+        .map(|rate| Duration::from_secs_f64(connections as f64 / rate));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -85,7 +101,12 @@ pub fn run(
             tasks.push(tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut received = 0_u64;
+                let mut scheduled = started;
                 while Instant::now() < deadline {
+                    if let Some(interval) = interval {
+                        tokio::time::sleep_until(scheduled.into()).await;
+                        scheduled += interval;
+                    }
                     let request = next(sequence.fetch_add(1, Ordering::Relaxed));
                     let builder = match request {
                         Request::Post { path, body } => {

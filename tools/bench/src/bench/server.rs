@@ -92,9 +92,19 @@ pub struct Server {
 
 impl Server {
     pub fn start(binary: &Path, database: &Database) -> anyhow::Result<Server> {
+        Server::start_with(binary, database, &[])
+    }
+
+    /// [`Server::start`] with these settings too (`CLIENTELA__…` variables).
+    pub fn start_with(
+        binary: &Path,
+        database: &Database,
+        settings: &[(&str, &str)],
+    ) -> anyhow::Result<Server> {
         let started = Instant::now();
         let mut child = Command::new(binary)
             .arg("serve")
+            .envs(settings.iter().copied())
             .env("CLIENTELA__DATABASE__URL", database.url())
             .env("CLIENTELA__DATA_DIR", database.data_dir())
             .env("CLIENTELA__SERVER__BIND", "127.0.0.1:0")

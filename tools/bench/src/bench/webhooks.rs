@@ -1,0 +1,218 @@
+//! `clientela-bench webhooks`: what pushing the feed costs and how late it arrives.
+//!
+//! Three phases of `--seconds` each, on one server:
+//! 1. ingest at full speed with no subscription: the rate to compare with;
+//! 2. the same with one subscription delivering to a local receiver: the ingest rate it
+//!    leaves (its slowdown), the changes delivered per second, and the delivery lag;
+//! 3. ingest at half the rate of phase 1 with the subscription: the lag a receiver sees when
+//!    the server is not saturated.
+//!
+//! The lag of a change is the time from its commit (the item's `at`) to the moment the
+//! receiver holds its batch. Changes still undelivered when a phase ends are waited for (up to
+//! a minute) and counted with their real lag.
+
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+use super::load::{self, Request};
+use super::server::Server;
+use super::{Options, batch_of, data};
+
+/// What the receiver holds: for each change received, its commit time and receipt time
+/// (microseconds since the epoch).
+#[derive(Default)]
+struct Deliveries {
+    lags: Vec<(i64, i64)>,
+}
+
+fn now_micros() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| i64::try_from(since.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// A receiver answering 204 to every batch, on its own thread.
+fn start_receiver(deliveries: Arc<Mutex<Deliveries>>) -> anyhow::Result<(String, actix_web::dev::ServerHandle)> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let url = format!("http://{}/hook", listener.local_addr()?);
+    let (sender, handles) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let shared = web::Data::new(deliveries);
+            let server = HttpServer::new(move || {
+                App::new()
+                    .app_data(shared.clone())
+                    .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
+                    .default_service(web::to(receive))
+            })
+            .workers(1)
+            .listen(listener)
+            .and_then(|server| Ok(server.run()));
+            match server {
+                Ok(server) => {
+                    let _ = sender.send(Ok(server.handle()));
+                    let _ = server.await;
+                }
+                Err(error) => {
+                    let _ = sender.send(Err(error));
+                }
+            }
+        });
+    });
+    let handle = handles.recv().context("receiver thread")??;
+    Ok((url, handle))
+}
+
+async fn receive(body: web::Bytes, deliveries: web::Data<Arc<Mutex<Deliveries>>>) -> HttpResponse {
+    let received = now_micros();
+    let Ok(batch) = serde_json::from_slice::<Value>(&body) else {
+        return HttpResponse::BadRequest().finish();
+    };
+    let committed: Vec<i64> = batch["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item["at"].as_str())
+        .filter_map(parse_rfc3339_micros)
+        .collect();
+    if let Ok(mut deliveries) = deliveries.lock() {
+        deliveries
+            .lags
+            .extend(committed.into_iter().map(|at| (at, received)));
+    }
+    HttpResponse::NoContent().finish()
+}
+
+/// `2026-12-05T10:00:00.123456Z` in microseconds since the epoch.
+fn parse_rfc3339_micros(text: &str) -> Option<i64> {
+    let parsed = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()?;
+    i64::try_from(parsed.unix_timestamp_nanos() / 1000).ok()
+}
+
+pub fn run(options: &Options) -> anyhow::Result<()> {
+    let binary = options.binary()?;
+    let database = options.database("webhooks")?;
+    let settings = [("CLIENTELA__WEBHOOKS__ALLOW_PRIVATE_NETWORKS", "true")];
+    let server = Server::start_with(&binary, &database, &settings)?;
+    let batch = options.batch;
+    let ingest = |run: &'static str, pace: Option<f64>| {
+        load::run_paced(
+            &server.base,
+            &server.key,
+            options.connections,
+            options.duration,
+            pace,
+            move |n| Request::Post {
+                path: "/customers".into(),
+                body: batch_of(batch, |i| data::customer(run, n * batch + i)),
+            },
+        )
+    };
+
+    let alone = ingest("alone", None)?;
+    let alone_rate = alone.per_second(batch);
+
+    let deliveries = Arc::new(Mutex::new(Deliveries::default()));
+    let (url, receiver) = start_receiver(deliveries.clone())?;
+    subscribe(&server, &url)?;
+    let phase = |run: &'static str, pace: Option<f64>| -> anyhow::Result<Phase> {
+        if let Ok(mut deliveries) = deliveries.lock() {
+            deliveries.lags.clear();
+        }
+        let started = Instant::now();
+        let result = ingest(run, pace)?;
+        let written = result.requests * batch;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let received = deliveries.lock().map_or(0, |deliveries| deliveries.lags.len());
+            if received as u64 >= written {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("{received} of {written} changes delivered a minute after the load ended");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut lags: Vec<i64> = deliveries
+            .lock()
+            .map(|deliveries| deliveries.lags.iter().map(|(at, got)| got - at).collect())
+            .unwrap_or_default();
+        lags.sort_unstable();
+        Ok(Phase {
+            ingest: result.per_second(batch),
+            delivered: written as f64 / started.elapsed().as_secs_f64(),
+            lags,
+        })
+    };
+    let saturated = phase("full", None)?;
+    let half_requests = alone_rate / batch as f64 / 2.0;
+    let half = phase("half", Some(half_requests))?;
+    drop(server);
+    actix_web::rt::System::new().block_on(receiver.stop(false));
+
+    println!(
+        "\n## webhooks: {}, batches of {batch}, {} connections, {} s per phase, one subscription \
+         (webhook batches of 100)\n",
+        options.backend(),
+        options.connections,
+        options.duration.as_secs()
+    );
+    println!("| phase | ingest customers/s | delivered changes/s | lag p50 ms | lag p99 ms |");
+    println!("|---|---:|---:|---:|---:|");
+    println!("| no subscription | {alone_rate:.0} | – | – | – |");
+    for (name, phase) in [("full speed, subscribed", &saturated), ("half speed, subscribed", &half)] {
+        println!(
+            "| {name} | {:.0} | {:.0} | {:.0} | {:.0} |",
+            phase.ingest,
+            phase.delivered,
+            phase.percentile(0.5) / 1000.0,
+            phase.percentile(0.99) / 1000.0
+        );
+    }
+    println!(
+        "\ningest with one subscription / without: {:.2}",
+        saturated.ingest / alone_rate
+    );
+    Ok(())
+}
+
+fn subscribe(server: &Server, url: &str) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{}/webhooks", server.base))
+            .bearer_auth(&server.key)
+            .json(&json!({"url": url}))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    })
+}
+
+/// One subscribed phase.
+struct Phase {
+    ingest: f64,
+    delivered: f64,
+    /// Each change's lag in microseconds, sorted.
+    lags: Vec<i64>,
+}
+
+impl Phase {
+    /// The lag at `fraction` of the changes, in microseconds.
+    fn percentile(&self, fraction: f64) -> f64 {
+        if self.lags.is_empty() {
+            return 0.0;
+        }
+        let index = ((self.lags.len() - 1) as f64 * fraction).round() as usize;
+        self.lags[index.min(self.lags.len() - 1)] as f64
+    }
+}
