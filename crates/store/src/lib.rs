@@ -70,7 +70,7 @@ pub use reindex::ReindexPage;
 pub use scratch::ScratchSchema;
 pub use sql::advisory_lock_key;
 pub use suppression_key::{SuppressionKey, legacy_hash, sha256_hex};
-pub use webhooks::{AfterFailure, Delivery, KEPT_DELIVERIES, NewWebhook, Webhook};
+pub use webhooks::{AfterFailure, Delivery, KEPT_DELIVERIES, NewWebhook, NextBatch, Webhook};
 
 use checkpoint::Checkpointer;
 use connection::{Pool, build_pool_with};

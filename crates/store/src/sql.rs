@@ -17,6 +17,7 @@ mod prepared;
 use crate::changes::{NewChange, prune_changes_body};
 use crate::rows::CustomerRow;
 use crate::schema::{changes, customers, suppressions};
+use crate::webhooks::{WebhookWrite, webhook_write_body};
 
 /// The statements a write transaction may run.
 pub(crate) trait WriteSql {
@@ -37,6 +38,8 @@ pub(crate) trait WriteSql {
     fn forget_changes(&mut self, code: &str) -> QueryResult<usize>;
     /// Removes the feed rows committed before `cutoff` (microseconds); see `changes.rs`.
     fn prune_changes(&mut self, cutoff: i64) -> QueryResult<usize>;
+    /// A write of webhook state; whether it changed a row (see `webhooks.rs`).
+    fn webhook_write(&mut self, write: &WebhookWrite<'_>) -> QueryResult<bool>;
     /// Any statements: for tests of the transaction machinery, with tables of their own.
     #[cfg(test)]
     fn execute(&mut self, statements: &str) -> QueryResult<()>;
@@ -67,6 +70,10 @@ macro_rules! shared_write_sql {
 
         fn forget_changes(&mut self, code: &str) -> QueryResult<usize> {
             diesel::delete(changes::table.filter(changes::code.eq(code))).execute(self)
+        }
+
+        fn webhook_write(&mut self, write: &WebhookWrite<'_>) -> QueryResult<bool> {
+            webhook_write_body!(self, write)
         }
 
         #[cfg(test)]

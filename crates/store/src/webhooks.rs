@@ -14,9 +14,13 @@
 //!   again, under the same message id.
 //! - **Secrets the database alone cannot use.** A signing secret is stored encrypted with a
 //!   pad derived from the suppression secret, which is kept outside the database.
+//!
+//! Every write goes through the store's write transactions ([`WebhookWrite`], run by
+//! `WriteSql::webhook_write`), so on SQLite it joins the group commit of the writes in
+//! progress instead of waiting for the writer behind them: a deliverer keeps up with ingest.
 
 use diesel::prelude::*;
-use rand::RngCore;
+use rand::{Rng, RngCore};
 
 use crate::Store;
 use crate::error::StoreError;
@@ -67,14 +71,14 @@ pub struct NewWebhook {
 
 #[derive(Insertable)]
 #[diesel(table_name = webhooks)]
-struct WebhookInsert<'a> {
-    id: &'a str,
-    url: &'a str,
-    events: &'a str,
-    fields: Option<&'a str>,
-    secret: String,
-    created_at: i64,
-    cursor: &'a str,
+pub(crate) struct WebhookInsert<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) url: &'a str,
+    pub(crate) events: &'a str,
+    pub(crate) fields: Option<&'a str>,
+    pub(crate) secret: String,
+    pub(crate) created_at: i64,
+    pub(crate) cursor: &'a str,
 }
 
 /// One delivery attempt.
@@ -102,13 +106,73 @@ pub enum AfterFailure {
     Pause(String),
 }
 
+/// The next batch, recorded as in flight in the same write that finishes the one before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextBatch {
+    pub message_id: String,
+    pub end: String,
+}
+
+/// A write of webhook state; each runs in a write transaction of its own (see the module
+/// docs), and those of a deliverer only while `holder` holds the lease.
+pub(crate) enum WebhookWrite<'a> {
+    Create(WebhookInsert<'a>),
+    Delete(&'a str),
+    Replay {
+        id: &'a str,
+        cursor: &'a str,
+    },
+    Resume(&'a str),
+    Lease {
+        id: &'a str,
+        holder: &'a str,
+        now: i64,
+        until: i64,
+    },
+    Release {
+        id: &'a str,
+        holder: &'a str,
+    },
+    Start {
+        id: &'a str,
+        holder: &'a str,
+        message_id: &'a str,
+        end: &'a str,
+    },
+    Skip {
+        id: &'a str,
+        holder: &'a str,
+        cursor: &'a str,
+    },
+    Finish {
+        holder: &'a str,
+        delivery: &'a Delivery,
+        next: Option<&'a NextBatch>,
+    },
+    Fail {
+        holder: &'a str,
+        delivery: &'a Delivery,
+        after: &'a AfterFailure,
+    },
+    Pause {
+        id: &'a str,
+        holder: &'a str,
+        reason: &'a str,
+        now: i64,
+    },
+}
+
 impl Store {
+    fn webhook_write(&self, write: &WebhookWrite<'_>) -> Result<bool, StoreError> {
+        self.write_transaction(&[], |sql| Ok(sql.webhook_write(write)?))
+    }
+
     /// Stores a new subscription with a fresh signing secret; returns the secret (32 bytes),
     /// which is never readable again but through [`Store::webhook_secret`].
     pub fn create_webhook(&self, new: &NewWebhook) -> Result<[u8; 32], StoreError> {
         let mut secret = [0_u8; 32];
         rand::rng().fill_bytes(&mut secret);
-        let row = WebhookInsert {
+        self.webhook_write(&WebhookWrite::Create(WebhookInsert {
             id: &new.id,
             url: &new.url,
             events: &new.events,
@@ -116,10 +180,7 @@ impl Store {
             secret: hex(&self.seal_webhook_secret(&new.id, &secret)),
             created_at: new.created_at,
             cursor: &new.cursor,
-        };
-        diesel::insert_into(webhooks::table)
-            .values(&row)
-            .execute(&mut *self.writer.get()?)?;
+        }))?;
         Ok(secret)
     }
 
@@ -158,46 +219,19 @@ impl Store {
 
     /// Removes a subscription and its delivery log; whether it existed.
     pub fn delete_webhook(&self, id: &str) -> Result<bool, StoreError> {
-        let mut connection = self.writer.get()?;
-        connection.transaction(|connection| {
-            diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::webhook_id.eq(id)))
-                .execute(connection)?;
-            let removed = diesel::delete(webhooks::table.find(id)).execute(connection)?;
-            Ok(removed > 0)
-        })
+        self.webhook_write(&WebhookWrite::Delete(id))
     }
 
     /// Delivery starts again after `cursor`, and a pause ends: the batch in flight (if any)
     /// is dropped and its failures forgotten. Whether the subscription exists.
     pub fn replay_webhook(&self, id: &str, cursor: &str) -> Result<bool, StoreError> {
-        let changed = diesel::update(webhooks::table.find(id))
-            .set((
-                webhooks::cursor.eq(cursor),
-                webhooks::batch_id.eq(None::<String>),
-                webhooks::batch_end.eq(None::<String>),
-                webhooks::paused_reason.eq(None::<String>),
-                webhooks::paused_at.eq(None::<i64>),
-                webhooks::attempts.eq(0),
-                webhooks::failing_since.eq(None::<i64>),
-                webhooks::next_attempt_at.eq(None::<i64>),
-            ))
-            .execute(&mut *self.writer.get()?)?;
-        Ok(changed > 0)
+        self.webhook_write(&WebhookWrite::Replay { id, cursor })
     }
 
     /// Ends a pause: delivery goes on where it stopped (the batch in flight first, under its
     /// message id). Whether the subscription exists.
     pub fn resume_webhook(&self, id: &str) -> Result<bool, StoreError> {
-        let changed = diesel::update(webhooks::table.find(id))
-            .set((
-                webhooks::paused_reason.eq(None::<String>),
-                webhooks::paused_at.eq(None::<i64>),
-                webhooks::attempts.eq(0),
-                webhooks::failing_since.eq(None::<i64>),
-                webhooks::next_attempt_at.eq(None::<i64>),
-            ))
-            .execute(&mut *self.writer.get()?)?;
-        Ok(changed > 0)
+        self.webhook_write(&WebhookWrite::Resume(id))
     }
 
     /// Takes (or renews) the lease of a subscription for `holder` until `until`
@@ -210,30 +244,17 @@ impl Store {
         now: i64,
         until: i64,
     ) -> Result<bool, StoreError> {
-        let taken = diesel::update(webhooks::table.find(id))
-            .filter(
-                webhooks::lease_holder
-                    .is_null()
-                    .or(webhooks::lease_holder.eq(holder))
-                    .or(webhooks::lease_until.lt(now)),
-            )
-            .set((
-                webhooks::lease_holder.eq(holder),
-                webhooks::lease_until.eq(until),
-            ))
-            .execute(&mut *self.writer.get()?)?;
-        Ok(taken > 0)
+        self.webhook_write(&WebhookWrite::Lease {
+            id,
+            holder,
+            now,
+            until,
+        })
     }
 
     /// Gives a lease up (a replica stopping), so another may take it at once.
     pub fn release_webhook_lease(&self, id: &str, holder: &str) -> Result<(), StoreError> {
-        diesel::update(webhooks::table.find(id))
-            .filter(webhooks::lease_holder.eq(holder))
-            .set((
-                webhooks::lease_holder.eq(None::<String>),
-                webhooks::lease_until.eq(None::<i64>),
-            ))
-            .execute(&mut *self.writer.get()?)?;
+        self.webhook_write(&WebhookWrite::Release { id, holder })?;
         Ok(())
     }
 
@@ -244,16 +265,14 @@ impl Store {
         id: &str,
         holder: &str,
         message_id: &str,
-        batch_end: &str,
+        end: &str,
     ) -> Result<bool, StoreError> {
-        let changed = diesel::update(webhooks::table.find(id))
-            .filter(webhooks::lease_holder.eq(holder))
-            .set((
-                webhooks::batch_id.eq(message_id),
-                webhooks::batch_end.eq(batch_end),
-            ))
-            .execute(&mut *self.writer.get()?)?;
-        Ok(changed > 0)
+        self.webhook_write(&WebhookWrite::Start {
+            id,
+            holder,
+            message_id,
+            end,
+        })
     }
 
     /// Moves the cursor past changes none of which the subscription sends (the batch in
@@ -265,48 +284,23 @@ impl Store {
         holder: &str,
         cursor: &str,
     ) -> Result<bool, StoreError> {
-        let changed = diesel::update(webhooks::table.find(id))
-            .filter(webhooks::lease_holder.eq(holder))
-            .set((
-                webhooks::cursor.eq(cursor),
-                webhooks::batch_id.eq(None::<String>),
-                webhooks::batch_end.eq(None::<String>),
-                webhooks::attempts.eq(0),
-                webhooks::failing_since.eq(None::<i64>),
-                webhooks::next_attempt_at.eq(None::<i64>),
-            ))
-            .execute(&mut *self.writer.get()?)?;
-        Ok(changed > 0)
+        self.webhook_write(&WebhookWrite::Skip { id, holder, cursor })
     }
 
     /// The receiver took the batch in flight: the cursor moves to its end, its failures are
-    /// forgotten, and the attempt is logged. Whether `holder` still held the lease (if not,
-    /// nothing changes: the new holder sends the batch again).
+    /// forgotten, the attempt is logged, and `next` (if any) is recorded as the batch now in
+    /// flight. Whether `holder` still held the lease and the batch was still the one in
+    /// flight (if not, nothing changes: it was replayed, or another replica sends it again).
     pub fn finish_webhook_batch(
         &self,
         holder: &str,
         delivery: &Delivery,
+        next: Option<&NextBatch>,
     ) -> Result<bool, StoreError> {
-        let mut connection = self.writer.get()?;
-        connection.transaction(|connection| {
-            let id = delivery.webhook_id.as_str();
-            let moved = diesel::update(webhooks::table.find(id))
-                .filter(webhooks::lease_holder.eq(holder))
-                .filter(webhooks::batch_id.eq(&delivery.message_id))
-                .set((
-                    webhooks::cursor.eq(webhooks::batch_end.assume_not_null()),
-                    webhooks::batch_id.eq(None::<String>),
-                    webhooks::batch_end.eq(None::<String>),
-                    webhooks::attempts.eq(0),
-                    webhooks::failing_since.eq(None::<i64>),
-                    webhooks::next_attempt_at.eq(None::<i64>),
-                    webhooks::last_success_at.eq(delivery.at),
-                ))
-                .execute(connection)?;
-            if moved > 0 {
-                log_delivery(connection, delivery)?;
-            }
-            Ok(moved > 0)
+        self.webhook_write(&WebhookWrite::Finish {
+            holder,
+            delivery,
+            next,
         })
     }
 
@@ -318,34 +312,10 @@ impl Store {
         delivery: &Delivery,
         after: &AfterFailure,
     ) -> Result<bool, StoreError> {
-        let mut connection = self.writer.get()?;
-        connection.transaction(|connection| {
-            let id = delivery.webhook_id.as_str();
-            let held: Option<Option<i64>> = webhooks::table
-                .find(id)
-                .filter(webhooks::lease_holder.eq(holder))
-                .select(webhooks::failing_since)
-                .first(connection)
-                .optional()?;
-            let Some(failing_since) = held else {
-                return Ok(false);
-            };
-            let (next_attempt_at, paused_reason, paused_at) = match after {
-                AfterFailure::RetryAt(at) => (Some(*at), None, None),
-                AfterFailure::Pause(reason) => (None, Some(reason.as_str()), Some(delivery.at)),
-            };
-            diesel::update(webhooks::table.find(id))
-                .set((
-                    webhooks::attempts.eq(webhooks::attempts + 1),
-                    webhooks::failing_since.eq(failing_since.unwrap_or(delivery.at)),
-                    webhooks::last_error.eq(&delivery.error),
-                    webhooks::next_attempt_at.eq(next_attempt_at),
-                    webhooks::paused_reason.eq(paused_reason),
-                    webhooks::paused_at.eq(paused_at),
-                ))
-                .execute(connection)?;
-            log_delivery(connection, delivery)?;
-            Ok(true)
+        self.webhook_write(&WebhookWrite::Fail {
+            holder,
+            delivery,
+            after,
         })
     }
 
@@ -358,15 +328,12 @@ impl Store {
         reason: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let changed = diesel::update(webhooks::table.find(id))
-            .filter(webhooks::lease_holder.eq(holder))
-            .set((
-                webhooks::paused_reason.eq(reason),
-                webhooks::paused_at.eq(now),
-                webhooks::last_error.eq(reason),
-            ))
-            .execute(&mut *self.writer.get()?)?;
-        Ok(changed > 0)
+        self.webhook_write(&WebhookWrite::Pause {
+            id,
+            holder,
+            reason,
+            now,
+        })
     }
 
     /// The latest delivery attempts of a subscription, newest first.
@@ -392,29 +359,201 @@ impl Store {
     }
 }
 
-/// Logs an attempt and drops the subscription's attempts beyond the [`KEPT_DELIVERIES`]
-/// newest.
-fn log_delivery(connection: &mut crate::DbConnection, delivery: &Delivery) -> QueryResult<()> {
-    diesel::insert_into(webhook_deliveries::table)
-        .values(delivery)
-        .execute(connection)?;
-    let oldest_kept: Option<i64> = webhook_deliveries::table
-        .filter(webhook_deliveries::webhook_id.eq(&delivery.webhook_id))
-        .order(webhook_deliveries::id.desc())
-        .offset(KEPT_DELIVERIES - 1)
-        .select(webhook_deliveries::id)
-        .first(connection)
-        .optional()?;
-    if let Some(oldest_kept) = oldest_kept {
-        diesel::delete(
-            webhook_deliveries::table
-                .filter(webhook_deliveries::webhook_id.eq(&delivery.webhook_id))
-                .filter(webhook_deliveries::id.lt(oldest_kept)),
-        )
-        .execute(connection)?;
-    }
-    Ok(())
+/// Whether this attempt's log entry also trims the subscription's log to its newest
+/// [`KEPT_DELIVERIES`]: one in sixteen, so the log stays bounded without a trim per batch.
+pub(crate) fn trims_log() -> bool {
+    rand::rng().random_ratio(1, 16)
 }
+
+/// The body of `WriteSql::webhook_write`, the same diesel code for both backends (expanded
+/// in each `WriteSql` impl, where the connection's type is known).
+macro_rules! webhook_write_body {
+    ($connection:expr, $write:expr) => {{
+        use diesel::prelude::*;
+        use $crate::schema::{webhook_deliveries, webhooks};
+        use $crate::webhooks::{AfterFailure, WebhookWrite};
+        let connection = $connection;
+        let log = |connection: &mut _, delivery: &$crate::webhooks::Delivery| -> QueryResult<()> {
+            diesel::insert_into(webhook_deliveries::table)
+                .values(delivery)
+                .execute(connection)?;
+            if $crate::webhooks::trims_log() {
+                let oldest_kept: Option<i64> = webhook_deliveries::table
+                    .filter(webhook_deliveries::webhook_id.eq(&delivery.webhook_id))
+                    .order(webhook_deliveries::id.desc())
+                    .offset($crate::webhooks::KEPT_DELIVERIES - 1)
+                    .select(webhook_deliveries::id)
+                    .first(connection)
+                    .optional()?;
+                if let Some(oldest_kept) = oldest_kept {
+                    diesel::delete(
+                        webhook_deliveries::table
+                            .filter(webhook_deliveries::webhook_id.eq(&delivery.webhook_id))
+                            .filter(webhook_deliveries::id.lt(oldest_kept)),
+                    )
+                    .execute(connection)?;
+                }
+            }
+            Ok(())
+        };
+        let changed: usize = match $write {
+            WebhookWrite::Create(row) => diesel::insert_into(webhooks::table)
+                .values(row)
+                .execute(connection)?,
+            WebhookWrite::Delete(id) => {
+                diesel::delete(
+                    webhook_deliveries::table.filter(webhook_deliveries::webhook_id.eq(*id)),
+                )
+                .execute(connection)?;
+                diesel::delete(webhooks::table.find(*id)).execute(connection)?
+            }
+            WebhookWrite::Replay { id, cursor } => diesel::update(webhooks::table.find(*id))
+                .set((
+                    webhooks::cursor.eq(*cursor),
+                    webhooks::batch_id.eq(None::<String>),
+                    webhooks::batch_end.eq(None::<String>),
+                    webhooks::paused_reason.eq(None::<String>),
+                    webhooks::paused_at.eq(None::<i64>),
+                    webhooks::attempts.eq(0),
+                    webhooks::failing_since.eq(None::<i64>),
+                    webhooks::next_attempt_at.eq(None::<i64>),
+                ))
+                .execute(connection)?,
+            WebhookWrite::Resume(id) => diesel::update(webhooks::table.find(*id))
+                .set((
+                    webhooks::paused_reason.eq(None::<String>),
+                    webhooks::paused_at.eq(None::<i64>),
+                    webhooks::attempts.eq(0),
+                    webhooks::failing_since.eq(None::<i64>),
+                    webhooks::next_attempt_at.eq(None::<i64>),
+                ))
+                .execute(connection)?,
+            WebhookWrite::Lease {
+                id,
+                holder,
+                now,
+                until,
+            } => diesel::update(webhooks::table.find(*id))
+                .filter(
+                    webhooks::lease_holder
+                        .is_null()
+                        .or(webhooks::lease_holder.eq(*holder))
+                        .or(webhooks::lease_until.lt(*now)),
+                )
+                .set((
+                    webhooks::lease_holder.eq(*holder),
+                    webhooks::lease_until.eq(*until),
+                ))
+                .execute(connection)?,
+            WebhookWrite::Release { id, holder } => diesel::update(webhooks::table.find(*id))
+                .filter(webhooks::lease_holder.eq(*holder))
+                .set((
+                    webhooks::lease_holder.eq(None::<String>),
+                    webhooks::lease_until.eq(None::<i64>),
+                ))
+                .execute(connection)?,
+            WebhookWrite::Start {
+                id,
+                holder,
+                message_id,
+                end,
+            } => diesel::update(webhooks::table.find(*id))
+                .filter(webhooks::lease_holder.eq(*holder))
+                .set((
+                    webhooks::batch_id.eq(*message_id),
+                    webhooks::batch_end.eq(*end),
+                ))
+                .execute(connection)?,
+            WebhookWrite::Skip { id, holder, cursor } => diesel::update(webhooks::table.find(*id))
+                .filter(webhooks::lease_holder.eq(*holder))
+                .set((
+                    webhooks::cursor.eq(*cursor),
+                    webhooks::batch_id.eq(None::<String>),
+                    webhooks::batch_end.eq(None::<String>),
+                    webhooks::attempts.eq(0),
+                    webhooks::failing_since.eq(None::<i64>),
+                    webhooks::next_attempt_at.eq(None::<i64>),
+                ))
+                .execute(connection)?,
+            WebhookWrite::Finish {
+                holder,
+                delivery,
+                next,
+            } => {
+                let target = webhooks::table
+                    .find(&delivery.webhook_id)
+                    .filter(webhooks::lease_holder.eq(*holder))
+                    .filter(webhooks::batch_id.eq(&delivery.message_id));
+                let moved = diesel::update(target)
+                    .set((
+                        webhooks::cursor.eq(webhooks::batch_end.assume_not_null()),
+                        webhooks::batch_id.eq(next.map(|next| next.message_id.as_str())),
+                        webhooks::batch_end.eq(next.map(|next| next.end.as_str())),
+                        webhooks::attempts.eq(0),
+                        webhooks::failing_since.eq(None::<i64>),
+                        webhooks::next_attempt_at.eq(None::<i64>),
+                        webhooks::last_success_at.eq(delivery.at),
+                    ))
+                    .execute(connection)?;
+                if moved > 0 {
+                    log(connection, delivery)?;
+                }
+                moved
+            }
+            WebhookWrite::Fail {
+                holder,
+                delivery,
+                after,
+            } => {
+                let held: Option<Option<i64>> = webhooks::table
+                    .find(&delivery.webhook_id)
+                    .filter(webhooks::lease_holder.eq(*holder))
+                    .select(webhooks::failing_since)
+                    .first(connection)
+                    .optional()?;
+                match held {
+                    None => 0,
+                    Some(failing_since) => {
+                        let (next_attempt_at, paused_reason, paused_at) = match after {
+                            AfterFailure::RetryAt(at) => (Some(*at), None, None),
+                            AfterFailure::Pause(reason) => {
+                                (None, Some(reason.as_str()), Some(delivery.at))
+                            }
+                        };
+                        diesel::update(webhooks::table.find(&delivery.webhook_id))
+                            .set((
+                                webhooks::attempts.eq(webhooks::attempts + 1),
+                                webhooks::failing_since.eq(failing_since.unwrap_or(delivery.at)),
+                                webhooks::last_error.eq(&delivery.error),
+                                webhooks::next_attempt_at.eq(next_attempt_at),
+                                webhooks::paused_reason.eq(paused_reason),
+                                webhooks::paused_at.eq(paused_at),
+                            ))
+                            .execute(connection)?;
+                        log(connection, delivery)?;
+                        1
+                    }
+                }
+            }
+            WebhookWrite::Pause {
+                id,
+                holder,
+                reason,
+                now,
+            } => diesel::update(webhooks::table.find(*id))
+                .filter(webhooks::lease_holder.eq(*holder))
+                .set((
+                    webhooks::paused_reason.eq(*reason),
+                    webhooks::paused_at.eq(*now),
+                    webhooks::last_error.eq(*reason),
+                ))
+                .execute(connection)?,
+        };
+        Ok(changed > 0)
+    }};
+}
+
+pub(crate) use webhook_write_body;
 
 fn hex_decode(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {

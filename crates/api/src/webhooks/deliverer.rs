@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use clientela_core::Timestamp;
 use clientela_store::{
-    AfterFailure, Change, ChangeOp, Cursor, Delivery, Store, StoreError, Webhook,
+    AfterFailure, Change, ChangeOp, Cursor, Delivery, NextBatch, Store, StoreError, Webhook,
 };
 use rand::Rng;
 use tokio::sync::watch;
@@ -227,6 +227,9 @@ async fn deliver(shared: &Arc<Shared>, id: &str) {
     // seconds, not four a second.
     let mut held_until = 0;
     let mut lag_measured: Option<Instant> = None;
+    // The batch recorded as in flight by the last finish, sent without reading it again.
+    let mut carried: Option<Batch> = None;
+    let mut secret: Option<[u8; 32]> = None;
     while !shared.stopping() {
         let now = Timestamp::now().micros();
         if held_until - now < micros(LEASE) * 2 / 3 {
@@ -261,7 +264,13 @@ async fn deliver(shared: &Arc<Shared>, id: &str) {
             shared.pause(wait.min(LEASE / 3)).await;
             continue;
         }
-        match next_step(shared, &subscription).await {
+        let step = match carried.take() {
+            Some(batch) if subscription.batch_id.as_deref() == Some(batch.message_id.as_str()) => {
+                Ok(Step::Send(batch))
+            }
+            _ => next_step(shared, &subscription).await,
+        };
+        match step {
             Ok(Step::Wait) => shared.pause(TICK).await,
             Ok(Step::Skip(cursor)) => {
                 let (holder, skipped) = (shared.holder.clone(), id.to_owned());
@@ -272,7 +281,30 @@ async fn deliver(shared: &Arc<Shared>, id: &str) {
                     tracing::warn!(%error, webhook = id, "could not move a webhook's cursor");
                 }
             }
-            Ok(Step::Send(batch)) => send(shared, &subscription, batch).await,
+            Ok(Step::Send(batch)) => {
+                if batch.new && !record(shared, &subscription, &batch).await {
+                    continue;
+                }
+                if secret.is_none() {
+                    let looked_up = id.to_owned();
+                    secret = match shared
+                        .store(move |store| store.webhook_secret(&looked_up))
+                        .await
+                    {
+                        Ok(Some(secret)) => Some(secret),
+                        Ok(None) => break,
+                        Err(error) => {
+                            tracing::warn!(%error, webhook = id, "could not read a webhook secret");
+                            shared.pause(Duration::from_secs(1)).await;
+                            continue;
+                        }
+                    };
+                }
+                let Some(key) = &secret else { continue };
+                if let Some(delivery) = send(shared, &subscription, key, &batch).await {
+                    carried = finish(shared, &subscription, &batch, delivery).await;
+                }
+            }
             Err(StoreError::CursorExpired { resume }) => {
                 let reason = format!(
                     "the change feed no longer holds the changes after this subscription's \
@@ -323,39 +355,39 @@ async fn measure_lag(shared: &Arc<Shared>, subscription: &Webhook) {
 
 /// Reads what follows the subscription's cursor: the batch in flight again, or the next one.
 async fn next_step(shared: &Arc<Shared>, subscription: &Webhook) -> Result<Step, StoreError> {
-    let after: Cursor =
-        subscription
-            .cursor
-            .parse()
-            .map_err(|error: clientela_store::BadCursor| StoreError::Corrupt {
-                code: format!("webhook {}", subscription.id),
-                detail: error.to_string(),
-            })?;
-    let limit = shared.options.batch_size.max(1);
-    let page = shared
-        .store(move |store| store.changes(Some(after), limit))
-        .await?;
     let filter = Filter::of(subscription);
-    if let (Some(message_id), Some(end)) = (&subscription.batch_id, &subscription.batch_end) {
-        // The batch in flight, as the feed holds it now (an erased customer's items are gone).
-        let end_cursor: Option<Cursor> = end.parse().ok();
-        let items: Vec<ChangeItem> = page
-            .into_iter()
-            .filter(|change| end_cursor.is_none_or(|end| change.cursor <= end))
-            .filter(|change| filter.sends(change))
-            .map(ChangeItem::from)
-            .collect();
-        if items.is_empty() {
-            // Everything it held was erased since: nothing is left to send.
-            return Ok(Step::Skip(end.clone()));
-        }
-        return Ok(Step::Send(Batch {
-            message_id: message_id.clone(),
-            end: end.clone(),
-            items,
-            new: false,
-        }));
+    let (Some(message_id), Some(end)) = (&subscription.batch_id, &subscription.batch_end) else {
+        return read_after(shared, &filter, &subscription.id, &subscription.cursor).await;
+    };
+    // The batch in flight, as the feed holds it now (an erased customer's items are gone).
+    let page = read_page(shared, &subscription.id, &subscription.cursor).await?;
+    let end_cursor: Option<Cursor> = end.parse().ok();
+    let items: Vec<ChangeItem> = page
+        .into_iter()
+        .filter(|change| end_cursor.is_none_or(|end| change.cursor <= end))
+        .filter(|change| filter.sends(change))
+        .map(ChangeItem::from)
+        .collect();
+    if items.is_empty() {
+        // Everything it held was erased since: nothing is left to send.
+        return Ok(Step::Skip(end.clone()));
     }
+    Ok(Step::Send(Batch {
+        message_id: message_id.clone(),
+        end: end.clone(),
+        items,
+        new: false,
+    }))
+}
+
+/// The next batch after `cursor`: what the subscription sends of one page of the feed.
+async fn read_after(
+    shared: &Arc<Shared>,
+    filter: &Filter,
+    id: &str,
+    cursor: &str,
+) -> Result<Step, StoreError> {
+    let page = read_page(shared, id, cursor).await?;
     let Some(last) = page.last() else {
         return Ok(Step::Wait);
     };
@@ -374,6 +406,24 @@ async fn next_step(shared: &Arc<Shared>, subscription: &Webhook) -> Result<Step,
         items,
         new: true,
     }))
+}
+
+/// One page of the feed (`webhooks.batch_size` changes) after `cursor`.
+async fn read_page(
+    shared: &Arc<Shared>,
+    id: &str,
+    cursor: &str,
+) -> Result<Vec<Change>, StoreError> {
+    let after: Cursor = cursor
+        .parse()
+        .map_err(|error: clientela_store::BadCursor| StoreError::Corrupt {
+            code: format!("webhook {id}"),
+            detail: error.to_string(),
+        })?;
+    let limit = shared.options.batch_size.max(1);
+    shared
+        .store(move |store| store.changes(Some(after), limit))
+        .await
 }
 
 /// Which changes a subscription sends.
@@ -425,47 +475,21 @@ fn field_matches(wanted: &str, changed: &str) -> bool {
     wanted == changed || (wanted == "metadata" && changed.starts_with("metadata."))
 }
 
-/// Sends a batch and records what came of it.
-async fn send(shared: &Arc<Shared>, subscription: &Webhook, batch: Batch) {
+/// Sends a batch in flight (recorded as such already) and records a failure; returns the
+/// log entry of a delivery the receiver took, for the caller to finish it.
+async fn send(
+    shared: &Arc<Shared>,
+    subscription: &Webhook,
+    secret: &[u8],
+    batch: &Batch,
+) -> Option<Delivery> {
     let id = subscription.id.clone();
-    if batch.new {
-        let (holder, recorded, message_id, end) = (
-            shared.holder.clone(),
-            id.clone(),
-            batch.message_id.clone(),
-            batch.end.clone(),
-        );
-        match shared
-            .store(move |store| store.start_webhook_batch(&recorded, &holder, &message_id, &end))
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => return,
-            Err(error) => {
-                tracing::warn!(%error, webhook = %id, "could not record a webhook batch");
-                shared.pause(Duration::from_secs(1)).await;
-                return;
-            }
-        }
-    }
-    let looked_up = id.clone();
-    let secret = match shared
-        .store(move |store| store.webhook_secret(&looked_up))
-        .await
-    {
-        Ok(Some(secret)) => secret,
-        Ok(None) => return,
-        Err(error) => {
-            tracing::warn!(%error, webhook = %id, "could not read a webhook secret");
-            return;
-        }
-    };
     let count = batch.items.len();
     let body = serde_json::to_vec(&serde_json::json!({ "items": batch.items }))
         .unwrap_or_else(|_| b"{\"items\":[]}".to_vec());
     let sent_at = Timestamp::now();
     let started = Instant::now();
-    let outcome = post(shared, subscription, &batch.message_id, &secret, body).await;
+    let outcome = post(shared, subscription, &batch.message_id, secret, body).await;
     let delivery = Delivery {
         webhook_id: id.clone(),
         at: sent_at.micros(),
@@ -475,16 +499,9 @@ async fn send(shared: &Arc<Shared>, subscription: &Webhook, batch: Batch) {
         duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
         error: outcome.error.clone(),
     };
-    let holder = shared.holder.clone();
     if outcome.delivered() {
         shared.metrics.observe_webhook_delivery("delivered");
-        let recorded = shared
-            .store(move |store| store.finish_webhook_batch(&holder, &delivery))
-            .await;
-        if let Err(error) = recorded {
-            tracing::warn!(%error, webhook = %id, "could not move a webhook's cursor");
-        }
-        return;
+        return Some(delivery);
     }
     let after = after_failure(&shared.options, subscription, &outcome, sent_at.micros());
     shared.metrics.observe_webhook_delivery(match after {
@@ -494,11 +511,70 @@ async fn send(shared: &Arc<Shared>, subscription: &Webhook, batch: Batch) {
     if let AfterFailure::Pause(reason) = &after {
         tracing::warn!(webhook = %id, %reason, "webhook subscription paused");
     }
+    let holder = shared.holder.clone();
     let recorded = shared
         .store(move |store| store.fail_webhook_batch(&holder, &delivery, &after))
         .await;
     if let Err(error) = recorded {
         tracing::warn!(%error, webhook = %id, "could not record a failed webhook delivery");
+    }
+    None
+}
+
+/// After a delivery the receiver took: reads the next batch, then in one write moves the
+/// cursor past the delivered one and records the next as in flight. Returns the next batch
+/// when it is recorded (the caller sends it at once).
+async fn finish(
+    shared: &Arc<Shared>,
+    subscription: &Webhook,
+    delivered: &Batch,
+    delivery: Delivery,
+) -> Option<Batch> {
+    let filter = Filter::of(subscription);
+    let next = match read_after(shared, &filter, &subscription.id, &delivered.end).await {
+        Ok(Step::Send(batch)) => Some(batch),
+        _ => None,
+    };
+    let recorded = next.as_ref().map(|batch| NextBatch {
+        message_id: batch.message_id.clone(),
+        end: batch.end.clone(),
+    });
+    let holder = shared.holder.clone();
+    let finished = shared
+        .store(move |store| store.finish_webhook_batch(&holder, &delivery, recorded.as_ref()))
+        .await;
+    match finished {
+        Ok(true) => next.map(|batch| Batch {
+            new: false,
+            ..batch
+        }),
+        Ok(false) => None,
+        Err(error) => {
+            tracing::warn!(%error, webhook = %subscription.id, "could not move a webhook's cursor");
+            None
+        }
+    }
+}
+
+/// Records a new batch as in flight before it is sent; whether this replica still holds the
+/// lease (if not, it sends nothing).
+async fn record(shared: &Arc<Shared>, subscription: &Webhook, batch: &Batch) -> bool {
+    let (holder, id, message_id, end) = (
+        shared.holder.clone(),
+        subscription.id.clone(),
+        batch.message_id.clone(),
+        batch.end.clone(),
+    );
+    match shared
+        .store(move |store| store.start_webhook_batch(&id, &holder, &message_id, &end))
+        .await
+    {
+        Ok(recorded) => recorded,
+        Err(error) => {
+            tracing::warn!(%error, webhook = %subscription.id, "could not record a webhook batch");
+            shared.pause(Duration::from_secs(1)).await;
+            false
+        }
     }
 }
 
