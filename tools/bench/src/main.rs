@@ -31,8 +31,8 @@ enum Task {
     Feed(bench::LoadArguments),
     /// POSTs sent plain, gzipped and as zstd; a page read plain and compressed.
     Compression(bench::LoadArguments),
-    /// The resolver's accuracy per kind of input (with the overlay in ../shared/geo/csc when
-    /// present) and the criterion lookup benchmarks.
+    /// The resolver's accuracy per kind of input (with the reference overlay where
+    /// CLIENTELA_GEO_REFERENCE names its folder) and the criterion lookup benchmarks.
     Geo,
     /// Post --count realistic fake customers to a running API, 100 per request.
     Seed(seed::SeedArguments),

@@ -6,7 +6,7 @@
 //! from GeoNames' cities15000 (the gazetteer's city list is countries-states-cities; it only
 //! borrows population and alternate names from GeoNames), and hand-written lists for
 //! WikiData IDs, FIPS codes, exonyms and non-places (see `known_places`). Nothing here comes
-//! from `../shared/geo`.
+//! from the countries-states-cities reference extract the accuracy test can also read.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;

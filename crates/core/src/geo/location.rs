@@ -107,11 +107,13 @@ impl GeoField {
 pub enum WarningKind {
     /// Not found in the data; kept as sent.
     Unresolved,
-    /// Several places matched: one was chosen (the most populous, or the region enclosing
-    /// the others), or none when nothing told them apart.
+    /// Several places matched: a town chosen by population, or a region chosen over the
+    /// districts inside it; otherwise none was chosen, and never one of several countries
+    /// (or of states of several countries when no country was sent).
     Ambiguous,
     /// Found, but not inside the country or state also given.
     Contradiction,
-    /// Not found as written; matched a close spelling within the country given.
+    /// Not found as written; read from a close spelling: a state's name within the country
+    /// given, or a country's name ("did you mean").
     Approximate,
 }

@@ -187,6 +187,43 @@ impl Places {
             }
             return None;
         }
+        // Never a choice between states of two countries: with no country sent (or none
+        // understood), a name that several countries' states carry, by any rank, is left
+        // unresolved.
+        if country.is_none() {
+            let mut countries: Vec<u32> = candidates
+                .positions()
+                .filter_map(|state| self.state_country(state))
+                .collect();
+            countries.sort_unstable();
+            countries.dedup();
+            if countries.len() > 1 {
+                let mut states: Vec<u32> = candidates.positions().collect();
+                states.sort_unstable();
+                states.dedup();
+                let labels: Vec<String> = states
+                    .iter()
+                    .take(4)
+                    .map(|state| {
+                        let country = self
+                            .state_country(*state)
+                            .map_or("?", |country| self.country_name(country));
+                        format!("{} in {country}", self.state_label(*state))
+                    })
+                    .collect();
+                warnings.push(GeoWarning {
+                    field: GeoField::State,
+                    kind: WarningKind::Ambiguous,
+                    message: format!(
+                        "`{text}` matches states in {} countries ({}); send the country or \
+                         the ISO 3166-2 code; kept as sent",
+                        countries.len(),
+                        labels.join("; ")
+                    ),
+                });
+                return None;
+            }
+        }
         candidates.keep_best_rank();
         let mut positions: Vec<u32> = candidates.positions().collect();
         positions.sort_unstable();
