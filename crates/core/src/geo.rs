@@ -24,8 +24,8 @@
 //! - `lookup`: what one sent value may mean (`lookup/country.rs` for countries: qualifiers,
 //!   regions, misspellings);
 //! - `resolve`: the three fields weighed against each other, and the warnings;
-//! - `overlay`: extra data merged into a gazetteer before it is indexed (it uses `gazetteer`
-//!   only).
+//! - `overlay`: extra data merged into a gazetteer before it is indexed (it uses the text
+//!   modules and `gazetteer` only).
 //!
 //! Rules, and where each lives: never guessing between countries (`resolve.rs`,
 //! `choose_country`), nor between states of two countries when no country was sent

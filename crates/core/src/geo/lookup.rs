@@ -8,9 +8,7 @@ use super::index::{Index, Place};
 use super::numeric_state_codes::{NumericStateCodes, Reading};
 use super::spelling;
 
-mod country;
-
-pub(super) use country::CountryReading;
+pub(super) mod country;
 
 /// A loaded gazetteer and the indexes over it.
 #[derive(Debug)]

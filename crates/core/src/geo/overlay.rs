@@ -16,28 +16,15 @@ use super::gazetteer::{
     StateRecord,
 };
 
+mod error;
 mod table;
 
+pub use error::OverlayError;
 use table::{Table, coordinate, field};
 
 /// The files of a countries-states-cities overlay folder, in the order
 /// [`ResolverBuilder::overlay_csc`](super::ResolverBuilder::overlay_csc) takes them.
 pub const CSC_OVERLAY_FILES: [&str; 3] = ["countries.csv", "states.csv", "cities.csv"];
-
-#[derive(Debug, thiserror::Error)]
-pub enum OverlayError {
-    #[error("{file}: missing column `{column}`")]
-    MissingColumn {
-        file: &'static str,
-        column: &'static str,
-    },
-    #[error("{file}, record {record}: {message}")]
-    BadRecord {
-        file: &'static str,
-        record: u64,
-        message: String,
-    },
-}
 
 /// What an overlay changed, for the caller to log.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

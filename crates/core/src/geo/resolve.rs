@@ -7,7 +7,8 @@ use super::forms;
 use super::gazetteer::{NameRank, SAME_PLACE_DEGREES};
 use super::index::Place;
 use super::location::{GeoField, GeoInput, GeoWarning, Location, Resolution, WarningKind};
-use super::lookup::{Candidates, CountryReading, Places};
+use super::lookup::country::CountryReading;
+use super::lookup::{Candidates, Places};
 use super::numeric_state_codes::{self, NumericStateCodes};
 use super::spelling;
 

@@ -397,9 +397,11 @@ impl Places {
             // Translations into a hundred languages leave a near miss of almost anything
             // short: "Malian" is one letter from a name of Iran. A translation only counts
             // for a long value, and one edit.
+            if rank == NameRank::Alternate && length < LONG_NEAR_MISS {
+                continue;
+            }
             let name_length = name.chars().count();
             let most_edits = match rank {
-                NameRank::Alternate if length < LONG_NEAR_MISS => continue,
                 NameRank::Alternate => 1,
                 _ if length.max(name_length) >= LONG_NEAR_MISS => 2,
                 _ => 1,
