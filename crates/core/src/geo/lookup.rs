@@ -286,21 +286,7 @@ impl Places {
 
     /// Whether `state` is `ancestor` or lies inside it.
     pub(super) fn state_within(&self, state: u32, ancestor: u32) -> bool {
-        let mut current = Some(state);
-        for _ in 0..4 {
-            match current {
-                Some(position) if position == ancestor => return true,
-                Some(position) => {
-                    current = self
-                        .gazetteer
-                        .states
-                        .get(position as usize)
-                        .and_then(|record| record.parent);
-                }
-                None => return false,
-            }
-        }
-        false
+        self.gazetteer.state_within(state, ancestor)
     }
 
     pub(super) fn state_country(&self, state: u32) -> Option<u32> {
