@@ -191,3 +191,31 @@ fn the_number_of_spellings_two_countries_share_stays_at_its_reviewed_value() {
     }
     assert_eq!(shared, REVIEWED_COUNTRY_COLLISIONS);
 }
+
+#[test]
+fn an_overlay_does_not_reopen_a_settled_country_spelling() {
+    // The gazetteer settled "Kongo" for the Republic of the Congo; an overlay that gives it
+    // to the Democratic Republic as well adds nothing that would make it ambiguous.
+    let countries = "iso2,iso3,numeric_code,name,native\nCD,COD,180,DR Congo,Kongo\n";
+    let states = "id,name,country_code,iso3166_2\n";
+    let cities = "id,name,country_code,state_iso3166_2\n";
+    let resolver = Resolver::builder()
+        .overlay_csc(countries, states, cities)
+        .map(|builder| builder.build());
+    let Ok(resolver) = resolver else {
+        panic!("the overlay loads");
+    };
+    let read = |text: &str| {
+        resolver
+            .resolve(&crate::geo::GeoInput {
+                country: Some(text),
+                state: None,
+                city: None,
+            })
+            .location
+            .country
+            .map(|country| country.code)
+    };
+    assert_eq!(read("Kongo").as_deref(), Some("CG"));
+    assert_eq!(read("DR Congo").as_deref(), Some("CD"));
+}
