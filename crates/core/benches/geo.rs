@@ -1,12 +1,15 @@
 //! Criterion benchmarks of location resolution: lookups by name, code and WikiData ID, and
-//! loading the embedded gazetteer (and the shared overlay, where `../shared/geo/csc` is
-//! present). Run with `cargo bench -p clientela-core --bench geo`.
+//! loading the embedded gazetteer (and the countries-states-cities reference overlay, where
+//! `CLIENTELA_GEO_REFERENCE` names its folder). Run with `cargo bench -p clientela-core
+//! --bench geo`.
 
 use std::hint::black_box;
-use std::path::PathBuf;
 
-use clientela_core::geo::{CSC_OVERLAY_FILES, GeoInput, Resolver};
+use clientela_core::geo::{GeoInput, Resolver};
 use criterion::{Criterion, criterion_group, criterion_main};
+
+#[path = "../tests/common/reference_folder.rs"]
+mod reference_folder;
 
 type Input = (
     Option<&'static str>,
@@ -48,22 +51,26 @@ const LOOKUPS: &[(&str, Input)] = &[
         (Some("ES"), Some("Barcelona"), Some("Q11355")),
     ),
     ("garbage", (Some("N/A"), Some("unknown"), Some("Atlantis"))),
+    ("country in another script", (Some("கினியா"), None, None)),
+    (
+        "country with a qualifier",
+        (Some("Kongo (Brazzaville)"), None, None),
+    ),
+    ("country ambiguous", (Some("VIRGIN ISLANDS"), None, None)),
+    ("country misspelt", (Some("Venezeula"), None, None)),
+    ("country unknown", (Some("Atlantis"), None, None)),
 ];
 
-fn overlay_texts() -> Option<Vec<String>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/geo/csc");
-    let texts = CSC_OVERLAY_FILES
-        .iter()
-        .map(|file| std::fs::read_to_string(dir.join(file)))
-        .collect::<Result<Vec<_>, _>>();
-    if texts.is_err() {
-        eprintln!("skipped: ../shared/geo/csc not found; benchmarking the built-in gazetteer only");
+fn overlay_texts() -> Option<[String; 3]> {
+    let texts = reference_folder::reference_texts();
+    if texts.is_none() {
+        eprintln!("benchmarking the built-in gazetteer only");
     }
-    texts.ok()
+    texts
 }
 
 /// Every lookup on the built-in gazetteer (what a fresh install runs), then on the built-in
-/// gazetteer with the shared overlay where it is present.
+/// gazetteer with the reference overlay where it is set.
 fn lookups(criterion: &mut Criterion) {
     let mut resolvers = vec![("resolve", Resolver::builtin())];
     if let Some(texts) = overlay_texts()

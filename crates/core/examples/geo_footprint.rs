@@ -1,11 +1,14 @@
 //! Prints what loading the gazetteer costs: wall time and resident memory (Linux), for the
-//! built-in gazetteer alone and with the shared countries-states-cities overlay.
+//! built-in gazetteer alone and with the countries-states-cities reference overlay (where
+//! `CLIENTELA_GEO_REFERENCE` names its folder).
 //! Run with `cargo run --release -p clientela-core --example geo_footprint`.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
-use clientela_core::geo::{CSC_OVERLAY_FILES, Resolver};
+use clientela_core::geo::Resolver;
+
+#[path = "../tests/common/reference_folder.rs"]
+mod reference_folder;
 
 /// Resident set size in MB, from /proc/self/status; `None` off Linux.
 fn resident_megabytes() -> Option<f64> {
@@ -29,13 +32,7 @@ fn main() {
         after - before
     );
 
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/geo/csc");
-    let Ok(texts) = CSC_OVERLAY_FILES
-        .iter()
-        .map(|file| std::fs::read_to_string(dir.join(file)))
-        .collect::<Result<Vec<_>, _>>()
-    else {
-        println!("skipped: ../shared/geo/csc not found");
+    let Some(texts) = reference_folder::reference_texts() else {
         return;
     };
     drop(builtin);

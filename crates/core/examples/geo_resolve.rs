@@ -1,6 +1,8 @@
 //! Resolves one place from the command line and prints the result as JSON:
 //! `cargo run -p clientela-core --example geo_resolve -- COUNTRY STATE CITY` ("" for none);
-//! with `GEO_OVERLAY=<folder of a countries-states-cities export>` it loads that overlay.
+//! with no arguments, one place per line of standard input (`{"country","state","city"}`,
+//! one JSON answer per line, as `clientela-api geo resolve` does without the API's build).
+//! With `GEO_OVERLAY=<folder of a countries-states-cities export>` it loads that overlay.
 
 use clientela_core::geo::{CSC_OVERLAY_FILES, GeoInput, Resolver};
 
@@ -21,21 +23,38 @@ fn resolver() -> Resolver {
     }
 }
 
+fn answer(resolver: &Resolver, input: &GeoInput<'_>) -> serde_json::Value {
+    let resolution = resolver.resolve(input);
+    serde_json::json!({"location": resolution.location, "warnings": resolution.warnings})
+}
+
 fn main() {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
+    let resolver = resolver();
+    if arguments.is_empty() {
+        use std::io::BufRead;
+        for line in std::io::stdin().lock().lines().map_while(Result::ok) {
+            let place: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            let field = |name: &str| place.get(name).and_then(serde_json::Value::as_str);
+            let input = GeoInput {
+                country: field("country"),
+                state: field("state"),
+                city: field("city"),
+            };
+            println!("{}", answer(&resolver, &input));
+        }
+        return;
+    }
     let field = |index: usize| {
         arguments
             .get(index)
             .map(String::as_str)
             .filter(|text| !text.is_empty())
     };
-    let resolution = resolver().resolve(&GeoInput {
+    let input = GeoInput {
         country: field(0),
         state: field(1),
         city: field(2),
-    });
-    println!(
-        "{}",
-        serde_json::json!({"location": resolution.location, "warnings": resolution.warnings})
-    );
+    };
+    println!("{}", answer(&resolver, &input));
 }

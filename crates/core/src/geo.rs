@@ -14,14 +14,30 @@
 //!     .build();                                          // share it in an Arc
 //! ```
 //!
-//! Warnings: `unresolved` (kept as sent), `ambiguous` (chosen by population or enclosing
-//! region, or left unresolved when nothing could tell), `contradiction` (not in the country
-//! or state sent; left unresolved), `approximate` (a state matched by a close spelling within
-//! the country sent).
+//! The modules are layered, each using only those above it in this list:
+//! - `fold`, `forms`, `spelling`, `qualifiers`: text alone (folding, the shape of codes, the
+//!   other spellings of a name, the parts of a value such as "Congo (Brazzaville)");
+//! - `location`: the answer's types and warnings; `numeric_state_codes`: the numeric-state-code
+//!   rule whole (policy, decision, warnings);
+//! - `gazetteer`: the records and name tables, and their file form;
+//! - `index`: the code and WikiData maps built when a gazetteer is loaded;
+//! - `lookup`: what one sent value may mean (`lookup/country.rs` for countries: qualifiers,
+//!   regions, misspellings);
+//! - `resolve`: the three fields weighed against each other, and the warnings;
+//! - `overlay`: extra data merged into a gazetteer before it is indexed (it uses the text
+//!   modules and `gazetteer` only).
+//!
+//! Rules, and where each lives: never guessing between countries (`resolve.rs`,
+//! `choose_country`), nor between states of two countries when no country was sent
+//! (`choose_state`); the field decides the kind (`lookup.rs`); nesting (`lookup.rs`,
+//! `state_within`); numeric state codes (`numeric_state_codes.rs`); qualifiers and
+//! misspellings of countries (`lookup/country.rs`); the population rule for towns
+//! (`resolve.rs`, `choose_among_cities`). docs/places.md states them for users.
 //!
 //! Architecture Invariant: resolving never guesses at random. A value that stays ambiguous
-//! after the other fields narrowed it is either settled by population, with a warning, or
-//! left unresolved; a wrong place is worse than none.
+//! after the other fields narrowed it is either settled by population (towns only), with a
+//! warning, or left unresolved; a wrong place is worse than none, and a wrong answer never
+//! comes without a warning.
 
 mod fold;
 mod forms;
@@ -32,8 +48,11 @@ pub mod gazetteer;
 #[cfg(not(feature = "build"))]
 mod gazetteer;
 mod index;
+mod location;
 mod lookup;
+mod numeric_state_codes;
 mod overlay;
+mod qualifiers;
 mod resolve;
 #[cfg(feature = "build")]
 pub mod spelling;
@@ -44,9 +63,14 @@ mod tests;
 
 use std::sync::{Arc, OnceLock};
 
-use serde::{Deserialize, Serialize};
-
 pub use fold::fold;
+pub use location::{
+    CityRef, CountryRef, GeoField, GeoInput, GeoWarning, Location, LocationStatus, Resolution,
+    StateRef, WarningKind,
+};
+pub use numeric_state_codes::NumericStateCodes;
+#[cfg(feature = "build")]
+pub use overlay::apply_csc;
 pub use overlay::{CSC_OVERLAY_FILES, OverlayError, OverlayReport};
 
 use gazetteer::Gazetteer;
@@ -55,134 +79,6 @@ use lookup::Places;
 /// The gazetteer `cargo xtask gazetteer` writes to `data/gazetteer.bin`, inflated by
 /// `build.rs` so that start-up only decodes it.
 static BUILTIN_GAZETTEER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/gazetteer.postcard"));
-
-/// The three place fields as a customer sent them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct GeoInput<'a> {
-    pub country: Option<&'a str>,
-    pub state: Option<&'a str>,
-    pub city: Option<&'a str>,
-}
-
-/// What the resolver made of a [`GeoInput`].
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Location {
-    pub country: Option<CountryRef>,
-    pub state: Option<StateRef>,
-    pub city: Option<CityRef>,
-    pub status: LocationStatus,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct CountryRef {
-    /// ISO 3166-1 alpha-2.
-    pub code: String,
-    pub alpha3: String,
-    pub name: String,
-    pub wikidata_id: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct StateRef {
-    /// ISO 3166-2.
-    pub code: String,
-    pub name: String,
-    pub wikidata_id: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct CityRef {
-    pub name: String,
-    pub wikidata_id: Option<String>,
-    pub lat: Option<f64>,
-    pub lon: Option<f64>,
-}
-
-/// `resolved`: every part sent was understood; `partial`: some were; `unresolved`: none
-/// were; `empty`: nothing was sent.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum LocationStatus {
-    Resolved,
-    Partial,
-    Unresolved,
-    #[default]
-    Empty,
-}
-
-/// A location and what the caller should be told about it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Resolution {
-    pub location: Location,
-    pub warnings: Vec<GeoWarning>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct GeoWarning {
-    pub field: GeoField,
-    pub kind: WarningKind,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum GeoField {
-    Country,
-    State,
-    City,
-}
-
-impl GeoField {
-    pub fn name(self) -> &'static str {
-        match self {
-            GeoField::Country => "country",
-            GeoField::State => "state",
-            GeoField::City => "city",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum WarningKind {
-    /// Not found in the data; kept as sent.
-    Unresolved,
-    /// Several places matched: one was chosen (the most populous, or the region enclosing
-    /// the others), or none when nothing told them apart.
-    Ambiguous,
-    /// Found, but not inside the country or state also given.
-    Contradiction,
-    /// Not found as written; matched a close spelling within the country given.
-    Approximate,
-}
-
-/// How a bare number in `state` is read where it is both the suffix of an ISO 3166-2 code
-/// and the FIPS 10-4 code of another state of the same country (`"country": "JP", "state":
-/// "29"`: ISO JP-29 is Nara, FIPS JA29 is Niigata). Where only one reading exists it is
-/// taken whatever this says (US `"06"` is FIPS for California; there is no US-06).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NumericStateCodes {
-    /// Neither: the state stays unresolved with an `ambiguous` warning naming both.
-    #[default]
-    Ambiguous,
-    /// The ISO 3166-2 reading.
-    Iso,
-    /// The FIPS 10-4 reading, the form the API page documents for bare numbers.
-    Fips,
-}
 
 /// Turns place names and codes into a [`Location`]. Cheap to share and to clone: the data
 /// sits behind an `Arc`, and [`Resolver::builtin`] decodes the embedded gazetteer once per

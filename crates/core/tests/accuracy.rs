@@ -1,8 +1,8 @@
 //! The resolver scored on the accuracy cases in `tests/data/geo-cases.tsv` (written by
 //! `cargo xtask gazetteer cases` from sources independent of the gazetteer where one
-//! exists), per input kind, with the built-in gazetteer and with the shared overlay.
+//! exists), per input kind, with the built-in gazetteer and with the reference overlay.
 //! `cargo test -p clientela-core --test accuracy -- --nocapture` prints the report that
-//! GEO-ACCURACY.md records.
+//! docs/places.md records.
 //!
 //! A case is *correct* when the field it is about resolves to the expected place, *wrong*
 //! when it resolves to another one, *missed* when it stays unresolved. For cases about
@@ -63,8 +63,8 @@ fn cases() -> Vec<Case> {
         .collect()
 }
 
-/// The committed cases and those made from the shared extract (see `common::reference`),
-/// or `None` where the shared folder is absent.
+/// The committed cases and those made from the reference extract (see `common::reference`),
+/// or `None` where CLIENTELA_GEO_REFERENCE is not set.
 fn cases_with_reference() -> Option<Vec<Case>> {
     let builtin = Resolver::builtin();
     let reference = reference_cases(|alpha2| builtin.fips_country_code(alpha2).map(str::to_owned))?;
@@ -223,20 +223,20 @@ impl Tally {
     }
 }
 
-/// The mark of the kinds made from the shared extract (see `reference`).
+/// The mark of the kinds made from the reference extract (see `reference`).
 const REFERENCE: &str = " (csc)";
 
 struct Score {
     by_kind: BTreeMap<String, Tally>,
     /// Every committed case of the kinds the contract covers.
     overall: Tally,
-    /// Every case made from the shared extract.
+    /// Every case made from the reference extract.
     reference: Tally,
     /// Every case, translations included.
     everything: Tally,
     /// Values that are no place resolved, among the committed cases.
     negatives_resolved: usize,
-    /// The same among the cases from the shared extract.
+    /// The same among the cases from the reference extract.
     reference_negatives_resolved: usize,
     wrong_examples: Vec<String>,
 }
@@ -322,7 +322,7 @@ fn report(title: &str, score: &Score) -> String {
     ));
     if score.reference.cases > 0 {
         text.push_str(&row(
-            "**cases from the shared extract (csc)**",
+            "**cases from the reference extract (csc)**",
             &score.reference,
         ));
     }
@@ -336,7 +336,7 @@ fn report(title: &str, score: &Score) -> String {
         / kinds;
     text.push_str(&format!(
         "\nMean of the per-kind accuracies: {macro_average:.1}%. Negatives resolved: {} \
-         (committed cases), {} (cases from the shared extract).\n",
+         (committed cases), {} (cases from the reference extract).\n",
         score.negatives_resolved, score.reference_negatives_resolved
     ));
     text
@@ -373,7 +373,7 @@ fn the_case_set_is_large_and_covers_every_input_kind() {
     }
 }
 
-/// The committed cases, with those from the shared extract where it is present.
+/// The committed cases, with those from the reference extract where it is present.
 fn every_case() -> Vec<Case> {
     cases_with_reference().unwrap_or_else(|| {
         common::skipped();
@@ -381,7 +381,7 @@ fn every_case() -> Vec<Case> {
     })
 }
 
-/// The targets of GEO-ACCURACY.md, on the committed cases: at least 97% correct over the
+/// The targets of docs/places.md, on the committed cases: at least 97% correct over the
 /// kinds the contract covers, at most 0.3% wrong, and no value that is no place (or
 /// contradicts the country) resolved.
 fn assert_targets(score: &Score) {
@@ -392,8 +392,8 @@ fn assert_targets(score: &Score) {
     assert!(correct >= 97.0, "{correct:.2}% correct");
 }
 
-/// On the cases from the shared extract: at least `least_correct`% correct, at most
-/// `most_wrong`% wrong, at most `most_negatives` negatives resolved. GEO-ACCURACY.md says
+/// On the cases from the reference extract: at least `least_correct`% correct, at most
+/// `most_wrong`% wrong, at most `most_negatives` negatives resolved. docs/places.md says
 /// why the built-in gazetteer alone stays below the committed cases' target here.
 fn assert_reference(score: &Score, least_correct: f64, most_wrong: f64, most_negatives: usize) {
     if score.reference.cases == 0 {

@@ -1,5 +1,5 @@
-//! The countries-states-cities overlay from `../shared/geo/csc`: what it adds to the
-//! built-in gazetteer. Skipped, with a message, where that folder is absent.
+//! The countries-states-cities overlay from the reference folder (`CLIENTELA_GEO_REFERENCE`):
+//! what it adds to the built-in gazetteer. Skipped, with a message, without it.
 
 mod common;
 
@@ -124,13 +124,8 @@ fn the_seed_example_resolves_with_the_overlay_too() {
 
 #[test]
 fn loading_the_overlay_twice_adds_no_places_the_second_time() {
-    let dir = common::csc_overlay_dir();
-    let Ok(texts) = clientela_core::geo::CSC_OVERLAY_FILES
-        .iter()
-        .map(|file| std::fs::read_to_string(dir.join(file)))
-        .collect::<Result<Vec<String>, _>>()
-    else {
-        return skipped();
+    let Some(texts) = common::reference_texts() else {
+        return;
     };
     let once = Resolver::builder().overlay_csc(&texts[0], &texts[1], &texts[2]);
     let twice = once.and_then(|builder| builder.overlay_csc(&texts[0], &texts[1], &texts[2]));

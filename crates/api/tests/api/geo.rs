@@ -228,4 +228,66 @@ mod builtin_gazetteer {
             assert_eq!(body["warnings"][0]["kind"], "ambiguous", "{city}: {body}");
         }
     }
+
+    /// A country value that two countries share is never guessed: the country stays
+    /// unresolved, and the warning (`field`, `kind`, `message`) names both.
+    #[test]
+    fn a_country_two_countries_share_is_not_guessed() {
+        let app = TestApp::sqlite();
+        let body = resolved(&app, "country=VIRGIN%20ISLANDS");
+        assert_eq!(body["country"], Value::Null, "{body}");
+        assert_eq!(body["status"], "unresolved");
+        let warning = &body["warnings"][0];
+        assert_eq!(warning["field"], "country", "{body}");
+        assert_eq!(warning["kind"], "ambiguous", "{body}");
+        let message = warning["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("(VG)") && message.contains("(VI)"),
+            "the warning names both: {message}"
+        );
+    }
+
+    /// Qualifiers choose between look-alikes, and names resolve in other languages and
+    /// scripts, stored with the customer as they are answered by `/geo/resolve`.
+    #[test]
+    fn qualifiers_and_names_in_other_languages_name_one_country() {
+        let app = TestApp::sqlite();
+        for (value, code) in [
+            ("Congo (RDC)", "CD"),
+            ("Kongo (Brazzaville)", "CG"),
+            ("Гвиана (Франция)", "GF"),
+            ("Republik Dominica", "DO"),
+            ("கினியா", "GN"),
+            ("ಹೊಂಡುರಾಸ್", "HN"),
+            ("Орталық Африка Республикасы", "CF"),
+        ] {
+            let answer = posted(&app, json!({"code": format!("Q-{code}"), "country": value}));
+            let location = &answer["customer"]["location"];
+            assert_eq!(location["country"]["code"], code, "{value}: {answer}");
+            assert_eq!(location["status"], "resolved", "{value}: {answer}");
+            assert_eq!(answer["warnings"], json!([]), "{value}: {answer}");
+        }
+    }
+
+    /// Placeholders and regions are no country, in any field's answer.
+    #[test]
+    fn junk_and_regions_are_not_countries() {
+        let app = TestApp::sqlite();
+        for value in ["N/A", "unknown", "West%20Indies", "Latin%20America"] {
+            let body = resolved(&app, &format!("country={value}"));
+            assert_eq!(body["country"], Value::Null, "{value}: {body}");
+            assert_eq!(body["warnings"][0]["kind"], "unresolved", "{value}: {body}");
+        }
+    }
+
+    /// A close misspelling is read, and the answer says what it was read as.
+    #[test]
+    fn a_misspelt_country_is_read_with_a_did_you_mean_warning() {
+        let app = TestApp::sqlite();
+        let body = resolved(&app, "country=Venezeula");
+        assert_eq!(body["country"]["code"], "VE", "{body}");
+        assert_eq!(body["warnings"][0]["kind"], "approximate", "{body}");
+        let message = body["warnings"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("did you mean Venezuela"), "{message}");
+    }
 }

@@ -3,17 +3,26 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-/// Folds `text` to the key the gazetteer is indexed by: Unicode NFKD with the combining marks
-/// dropped, lower case, letters and digits only, so `" U.S.A "`, `"usa"` and `"U S A"` fold
-/// alike and `"Zürich"` meets `"Zurich"`. `&` reads as "and".
+/// Folds `text` to the key the gazetteer is indexed by: Unicode NFKD with accents dropped,
+/// lower case, letters and digits only, so `" U.S.A "`, `"usa"` and `"U S A"` fold alike and
+/// `"Zürich"` meets `"Zurich"`. `&` reads as "and".
+///
+/// Only marks that writers leave out are dropped: accents (the combining diacritics blocks)
+/// and the optional vowel points of Arabic and Hebrew. The vowel signs of the Indic and
+/// South-East Asian scripts, and the Japanese voicing marks, are letters of the word: without
+/// them Tamil கினியா (Guinea) and கென்யா (Kenya) would be one key.
 pub fn fold(text: &str) -> String {
     let mut folded = String::with_capacity(text.len());
     for character in text.nfkd() {
-        if is_combining_mark(character) {
+        if is_accent(character) {
             continue;
         }
         if character == '&' {
             folded.push_str("and");
+            continue;
+        }
+        if is_combining_mark(character) {
+            folded.push(character);
             continue;
         }
         if !character.is_alphanumeric() {
@@ -25,6 +34,21 @@ pub fn fold(text: &str) -> String {
         }
     }
     folded
+}
+
+/// A mark that spelling leaves out without changing the word.
+pub(super) fn is_accent(character: char) -> bool {
+    matches!(
+        character,
+        '\u{0300}'..='\u{036F}'
+            | '\u{1AB0}'..='\u{1AFF}'
+            | '\u{1DC0}'..='\u{1DFF}'
+            | '\u{20D0}'..='\u{20FF}'
+            | '\u{FE20}'..='\u{FE2F}'
+            | '\u{0591}'..='\u{05C7}'
+            | '\u{064B}'..='\u{065F}'
+            | '\u{0670}'
+    )
 }
 
 /// Latin letters that NFKD leaves whole although writers routinely spell them without the
@@ -77,6 +101,18 @@ mod tests {
     #[test]
     fn compatibility_forms_fold_to_their_plain_letters() {
         assert_eq!(fold("ＴＯＫＹＯ"), "tokyo");
+    }
+
+    #[test]
+    fn vowel_signs_are_part_of_the_word_in_indic_scripts() {
+        assert_ne!(fold("கினியா"), fold("கென்யா"));
+        assert_ne!(fold("ಹೊಂಡುರಾಸ್"), fold("ಮೆಕ್ಸಿಕೊ"));
+    }
+
+    #[test]
+    fn arabic_vowel_points_and_japanese_voicing_are_told_apart_as_writers_do() {
+        assert_eq!(fold("مِصْر"), fold("مصر"));
+        assert_ne!(fold("ガーナ"), fold("カーナ"));
     }
 
     #[test]

@@ -13,12 +13,14 @@ use std::cmp::Ordering;
 use serde::{Deserialize, Serialize};
 
 #[cfg(any(test, feature = "build"))]
-use super::fold;
-#[cfg(feature = "build")]
-use super::overlay::{OverlayError, OverlayReport};
+use super::fold::fold;
 
 /// Bumped whenever the record layout changes, so a stale file is refused instead of misread.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
+
+/// Two city records of the same name in one country closer than this (in degrees, about
+/// 5 km) are one place listed twice by the sources.
+pub const SAME_PLACE_DEGREES: f32 = 0.05;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CountryRecord {
@@ -34,6 +36,9 @@ pub struct CountryRecord {
     /// the Netherlands proper).
     pub other_wikidata: Vec<u32>,
     pub population: u64,
+    /// Index of the country this one is a territory of (French Guiana of France), which a
+    /// qualifier such as "Guiana (France)" names.
+    pub sovereign: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,6 +137,16 @@ impl NameTableBuilder {
         });
     }
 
+    /// Every (folded key, target) added so far, in the order added.
+    #[cfg(feature = "build")]
+    pub fn snapshot(&self) -> Vec<(String, u32, NameRank)> {
+        self.table
+            .entries
+            .iter()
+            .map(|entry| (self.table.key(entry).to_owned(), entry.target, entry.rank))
+            .collect()
+    }
+
     /// Sorts by key, then rank, then target, and keeps each (key, target) once with its best
     /// rank; the text is rewritten so each distinct key is stored once.
     pub fn build(self) -> NameTable {
@@ -227,6 +242,22 @@ impl NameTable {
         )
     }
 
+    /// The entry at `position` in key order, as (key, target, rank).
+    pub fn entry(&self, position: usize) -> Option<(&str, u32, NameRank)> {
+        let entry = self.entries.get(position)?;
+        Some((self.key(entry), entry.target, entry.rank))
+    }
+
+    /// The positions of the entries whose key starts with `prefix` (already folded).
+    pub fn prefixed(&self, prefix: &str) -> std::ops::Range<usize> {
+        let start = self
+            .entries
+            .partition_point(|entry| self.key(entry) < prefix);
+        let end = start
+            + self.entries[start..].partition_point(|entry| self.key(entry).starts_with(prefix));
+        start..end
+    }
+
     /// Every (key, target, rank), in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, u32, NameRank)> + '_ {
         self.entries
@@ -234,7 +265,7 @@ impl NameTable {
             .map(|entry| (self.key(entry), entry.target, entry.rank))
     }
 
-    #[cfg(feature = "build")]
+    /// How many (key, target) entries the table holds.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -242,6 +273,19 @@ impl NameTable {
     #[cfg(feature = "build")]
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// The table without the entries `keep` refuses.
+    #[cfg(feature = "build")]
+    pub fn retain(self, mut keep: impl FnMut(&str, u32, NameRank) -> bool) -> NameTable {
+        let kept: Vec<(&str, NameEntry)> = self
+            .entries
+            .iter()
+            .map(|entry| (self.key(entry), *entry))
+            .filter(|(key, entry)| keep(key, entry.target, entry.rank))
+            .collect();
+        let entries = kept.len();
+        compact(kept.into_iter(), self.text.len(), entries)
     }
 
     fn key(&self, entry: &NameEntry) -> &str {
@@ -264,6 +308,10 @@ pub struct Gazetteer {
     pub country_names: NameTable,
     pub state_names: NameTable,
     pub city_names: NameTable,
+    /// Names of regions and groupings that are no country (continents, "Latin America", the
+    /// EU), in every language the sources have: a `country` value naming one is refused
+    /// rather than matched loosely to a country. Targets are unused (0).
+    pub region_names: NameTable,
 }
 
 /// The most elements [`exact_vec`] reserves ahead: more than any table holds (a few million
@@ -312,17 +360,23 @@ pub enum GazetteerError {
 }
 
 impl Gazetteer {
-    /// Adds a countries-states-cities export to this gazetteer, as an overlay does (see
-    /// [`ResolverBuilder::overlay_csc`](super::ResolverBuilder::overlay_csc)); the
-    /// gazetteer builder applies the registry's copy of that database this way too.
-    #[cfg(feature = "build")]
-    pub fn apply_csc(
-        &mut self,
-        countries_csv: &str,
-        states_csv: &str,
-        cities_csv: &str,
-    ) -> Result<OverlayReport, OverlayError> {
-        super::overlay::apply_csc(self, countries_csv, states_csv, cities_csv)
+    /// Whether `state` is `ancestor` or lies inside it (the sources nest at most a few
+    /// levels: a Spanish province in its community).
+    pub fn state_within(&self, state: u32, ancestor: u32) -> bool {
+        let mut current = Some(state);
+        for _ in 0..4 {
+            match current {
+                Some(position) if position == ancestor => return true,
+                Some(position) => {
+                    current = self
+                        .states
+                        .get(position as usize)
+                        .and_then(|record| record.parent);
+                }
+                None => return false,
+            }
+        }
+        false
     }
 
     /// The compressed file form: postcard, then deflate.
@@ -403,6 +457,7 @@ mod tests {
                 wikidata: Some(29),
                 other_wikidata: Vec::new(),
                 population: 1,
+                sovereign: None,
             }],
             country_names: names.build(),
             ..Gazetteer::default()

@@ -31,6 +31,11 @@ pub(super) struct Index {
     pub wikidata: WikidataIndex,
     /// Each country's state name keys, for matching a misspelt state within its country.
     pub state_keys_by_country: HashMap<u32, Vec<(Box<str>, u32)>>,
+    /// Each country's entries in the country name table, by position, for reading the
+    /// words of a value against all the names of one country.
+    pub country_name_entries: Vec<Vec<u32>>,
+    /// Sovereign country → the territories the gazetteer records as its own.
+    pub territories: HashMap<u32, Vec<u32>>,
 }
 
 impl Index {
@@ -45,6 +50,23 @@ impl Index {
             }
             for qid in country.wikidata.iter().chain(&country.other_wikidata) {
                 index.add_wikidata(*qid, Place::Country(position));
+            }
+            if let Some(sovereign) = country.sovereign {
+                index
+                    .territories
+                    .entry(sovereign)
+                    .or_default()
+                    .push(position);
+            }
+        }
+        index.country_name_entries = vec![Vec::new(); gazetteer.countries.len()];
+        for position in 0..gazetteer.country_names.len() {
+            if let (Some((_, country, _)), Ok(at)) = (
+                gazetteer.country_names.entry(position),
+                u32::try_from(position),
+            ) && let Some(entries) = index.country_name_entries.get_mut(country as usize)
+            {
+                entries.push(at);
             }
         }
         for (position, state) in (0u32..).zip(&gazetteer.states) {

@@ -1,12 +1,14 @@
 //! Finding the candidates a single sent value can mean, before the three fields are weighed
 //! against each other in [`resolve`](super::resolve).
 
-use super::NumericStateCodes;
-use super::fold;
+use super::fold::fold;
 use super::forms;
 use super::gazetteer::{Gazetteer, NameRank, NameTable};
 use super::index::{Index, Place};
+use super::numeric_state_codes::{NumericStateCodes, Reading};
 use super::spelling;
+
+pub(super) mod country;
 
 /// A loaded gazetteer and the indexes over it.
 #[derive(Debug)]
@@ -107,34 +109,6 @@ impl Places {
                 .flatten()
                 .filter_map(|place| pick(*place)),
         )
-    }
-
-    /// What a `country` value may mean.
-    pub(super) fn country_candidates(&self, text: &str) -> Candidates {
-        if forms::is_placeholder(text) {
-            return Candidates::default();
-        }
-        if let Some(number) = forms::wikidata_number(text) {
-            return self.wikidata(number, |place| match place {
-                Place::Country(position) => Some(position),
-                _ => None,
-            });
-        }
-        if let Some(numeric) = forms::numeric_code(text) {
-            return Candidates::exact(self.index.numeric.get(&numeric).copied());
-        }
-        let code = forms::letter_code(text, 2).or_else(|| forms::letter_code(text, 3));
-        if let Some(code) = code {
-            let by_code = self
-                .index
-                .alpha2
-                .get(&code)
-                .or(self.index.alpha3.get(&code));
-            if let Some(position) = by_code {
-                return Candidates::exact([*position]);
-            }
-        }
-        names_or_spellings(&self.gazetteer.country_names, text, true)
     }
 
     /// What a `state` value may mean, given the country when one was understood.
@@ -248,9 +222,7 @@ impl Places {
 
     /// A country-relative code: the ISO 3166-2 suffix ("B" for ES-B) or the FIPS 10-4 code
     /// ("56"). Where both readings exist and name two states that do not contain each
-    /// other, a bare number is read as `numeric` says; a code with letters is read as ISO,
-    /// by far the more common standard (FIPS 10-4 was withdrawn in 2008), and the FIPS
-    /// reading is kept for the warning.
+    /// other, the numeric-state-code rule decides (`numeric_state_codes.rs`).
     fn relative_code_candidates(
         &self,
         text: &str,
@@ -284,15 +256,14 @@ impl Places {
         let Some(fips_state) = other_reading else {
             return Candidates::exact([iso]);
         };
-        let bare_number = code.bytes().all(|byte| byte.is_ascii_digit());
-        match (bare_number, numeric) {
-            (false, _) => Candidates {
+        match numeric.read(&code) {
+            Reading::Iso { warn: true } => Candidates {
                 fips_reading: Some(fips_state),
                 ..Candidates::exact([iso])
             },
-            (true, NumericStateCodes::Iso) => Candidates::exact([iso]),
-            (true, NumericStateCodes::Fips) => Candidates::exact(fips),
-            (true, NumericStateCodes::Ambiguous) => Candidates {
+            Reading::Iso { warn: false } => Candidates::exact([iso]),
+            Reading::Fips => Candidates::exact(fips),
+            Reading::Neither => Candidates {
                 ambiguous_readings: Some((iso, fips_state)),
                 ..Candidates::default()
             },
@@ -315,21 +286,7 @@ impl Places {
 
     /// Whether `state` is `ancestor` or lies inside it.
     pub(super) fn state_within(&self, state: u32, ancestor: u32) -> bool {
-        let mut current = Some(state);
-        for _ in 0..4 {
-            match current {
-                Some(position) if position == ancestor => return true,
-                Some(position) => {
-                    current = self
-                        .gazetteer
-                        .states
-                        .get(position as usize)
-                        .and_then(|record| record.parent);
-                }
-                None => return false,
-            }
-        }
-        false
+        self.gazetteer.state_within(state, ancestor)
     }
 
     pub(super) fn state_country(&self, state: u32) -> Option<u32> {
@@ -357,13 +314,6 @@ impl Places {
         self.gazetteer
             .cities
             .get(city as usize)
-            .map_or(0, |record| record.population)
-    }
-
-    pub(super) fn country_population(&self, country: u32) -> u64 {
-        self.gazetteer
-            .countries
-            .get(country as usize)
             .map_or(0, |record| record.population)
     }
 }

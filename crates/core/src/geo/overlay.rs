@@ -9,35 +9,22 @@
 
 use std::collections::HashMap;
 
-use super::fold;
+use super::fold::fold;
 use super::forms;
 use super::gazetteer::{
-    CityRecord, CountryRecord, Gazetteer, NameRank, NameTableBuilder, StateRecord,
+    CityRecord, CountryRecord, Gazetteer, NameRank, NameTableBuilder, SAME_PLACE_DEGREES,
+    StateRecord,
 };
-use super::resolve::SAME_PLACE_DEGREES;
 
+mod error;
 mod table;
 
+pub use error::OverlayError;
 use table::{Table, coordinate, field};
 
 /// The files of a countries-states-cities overlay folder, in the order
 /// [`ResolverBuilder::overlay_csc`](super::ResolverBuilder::overlay_csc) takes them.
 pub const CSC_OVERLAY_FILES: [&str; 3] = ["countries.csv", "states.csv", "cities.csv"];
-
-#[derive(Debug, thiserror::Error)]
-pub enum OverlayError {
-    #[error("{file}: missing column `{column}`")]
-    MissingColumn {
-        file: &'static str,
-        column: &'static str,
-    },
-    #[error("{file}, record {record}: {message}")]
-    BadRecord {
-        file: &'static str,
-        record: u64,
-        message: String,
-    },
-}
 
 /// What an overlay changed, for the caller to log.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -49,8 +36,10 @@ pub struct OverlayReport {
     pub fips_codes_added: usize,
 }
 
-/// Applies a countries-states-cities overlay to `gazetteer`.
-pub(crate) fn apply_csc(
+/// Applies a countries-states-cities overlay to `gazetteer`; the gazetteer builder applies
+/// the registry's copy of that database this way too (the `build` feature re-exports it).
+#[cfg_attr(not(feature = "build"), allow(unreachable_pub))]
+pub fn apply_csc(
     gazetteer: &mut Gazetteer,
     countries_csv: &str,
     states_csv: &str,
@@ -130,6 +119,22 @@ impl Overlay<'_> {
         self.country_by_alpha2.get(alpha2).copied()
     }
 
+    /// Adds a country name unless the gazetteer gives it to another country: its spellings
+    /// were cross-checked when it was built, and an overlay fills gaps rather than reopening
+    /// a settled collision.
+    fn add_country_name(&mut self, name: &str, country: u32, rank: NameRank) {
+        let key = fold(name);
+        let taken = self
+            .gazetteer
+            .country_names
+            .get(&key)
+            .any(|(other, _)| other != country);
+        let a_region = self.gazetteer.region_names.get(&key).next().is_some();
+        if !taken && !a_region {
+            self.country_names.add_folded(key, country, rank);
+        }
+    }
+
     fn countries(&mut self, table: &Table) -> Result<(), OverlayError> {
         let [
             alpha2,
@@ -174,6 +179,7 @@ impl Overlay<'_> {
                         wikidata: None,
                         other_wikidata: Vec::new(),
                         population: 0,
+                        sovereign: None,
                     });
                     self.report.countries_added += 1;
                     let Ok(position) = u32::try_from(self.gazetteer.countries.len() - 1) else {
@@ -183,15 +189,14 @@ impl Overlay<'_> {
                     position
                 }
             };
-            self.country_names.add(english, position, NameRank::Primary);
+            self.add_country_name(english, position, NameRank::Primary);
             if let Some(native) = native.and_then(|column| field(record, column)) {
-                self.country_names.add(native, position, NameRank::Native);
+                self.add_country_name(native, position, NameRank::Native);
             }
             if let Some(json) = translations.and_then(|column| field(record, column)) {
                 let names: HashMap<String, String> = serde_json::from_str(json).unwrap_or_default();
                 for translated in names.values() {
-                    self.country_names
-                        .add(translated, position, NameRank::Alternate);
+                    self.add_country_name(translated, position, NameRank::Alternate);
                 }
             }
             let qid = wikidata

@@ -2,12 +2,15 @@
 //! choosing among what is left, inferring what was not sent, and saying what was guessed or
 //! contradicted.
 
+use super::fold::fold;
 use super::forms;
-use super::gazetteer::NameRank;
+use super::gazetteer::{NameRank, SAME_PLACE_DEGREES};
 use super::index::Place;
+use super::location::{GeoField, GeoInput, GeoWarning, Location, Resolution, WarningKind};
+use super::lookup::country::CountryReading;
 use super::lookup::{Candidates, Places};
-use super::{GeoField, GeoInput, GeoWarning, Location, NumericStateCodes, Resolution, WarningKind};
-use super::{fold, spelling};
+use super::numeric_state_codes::{self, NumericStateCodes};
+use super::spelling;
 
 mod describe;
 
@@ -15,10 +18,6 @@ mod describe;
 /// most populous one is at least this many times bigger than the next: "Paris" alone is
 /// Paris, France; "Springfield" alone is nothing.
 const DOMINANT_POPULATION_FACTOR: u64 = 5;
-
-/// Two records of the same name closer than this (in degrees, about 5 km) are one place
-/// listed twice by the sources.
-pub(super) const SAME_PLACE_DEGREES: f32 = 0.05;
 
 impl Places {
     pub(super) fn resolve(&self, input: &GeoInput<'_>, numeric: NumericStateCodes) -> Resolution {
@@ -74,34 +73,64 @@ impl Places {
         }
     }
 
+    /// The country a `country` value names. Never a choice between countries: a value that
+    /// names several stays unresolved, every one named in the warning.
     fn choose_country(&self, text: &str, warnings: &mut Vec<GeoWarning>) -> Option<u32> {
-        let mut candidates = self.country_candidates(text);
-        candidates.keep_best_rank();
-        let mut positions: Vec<u32> = candidates.positions().collect();
-        positions.sort_by_key(|position| std::cmp::Reverse(self.country_population(*position)));
-        positions.dedup();
-        match positions.as_slice() {
-            [] => {
-                warnings.push(self.unresolved(GeoField::Country, text));
+        let warning = |kind, message| GeoWarning {
+            field: GeoField::Country,
+            kind,
+            message,
+        };
+        match self.country_reading(text) {
+            CountryReading::Found(country) => Some(country),
+            CountryReading::NearMiss(country) => {
+                warnings.push(warning(
+                    WarningKind::Approximate,
+                    format!(
+                        "`{text}` is not a known country name; did you mean {}? Read as {}",
+                        self.country_name(country),
+                        self.country_label(country)
+                    ),
+                ));
+                Some(country)
+            }
+            CountryReading::Several { countries, unread } => {
+                let unread = unread
+                    .map(|text| format!("; `{text}` says nothing that tells them apart"))
+                    .unwrap_or_default();
+                warnings.push(warning(
+                    WarningKind::Ambiguous,
+                    format!(
+                        "`{text}` may mean {}{unread}; send the ISO code; kept as sent",
+                        self.country_list(&countries)
+                    ),
+                ));
                 None
             }
-            [only] => Some(*only),
-            [chosen, others @ ..] => {
-                let chosen_name = self.country_name(*chosen);
-                let other_names: Vec<&str> = others
-                    .iter()
-                    .map(|other| self.country_name(*other))
-                    .collect();
-                warnings.push(GeoWarning {
-                    field: GeoField::Country,
-                    kind: WarningKind::Ambiguous,
-                    message: format!(
-                        "`{text}` may mean {chosen_name} or {}; chose {chosen_name}, the most \
-                         populous",
-                        other_names.join(", ")
+            CountryReading::Contradiction {
+                countries,
+                qualifier,
+            } => {
+                warnings.push(warning(
+                    WarningKind::Ambiguous,
+                    format!(
+                        "`{text}`: `{qualifier}` does not fit the rest ({}); send the ISO \
+                         code; kept as sent",
+                        self.country_list(&countries)
                     ),
-                });
-                Some(*chosen)
+                ));
+                None
+            }
+            CountryReading::Region => {
+                warnings.push(warning(
+                    WarningKind::Unresolved,
+                    format!("`{text}` names a region, not a country; kept as sent"),
+                ));
+                None
+            }
+            CountryReading::Unknown => {
+                warnings.push(self.unresolved(GeoField::Country, text));
+                None
             }
         }
     }
@@ -143,16 +172,11 @@ impl Places {
         warnings: &mut Vec<GeoWarning>,
     ) -> Option<u32> {
         if let Some((iso, fips)) = candidates.ambiguous_readings {
-            warnings.push(GeoWarning {
-                field: GeoField::State,
-                kind: WarningKind::Ambiguous,
-                message: format!(
-                    "`{text}` is ISO 3166-2 {} but FIPS 10-4 {}; send the full ISO code or \
-                     the state's name (or set geo.numeric_state_codes); kept as sent",
-                    self.state_label(iso),
-                    self.state_label(fips),
-                ),
-            });
+            warnings.push(numeric_state_codes::left_unread(
+                text,
+                &self.state_label(iso),
+                &self.state_label(fips),
+            ));
             return None;
         }
         if candidates.is_empty() {
@@ -163,6 +187,43 @@ impl Places {
                 warnings.push(self.unresolved(GeoField::State, text));
             }
             return None;
+        }
+        // Never a choice between states of two countries: with no country sent (or none
+        // understood), a name that several countries' states carry, by any rank, is left
+        // unresolved.
+        if country.is_none() {
+            let mut countries: Vec<u32> = candidates
+                .positions()
+                .filter_map(|state| self.state_country(state))
+                .collect();
+            countries.sort_unstable();
+            countries.dedup();
+            if countries.len() > 1 {
+                let mut states: Vec<u32> = candidates.positions().collect();
+                states.sort_unstable();
+                states.dedup();
+                let labels: Vec<String> = states
+                    .iter()
+                    .take(4)
+                    .map(|state| {
+                        let country = self
+                            .state_country(*state)
+                            .map_or("?", |country| self.country_name(country));
+                        format!("{} in {country}", self.state_label(*state))
+                    })
+                    .collect();
+                warnings.push(GeoWarning {
+                    field: GeoField::State,
+                    kind: WarningKind::Ambiguous,
+                    message: format!(
+                        "`{text}` matches states in {} countries ({}); send the country or \
+                         the ISO 3166-2 code; kept as sent",
+                        countries.len(),
+                        labels.join("; ")
+                    ),
+                });
+                return None;
+            }
         }
         candidates.keep_best_rank();
         let mut positions: Vec<u32> = candidates.positions().collect();
@@ -224,15 +285,11 @@ impl Places {
                     });
                 }
                 if let Some(fips_state) = candidates.fips_reading {
-                    warnings.push(GeoWarning {
-                        field: GeoField::State,
-                        kind: WarningKind::Ambiguous,
-                        message: format!(
-                            "`{text}` read as ISO 3166-2 {}; as a FIPS 10-4 code it would be {}",
-                            self.state_label(*only),
-                            self.state_label(fips_state)
-                        ),
-                    });
+                    warnings.push(numeric_state_codes::read_as_iso(
+                        text,
+                        &self.state_label(*only),
+                        &self.state_label(fips_state),
+                    ));
                 }
                 Some(*only)
             }

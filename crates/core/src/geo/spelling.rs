@@ -142,6 +142,18 @@ const JOINING_WORDS: &[&str] = &[
 
 /// `name` cleaned of source markup, and the other spellings it implies.
 pub fn spellings(name: &str) -> Vec<String> {
+    variants(name, false)
+}
+
+/// The other spellings of `name` that keep every word of it: "Korea, South" as "South
+/// Korea", "Congo (Republic)" as "Republic Congo", "St. Lucia" as "Saint Lucia". Unlike
+/// [`spellings`], never the part before a comma or outside brackets alone, which may have
+/// lost what told two places apart ("Congo, Democratic Republic of").
+pub fn rearrangements(name: &str) -> Vec<String> {
+    variants(name, true)
+}
+
+fn variants(name: &str, keep_every_word: bool) -> Vec<String> {
     let cleaned = clean(name);
     let mut found: Vec<String> = Vec::new();
     let mut push = |spelling: String| {
@@ -160,13 +172,17 @@ pub fn spellings(name: &str) -> Vec<String> {
         push(part.to_owned());
         if let Some((head, tail)) = part.split_once(", ") {
             push(format!("{tail} {head}"));
-            push(head.to_owned());
+            if !keep_every_word {
+                push(head.to_owned());
+            }
         }
         if let Some(open) = part.find(" (") {
             let outside = &part[..open];
             let inside = part[open + 2..].trim_end_matches(')');
             push(format!("{inside} {outside}"));
-            push(outside.to_owned());
+            if !keep_every_word {
+                push(outside.to_owned());
+            }
         }
         if let Some(rest) = strip_word_prefix(part, "the ") {
             push(rest.to_owned());
@@ -207,11 +223,17 @@ pub fn without_subdivision_word(name: &str) -> Option<String> {
     (rest.chars().count() >= 3).then_some(rest)
 }
 
+/// Whether `word` (lower case, without accents) is one of the little words that join a name
+/// ("of", "de", "the").
+pub fn is_joining_word(word: &str) -> bool {
+    JOINING_WORDS.contains(&word)
+}
+
 /// Lower case without accents, so "Département" meets "departement".
 fn plain_lowercase(text: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     text.nfkd()
-        .filter(|character| !unicode_normalization::char::is_combining_mark(*character))
+        .filter(|character| !super::fold::is_accent(*character))
         .flat_map(char::to_lowercase)
         .collect()
 }
@@ -240,6 +262,13 @@ mod tests {
         let found = spellings("Bolivia, Plurinational State of");
         assert!(found.contains(&"Plurinational State of Bolivia".to_owned()));
         assert!(found.contains(&"Bolivia".to_owned()));
+    }
+
+    #[test]
+    fn a_rearrangement_keeps_every_word() {
+        let found = rearrangements("Congo, Democratic Republic of the");
+        assert!(found.contains(&"Democratic Republic of the Congo".to_owned()));
+        assert!(!found.contains(&"Congo".to_owned()));
     }
 
     #[test]

@@ -454,3 +454,5 @@ fn a_name_shared_by_a_region_and_a_district_inside_it_chooses_the_region_and_say
         vec![(GeoField::State, WarningKind::Ambiguous)]
     );
 }
+
+mod countries;

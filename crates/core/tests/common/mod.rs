@@ -1,38 +1,31 @@
-//! Helpers shared by the integration tests: the countries-states-cities overlay from the
-//! shared folder beside the repository, loaded once.
+//! Helpers shared by the integration tests: the countries-states-cities reference data (the
+//! folder `CLIENTELA_GEO_REFERENCE` names, see `reference_folder.rs`) as an overlay, loaded
+//! once.
 
-use std::path::PathBuf;
+#![allow(dead_code)]
+
 use std::sync::OnceLock;
 
-use clientela_core::geo::{CSC_OVERLAY_FILES, Resolver};
+use clientela_core::geo::Resolver;
 
-/// `<repository root>/../shared/geo/csc`: read from there, never copied into the repository.
-pub fn csc_overlay_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/geo/csc")
-}
+#[path = "reference_folder.rs"]
+mod reference_folder;
 
-/// The built-in gazetteer with the shared overlay, or `None` (and a note on stderr) where
-/// the shared folder is absent.
+// Each test binary uses some of these.
+#[allow(unused_imports)]
+pub use reference_folder::{reference_folder, reference_texts, skipped};
+
+/// The built-in gazetteer with the reference overlay, or `None` (and a note on stderr)
+/// where `CLIENTELA_GEO_REFERENCE` is unset.
 pub fn with_csc_overlay() -> Option<&'static Resolver> {
     static RESOLVER: OnceLock<Option<Resolver>> = OnceLock::new();
     RESOLVER
         .get_or_init(|| {
-            let dir = csc_overlay_dir();
-            let texts: Vec<String> = CSC_OVERLAY_FILES
-                .iter()
-                .map(|file| std::fs::read_to_string(dir.join(file)))
-                .collect::<Result<_, _>>()
-                .ok()?;
-            let builder = Resolver::builder().overlay_csc(&texts[0], &texts[1], &texts[2]);
-            match builder {
+            let [countries, states, cities] = reference_texts()?;
+            match Resolver::builder().overlay_csc(&countries, &states, &cities) {
                 Ok(builder) => Some(builder.build()),
-                Err(error) => panic!("the shared overlay does not load: {error}"),
+                Err(error) => panic!("the reference overlay does not load: {error}"),
             }
         })
         .as_ref()
-}
-
-/// Says why a test did nothing, so a skipped run is visible.
-pub fn skipped() {
-    eprintln!("skipped: ../shared/geo/csc not found");
 }

@@ -1,5 +1,5 @@
-//! Accuracy cases made at run time from the shared countries-states-cities extract
-//! (`../shared/geo/csc`), for the forms the committed case file has only a few hand-written
+//! Accuracy cases made at run time from the countries-states-cities reference extract (the
+//! folder `CLIENTELA_GEO_REFERENCE` names), for the forms the committed case file has only a few hand-written
 //! cases of: WikiData IDs of states and cities, FIPS 10-4 codes in both forms, city names in
 //! their native script, and bare numbers that are an ISO code of one state and the FIPS code
 //! of another. Nothing of it is written into the repository.
@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use crate::common::csc_overlay_dir;
+use crate::common::reference_folder;
 
 const PER_KIND: usize = 1_200;
 
@@ -35,7 +35,7 @@ pub struct ReferenceCase {
 type Row = HashMap<String, String>;
 
 fn read(file: &str) -> Option<Vec<Row>> {
-    let text = std::fs::read_to_string(csc_overlay_dir().join(file)).ok()?;
+    let text = std::fs::read_to_string(reference_folder()?.join(file)).ok()?;
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let headers = reader.headers().ok()?.clone();
     let rows = reader
@@ -76,7 +76,7 @@ fn is_latin(text: &str) -> bool {
         .all(|character| character <= '\u{024F}' || ('\u{0300}'..='\u{036F}').contains(&character))
 }
 
-/// The cases, or `None` where the shared folder is absent. `fips_country` gives a country's
+/// The cases, or `None` where the reference folder is not set. `fips_country` gives a country's
 /// FIPS 10-4 code from its alpha-2 code (the prefix of the full FIPS form).
 pub fn reference_cases(
     fips_country: impl Fn(&str) -> Option<String>,

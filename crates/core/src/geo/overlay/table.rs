@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::OverlayError;
+use super::error::OverlayError;
 
 /// One CSV file read by column name, so that reordered or extra columns do not matter.
 pub(super) struct Table {

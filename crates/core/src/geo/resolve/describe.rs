@@ -4,8 +4,8 @@
 
 use crate::geo::forms;
 use crate::geo::index::Place;
+use crate::geo::location::{CityRef, CountryRef, GeoField, GeoWarning, StateRef, WarningKind};
 use crate::geo::lookup::Places;
-use crate::geo::{CityRef, CountryRef, GeoField, GeoWarning, StateRef, WarningKind};
 
 impl Places {
     /// The warning for a value that names nothing of its field's kind; a WikiData ID says
@@ -53,6 +53,28 @@ impl Places {
             .countries
             .get(country as usize)
             .map_or("?", |record| record.name.as_str())
+    }
+
+    /// "Dominica (DM)".
+    pub(super) fn country_label(&self, country: u32) -> String {
+        self.gazetteer
+            .countries
+            .get(country as usize)
+            .map_or_else(String::new, |record| {
+                format!("{} ({})", record.name, record.alpha2)
+            })
+    }
+
+    /// "Dominica (DM) or Dominican Republic (DO)", or "A (A), B (B) or C (C)".
+    pub(super) fn country_list(&self, countries: &[u32]) -> String {
+        let labels: Vec<String> = countries
+            .iter()
+            .map(|country| self.country_label(*country))
+            .collect();
+        match labels.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => labels.concat(),
+        }
     }
 
     pub(super) fn state_label(&self, state: u32) -> String {
