@@ -2,7 +2,7 @@
 //! folder `CLIENTELA_GEO_REFERENCE` names, see `reference_folder.rs`) as an overlay, loaded
 //! once.
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary uses some of these helpers")]
 
 use std::sync::OnceLock;
 
@@ -11,8 +11,7 @@ use clientela_core::geo::Resolver;
 #[path = "reference_folder.rs"]
 mod reference_folder;
 
-// Each test binary uses some of these.
-#[allow(unused_imports)]
+#[allow(unused_imports, reason = "each test binary uses some of these")]
 pub use reference_folder::{reference_folder, reference_texts, skipped};
 
 /// The built-in gazetteer with the reference overlay, or `None` (and a note on stderr)
