@@ -13,7 +13,7 @@ use clientela_core::wire::{GeoResolveResponse, ListPage, SingleResponse, Total};
 use ratatui::crossterm::event::KeyEvent;
 use serde_json::Value;
 
-use crate::client::{ApiError, FeedItem, ListQuery};
+use crate::client::{ClientError, FeedItem, ListQuery};
 use crate::form::Form;
 use crate::input::LineInput;
 use crate::layout;
@@ -54,27 +54,27 @@ pub enum Msg {
     Tick,
     PageLoaded {
         generation: u64,
-        result: Result<ListPage, ApiError>,
+        result: Result<ListPage, ClientError>,
     },
     CustomerFetched {
         code: String,
-        result: Result<Customer, ApiError>,
+        result: Result<Customer, ClientError>,
     },
     ActiveSaved {
         code: String,
         previous: bool,
-        result: Result<SingleResponse, ApiError>,
+        result: Result<SingleResponse, ClientError>,
     },
     FormSaved {
-        result: Result<SingleResponse, ApiError>,
+        result: Result<SingleResponse, ClientError>,
     },
     Deleted {
         code: String,
-        result: Result<(), ApiError>,
+        result: Result<(), ClientError>,
     },
     GeoResolved {
         request: u64,
-        result: Result<GeoResolveResponse, ApiError>,
+        result: Result<GeoResolveResponse, ClientError>,
     },
     /// Changes made elsewhere, from the API's change feed (see `live`).
     FeedChanged {

@@ -38,7 +38,7 @@ pub struct ListQuery {
 
 /// Why a request did not give the answer the console wanted.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ApiError {
+pub enum ClientError {
     /// No `--api-key`, no `CLIENTELA_API_KEY`, and no readable key file.
     NoKey,
     /// The server could not be reached at all (refused, timed out, DNS).
@@ -54,28 +54,28 @@ pub enum ApiError {
     AlreadyExists,
 }
 
-impl ApiError {
+impl ClientError {
     pub fn status(&self) -> Option<u16> {
         match self {
-            ApiError::Status { status, .. } => Some(*status),
+            ClientError::Status { status, .. } => Some(*status),
             _ => None,
         }
     }
 
     pub fn problem(&self) -> Option<&Problem> {
         match self {
-            ApiError::Status { problem, .. } => problem.as_ref(),
+            ClientError::Status { problem, .. } => problem.as_ref(),
             _ => None,
         }
     }
 }
 
-impl fmt::Display for ApiError {
+impl fmt::Display for ClientError {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ApiError::NoKey => formatter.write_str("no API key"),
-            ApiError::Unreachable(why) | ApiError::Decode(why) => formatter.write_str(why),
-            ApiError::Status { status, problem } => {
+            ClientError::NoKey => formatter.write_str("no API key"),
+            ClientError::Unreachable(why) | ClientError::Decode(why) => formatter.write_str(why),
+            ClientError::Status { status, problem } => {
                 let text = match problem {
                     Some(problem) => {
                         strings::http_status(*status, &problem.title, problem.detail.as_deref())
@@ -90,7 +90,7 @@ impl fmt::Display for ApiError {
                 };
                 formatter.write_str(&text)
             }
-            ApiError::AlreadyExists => formatter.write_str("already exists"),
+            ClientError::AlreadyExists => formatter.write_str("already exists"),
         }
     }
 }
@@ -141,7 +141,7 @@ impl Client {
         query: &ListQuery,
         after: Option<&str>,
         before: Option<&str>,
-    ) -> Result<ListPage, ApiError> {
+    ) -> Result<ListPage, ClientError> {
         let mut url = self.url(&["customers"]);
         {
             let mut pairs = url.query_pairs_mut();
@@ -169,12 +169,12 @@ impl Client {
         json(self.send(self.http.get(url))?)
     }
 
-    pub fn get(&self, code: &str) -> Result<Customer, ApiError> {
+    pub fn get(&self, code: &str) -> Result<Customer, ClientError> {
         json(self.send(self.http.get(self.url(&["customers", code])))?)
     }
 
     /// `POST /customers` with one object; `if_match` guards against overwriting a newer version.
-    pub fn post(&self, body: &Value, if_match: Option<i64>) -> Result<SingleResponse, ApiError> {
+    pub fn post(&self, body: &Value, if_match: Option<i64>) -> Result<SingleResponse, ClientError> {
         let mut request = self.http.post(self.url(&["customers"])).json(body);
         if let Some(version) = if_match {
             request = request.header(IF_MATCH, format!("\"{version}\""));
@@ -184,18 +184,18 @@ impl Client {
 
     /// Creates a customer, refusing when the code is taken (`If-None-Match: *`): a plain
     /// POST would merge into the existing customer, which is not what "new customer" means.
-    pub fn create(&self, body: &Value) -> Result<SingleResponse, ApiError> {
+    pub fn create(&self, body: &Value) -> Result<SingleResponse, ClientError> {
         let request = self.http.post(self.url(&["customers"])).json(body);
         match self.send(request.header(IF_NONE_MATCH, "*")) {
             Ok(response) => json(response),
-            Err(ApiError::Status { status: 412, .. }) => Err(ApiError::AlreadyExists),
+            Err(ClientError::Status { status: 412, .. }) => Err(ClientError::AlreadyExists),
             Err(other) => Err(other),
         }
     }
 
     /// The change feed after `after` (`"now"`: from this moment), waiting up to `wait`
     /// seconds for a change when there is none yet (a long poll).
-    pub fn changes(&self, after: &str, wait: u64) -> Result<FeedPage, ApiError> {
+    pub fn changes(&self, after: &str, wait: u64) -> Result<FeedPage, ClientError> {
         let mut url = self.url(&["changes"]);
         url.query_pairs_mut()
             .append_pair("after", after)
@@ -205,7 +205,7 @@ impl Client {
         json(self.send(request)?)
     }
 
-    pub fn delete(&self, code: &str) -> Result<(), ApiError> {
+    pub fn delete(&self, code: &str) -> Result<(), ClientError> {
         self.send(self.http.delete(self.url(&["customers", code])))
             .map(drop)
     }
@@ -215,7 +215,7 @@ impl Client {
         country: &str,
         state: &str,
         city: &str,
-    ) -> Result<GeoResolveResponse, ApiError> {
+    ) -> Result<GeoResolveResponse, ClientError> {
         let mut url = self.url(&["geo", "resolve"]);
         url.query_pairs_mut()
             .append_pair("country", country)
@@ -234,39 +234,41 @@ impl Client {
         url
     }
 
-    fn key(&self) -> Result<String, ApiError> {
+    fn key(&self) -> Result<String, ClientError> {
         let key = match &self.key {
             KeySource::Given(key) => key.clone(),
-            KeySource::File(path) => std::fs::read_to_string(path).map_err(|_| ApiError::NoKey)?,
+            KeySource::File(path) => {
+                std::fs::read_to_string(path).map_err(|_| ClientError::NoKey)?
+            }
         };
         let key = key.trim();
         if key.is_empty() {
-            return Err(ApiError::NoKey);
+            return Err(ClientError::NoKey);
         }
         Ok(key.to_owned())
     }
 
-    fn send(&self, request: RequestBuilder) -> Result<Response, ApiError> {
+    fn send(&self, request: RequestBuilder) -> Result<Response, ClientError> {
         let response = request
             .header(AUTHORIZATION, format!("Bearer {}", self.key()?))
             .send()
-            .map_err(|error| ApiError::Unreachable(describe_transport_error(&error)))?;
+            .map_err(|error| ClientError::Unreachable(describe_transport_error(&error)))?;
         let status = response.status();
         if status.is_success() {
             return Ok(response);
         }
         let problem = response.json::<Problem>().ok();
-        Err(ApiError::Status {
+        Err(ClientError::Status {
             status: status.as_u16(),
             problem,
         })
     }
 }
 
-fn json<T: serde::de::DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+fn json<T: serde::de::DeserializeOwned>(response: Response) -> Result<T, ClientError> {
     response
         .json()
-        .map_err(|error| ApiError::Decode(error.to_string()))
+        .map_err(|error| ClientError::Decode(error.to_string()))
 }
 
 /// A short reason a person can act on, instead of reqwest's nested error chain.
@@ -316,9 +318,9 @@ mod tests {
         let path = folder.path().join("admin.key");
         let base = Url::parse("http://127.0.0.1:1").unwrap();
         let client = Client::new(base, KeySource::File(path.clone())).unwrap();
-        assert_eq!(client.key(), Err(ApiError::NoKey));
+        assert_eq!(client.key(), Err(ClientError::NoKey));
         std::fs::write(&path, "  \n").unwrap();
-        assert_eq!(client.key(), Err(ApiError::NoKey));
+        assert_eq!(client.key(), Err(ClientError::NoKey));
         std::fs::write(&path, "secret\n").unwrap();
         assert_eq!(client.key().as_deref(), Ok("secret"));
     }
@@ -327,6 +329,6 @@ mod tests {
     fn an_unreachable_server_is_reported_as_such() {
         // Port 9 (discard) on loopback is closed on a normal machine: connect is refused.
         let error = client("http://127.0.0.1:9").get("x").unwrap_err();
-        assert!(matches!(error, ApiError::Unreachable(_)), "{error:?}");
+        assert!(matches!(error, ClientError::Unreachable(_)), "{error:?}");
     }
 }

@@ -14,7 +14,7 @@ use ratatui::crossterm::event::{self, Event, KeyEventKind};
 
 use crate::app::{self, App, Command, Msg};
 use crate::cli::Settings;
-use crate::client::{ApiError, Client};
+use crate::client::{Client, ClientError};
 use crate::ui;
 
 pub fn run(settings: Settings) -> anyhow::Result<()> {
@@ -104,9 +104,9 @@ fn follow_changes(client: &Client, sender: &Sender<Msg>) {
                         return;
                     }
                 }
-                Err(ApiError::Status { status: 404, .. }) => return,
+                Err(ClientError::Status { status: 404, .. }) => return,
                 // Past the feed's retention: carry on from now (the list reloads with `r`).
-                Err(ApiError::Status { status: 410, .. }) => after = "now".to_owned(),
+                Err(ClientError::Status { status: 410, .. }) => after = "now".to_owned(),
                 Err(_) => thread::sleep(AFTER_FAILURE),
             }
         }

@@ -8,7 +8,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
 
 use crate::app::{App, Command, Msg, update};
-use crate::client::ApiError;
+use crate::client::ClientError;
 
 /// A customer as `GET /customers/{code}` answers it: in Barcelona, Spain, version 3.
 pub fn customer(code: &str) -> Customer {
@@ -56,8 +56,8 @@ pub fn saved(customer: Customer, result: MergeResult) -> SingleResponse {
     }
 }
 
-pub fn status_error(status: u16, errors: &[(&str, &str)]) -> ApiError {
-    ApiError::Status {
+pub fn status_error(status: u16, errors: &[(&str, &str)]) -> ClientError {
+    ClientError::Status {
         status,
         problem: Some(Problem {
             problem_type: "about:blank".to_owned(),
@@ -115,7 +115,7 @@ pub fn resized(mut app: App, width: u16, height: u16) -> App {
 }
 
 /// `app` started, once its first page load answered `result`.
-fn first_load(mut app: App, result: Result<ListPage, ApiError>) -> App {
+fn first_load(mut app: App, result: Result<ListPage, ClientError>) -> App {
     app.start();
     let generation = app.generation;
     update(&mut app, Msg::PageLoaded { generation, result });
@@ -131,7 +131,7 @@ pub fn empty_resolution() -> GeoResolveResponse {
 }
 
 /// An app whose first page load failed with `error`: the server down, or refusing the key.
-pub fn app_whose_first_load_failed(error: ApiError) -> App {
+pub fn app_whose_first_load_failed(error: ClientError) -> App {
     first_load(
         App::new("http://127.0.0.1:8080", "./data/admin.key"),
         Err(error),

@@ -5,10 +5,14 @@ use clientela_core::Customer;
 use clientela_core::wire::{ListPage, SingleResponse};
 
 use super::{App, Command, Connection, Mode, RETRY_TICKS};
-use crate::client::ApiError;
+use crate::client::ClientError;
 use crate::strings;
 
-pub fn on_page(app: &mut App, generation: u64, result: Result<ListPage, ApiError>) -> Vec<Command> {
+pub fn on_page(
+    app: &mut App,
+    generation: u64,
+    result: Result<ListPage, ClientError>,
+) -> Vec<Command> {
     if generation != app.generation {
         return Vec::new();
     }
@@ -43,8 +47,8 @@ pub fn on_page(app: &mut App, generation: u64, result: Result<ListPage, ApiError
         Err(error) => {
             app.loading_backwards = false;
             match &error {
-                ApiError::NoKey | ApiError::Unreachable(_) => {}
-                ApiError::Status {
+                ClientError::NoKey | ClientError::Unreachable(_) => {}
+                ClientError::Status {
                     status: 401 | 403, ..
                 } => {}
                 other => {
@@ -64,16 +68,20 @@ pub fn on_page(app: &mut App, generation: u64, result: Result<ListPage, ApiError
     }
 }
 
-pub fn describe_connection_error(app: &App, error: &ApiError) -> String {
+pub fn describe_connection_error(app: &App, error: &ClientError) -> String {
     match error {
-        ApiError::NoKey => strings::key_missing(&app.key_file),
-        ApiError::Unreachable(why) => strings::unreachable(&app.server, why),
-        ApiError::Status { status, .. } => strings::key_refused(&app.server, *status),
+        ClientError::NoKey => strings::key_missing(&app.key_file),
+        ClientError::Unreachable(why) => strings::unreachable(&app.server, why),
+        ClientError::Status { status, .. } => strings::key_refused(&app.server, *status),
         other => other.to_string(),
     }
 }
 
-pub fn on_fetched(app: &mut App, code: &str, result: Result<Customer, ApiError>) -> Vec<Command> {
+pub fn on_fetched(
+    app: &mut App,
+    code: &str,
+    result: Result<Customer, ClientError>,
+) -> Vec<Command> {
     match result {
         Ok(customer) => {
             if let Mode::Form(form) = &mut app.mode
@@ -88,7 +96,7 @@ pub fn on_fetched(app: &mut App, code: &str, result: Result<Customer, ApiError>)
                 app.rows[index] = customer;
             }
         }
-        Err(ApiError::Status { status: 404, .. }) => {
+        Err(ClientError::Status { status: 404, .. }) => {
             if let Some(index) = app.row_index(code) {
                 app.remove_row(index);
             }
@@ -106,7 +114,7 @@ pub fn on_active_saved(
     app: &mut App,
     code: &str,
     previous: bool,
-    result: Result<SingleResponse, ApiError>,
+    result: Result<SingleResponse, ClientError>,
 ) -> Vec<Command> {
     app.pending_writes.remove(code);
     match result {
@@ -134,7 +142,7 @@ pub fn on_active_saved(
     }
 }
 
-pub fn on_deleted(app: &mut App, code: &str, result: Result<(), ApiError>) -> Vec<Command> {
+pub fn on_deleted(app: &mut App, code: &str, result: Result<(), ClientError>) -> Vec<Command> {
     app.pending_writes.remove(code);
     match result {
         Ok(()) => {

@@ -7,7 +7,7 @@ use clientela_core::wire::SingleResponse;
 use super::{App, Command, GEO_DEBOUNCE_TICKS, Mode};
 use clientela_core::wire::GeoResolveResponse;
 
-use crate::client::ApiError;
+use crate::client::ClientError;
 use crate::form::{FieldId, Form};
 use crate::strings;
 
@@ -56,7 +56,7 @@ pub fn on_tick(app: &mut App) -> Option<Command> {
 pub fn on_geo(
     app: &mut App,
     request: u64,
-    result: Result<GeoResolveResponse, ApiError>,
+    result: Result<GeoResolveResponse, ClientError>,
 ) -> Vec<Command> {
     // A failed lookup (404 while the API has no resolver, a timeout) shows no preview:
     // the preview is a help, never a reason to block the form.
@@ -105,7 +105,7 @@ pub fn save(app: &mut App) -> Vec<Command> {
     }
 }
 
-pub fn on_saved(app: &mut App, result: Result<SingleResponse, ApiError>) -> Vec<Command> {
+pub fn on_saved(app: &mut App, result: Result<SingleResponse, ClientError>) -> Vec<Command> {
     let Mode::Form(form) = &mut app.mode else {
         // The form was left while saving: the list still learns the outcome.
         return match result {
@@ -125,7 +125,7 @@ pub fn on_saved(app: &mut App, result: Result<SingleResponse, ApiError>) -> Vec<
             app.mode = Mode::List;
             finish(app, response)
         }
-        Err(ApiError::AlreadyExists) => {
+        Err(ClientError::AlreadyExists) => {
             let message = strings::already_exists(form.code());
             form.errors.insert(FieldId::Code, message);
             form.focus = FieldId::Code;

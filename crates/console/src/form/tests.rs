@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::*;
 use crate::app::{App, Command, GEO_DEBOUNCE_TICKS, Mode, Msg, update};
-use crate::client::ApiError;
+use crate::client::ClientError;
 use crate::test_support::*;
 
 fn form(app: &App) -> &Form {
@@ -340,7 +340,7 @@ fn creating_a_code_that_exists_is_refused_on_the_code_field() {
     update(
         &mut app,
         Msg::FormSaved {
-            result: Err(ApiError::AlreadyExists),
+            result: Err(ClientError::AlreadyExists),
         },
     );
     assert!(form(&app).errors[&FieldId::Code].contains("already exists"));

@@ -146,7 +146,7 @@ fn the_form_shows_a_server_error_under_its_field_and_the_location_preview() {
     };
     form.show_problem(
         &match status_error(422, &[("yearBorn", "must be 1850..=2026")]) {
-            crate::client::ApiError::Status { problem, .. } => problem.unwrap(),
+            crate::client::ClientError::Status { problem, .. } => problem.unwrap(),
             _ => unreachable!(),
         },
     );
@@ -198,7 +198,7 @@ fn the_help_lists_every_key_binding() {
 
 #[test]
 fn a_server_that_is_down_is_said_plainly_with_the_retry() {
-    let app = app_whose_first_load_failed(crate::client::ApiError::Unreachable(
+    let app = app_whose_first_load_failed(crate::client::ClientError::Unreachable(
         "connection refused".to_owned(),
     ));
     let lines = screen(&app, 80, 24);
@@ -262,7 +262,7 @@ fn the_form_shows_its_key_hint_after_an_earlier_message() {
 
 #[test]
 fn a_server_that_cannot_be_reached_is_told_with_every_way_to_name_it() {
-    let app = app_whose_first_load_failed(crate::client::ApiError::Unreachable(
+    let app = app_whose_first_load_failed(crate::client::ClientError::Unreachable(
         "connection refused".to_owned(),
     ));
     let text = screen(&app, 100, 30).join(" ");

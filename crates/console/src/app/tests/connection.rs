@@ -28,7 +28,8 @@ fn a_refused_key_is_said_plainly_and_retried_every_few_seconds() {
 
 #[test]
 fn an_unreachable_server_is_named_on_screen() {
-    let app = app_whose_first_load_failed(ApiError::Unreachable("connection refused".to_owned()));
+    let app =
+        app_whose_first_load_failed(ClientError::Unreachable("connection refused".to_owned()));
     let Connection::Down { reason, .. } = &app.connection else {
         panic!("not down: {:?}", app.connection)
     };
