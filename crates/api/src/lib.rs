@@ -13,7 +13,6 @@ pub mod ingest;
 pub mod limits;
 pub mod logging;
 pub mod metrics;
-mod middleware;
 pub mod openapi;
 pub mod rate_limit;
 mod routes;
@@ -37,6 +36,7 @@ use clientela_store::{Store, StoreOptions};
 use crate::auth::KeyChecker;
 use crate::http::connection::{self, HeadDeadlines, Watched};
 use crate::http::refusals::{self, QueryParameters};
+use crate::http::{access_log, request_id};
 use crate::metrics::Metrics;
 
 /// What every request handler shares.
@@ -219,9 +219,9 @@ pub fn run_with(
             .wrap(from_fn(refusals::refuse_undecodable_path))
             .wrap(from_fn(refusals::refuse_protocol_switches))
             .wrap(from_fn(refusals::limit_headers))
-            .wrap(from_fn(middleware::observe_request))
-            .wrap(tracing_actix_web::TracingLogger::<middleware::RequestSpan>::new())
-            .wrap(from_fn(middleware::assign_request_id))
+            .wrap(from_fn(access_log::observe_request))
+            .wrap(tracing_actix_web::TracingLogger::<access_log::RequestSpan>::new())
+            .wrap(from_fn(request_id::assign_request_id))
             .wrap(from_fn(connection::mark_requests))
             .configure(routes::configure_app)
             .default_service(web::to(routes::not_found))

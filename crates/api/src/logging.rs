@@ -3,14 +3,14 @@
 //!
 //! Personal data stays out of logs: requests are logged by method, route pattern
 //! (`/customers/{code}`, never the path with the code in it), status, request ID and the API
-//! key's id (the request span in `crate::middleware`), never with bodies, query strings
+//! key's id (the request span in `crate::http::access_log`), never with bodies, query strings
 //! (which may hold place names) or the details of a client error (which may echo a value
 //! sent). So no customer code is logged, an erased or suppressed one included. API keys are
 //! never logged at any level; only a key's public id is. Server errors (5xx) are logged with
 //! their detail by [`crate::error`].
 //!
 //! What a client sends cannot make the log large: no path is logged, refused requests (4xx)
-//! are logged up to a number of lines per second (`crate::middleware`), and client errors are
+//! are logged up to a number of lines per second (`crate::http::access_log`), and client errors are
 //! never logged at ERROR.
 //! actix-http logs every malformed or cut-off request (`stream error: …`) at ERROR from its
 //! HTTP/1 dispatcher; those are the client's errors, answered with 4xx or a closed

@@ -62,7 +62,7 @@ pub fn serve(settings: &Settings) -> anyhow::Result<()> {
     })?;
     // Gives this replica's webhook leases up, so another replica takes them at once.
     drop(deliverer);
-    crate::middleware::log_refused_left_out();
+    crate::http::access_log::log_refused_left_out();
     tracing::info!("clientela-api stopped");
     Ok(())
 }

@@ -1,64 +1,22 @@
-//! What wraps every request, outermost first: the request ID, the tracing span that carries
-//! it into every log line, and the metrics and access log.
-//!
-//! A client may send `X-Request-Id` (1 to 128 visible ASCII characters) to follow its request
-//! through our logs; anything else, or none, gets a fresh UUID v4. Either way the response
-//! carries the ID back, errors included.
+//! The access log and the request metrics: the tracing span every line of a request carries
+//! (method, route pattern, status, request ID, key id; never the path), one line per request
+//! answered, with refused requests (4xx) logged at most [`REFUSED_LINES_PER_SECOND`] lines a
+//! second, and every request counted and timed in `/metrics` by route pattern.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
 use tracing::Span;
 use tracing_actix_web::RootSpanBuilder;
 
 use crate::AppState;
+use crate::http::request_id::RequestId;
 use crate::metrics::{UNMATCHED_ROUTE, method_label};
-
-pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
-
-/// The longest `X-Request-Id` taken from a client.
-const MAX_REQUEST_ID_LEN: usize = 128;
-
-/// The request's ID, in its extensions from the outermost middleware on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(pub String);
-
-/// Takes the client's `X-Request-Id` or makes one, and returns it on the response.
-pub async fn assign_request_id(
-    request: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
-    let id = request
-        .headers()
-        .get(&REQUEST_ID_HEADER)
-        .and_then(|value| value.to_str().ok())
-        .filter(|text| is_acceptable_id(text))
-        .map(str::to_owned)
-        .unwrap_or_else(new_request_id);
-    request.extensions_mut().insert(RequestId(id.clone()));
-    // Handlers' errors arrive here as responses already (problem documents), so they get the
-    // header too. (Holding a clone of the request across the call is not an option: routing
-    // needs it unshared.)
-    let mut response = next.call(request).await?.map_into_boxed_body();
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID_HEADER, value);
-    }
-    Ok(response)
-}
-
-/// A UUID v4 from the thread's generator, not one `getrandom` system call per request (an
-/// ID needs to be unique, not secret).
-fn new_request_id() -> String {
-    uuid::Builder::from_random_bytes(rand::random())
-        .into_uuid()
-        .to_string()
-}
 
 /// The request's route pattern (`/customers/{code}`), or [`UNMATCHED_ROUTE`]. Middleware asks
 /// before routing, when actix matches the path against every route again (a regular
@@ -76,56 +34,6 @@ fn route_of(request: &ServiceRequest) -> String {
 
 #[derive(Debug, Clone)]
 struct MatchedRoute(String);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_line_budget_admits_its_lines_per_second_and_counts_the_rest() {
-        let budget = LineBudget::new(2);
-        let start = Instant::now();
-        assert_eq!(budget.admit(start), Some(0));
-        assert_eq!(budget.admit(start), Some(0));
-        assert_eq!(budget.admit(start), None);
-        assert_eq!(budget.admit(start), None);
-        let later = start + Duration::from_secs(1);
-        assert_eq!(
-            budget.admit(later),
-            Some(2),
-            "the next line says how many were left out"
-        );
-        assert_eq!(budget.admit(later), Some(0));
-    }
-
-    #[test]
-    fn lines_left_out_in_a_flood_that_ends_inside_its_second_are_still_reported() {
-        let budget = LineBudget::new(1);
-        let start = Instant::now();
-        assert_eq!(budget.admit(start), Some(0));
-        assert_eq!(budget.admit(start), None);
-        assert_eq!(budget.admit(start), None);
-        assert_eq!(
-            budget.take_overdue(start + Duration::from_millis(500)),
-            0,
-            "within the second, the next refused line will carry the count"
-        );
-        assert_eq!(
-            budget.take_overdue(start + Duration::from_secs(1)),
-            2,
-            "once the second is over, the next request of any kind reports it"
-        );
-        assert_eq!(budget.take_overdue(start + Duration::from_secs(2)), 0);
-        assert_eq!(budget.admit(start + Duration::from_secs(2)), Some(0));
-        assert_eq!(budget.admit(start + Duration::from_secs(2)), None);
-        assert_eq!(budget.take_pending(), 1, "as the server stops, all of it");
-    }
-}
-
-/// Visible ASCII only, so an ID cannot forge log lines or break a header.
-fn is_acceptable_id(text: &str) -> bool {
-    (1..=MAX_REQUEST_ID_LEN).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_graphic())
-}
 
 /// The root span of every request: method, route pattern, status, the request ID and the
 /// id of the API key that made it (never its secret), which every event logged while
@@ -311,5 +219,50 @@ impl BudgetState {
     fn second_is_over(&self, now: Instant) -> bool {
         self.window_start
             .is_none_or(|start| now.duration_since(start) >= Duration::from_secs(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_budget_admits_its_lines_per_second_and_counts_the_rest() {
+        let budget = LineBudget::new(2);
+        let start = Instant::now();
+        assert_eq!(budget.admit(start), Some(0));
+        assert_eq!(budget.admit(start), Some(0));
+        assert_eq!(budget.admit(start), None);
+        assert_eq!(budget.admit(start), None);
+        let later = start + Duration::from_secs(1);
+        assert_eq!(
+            budget.admit(later),
+            Some(2),
+            "the next line says how many were left out"
+        );
+        assert_eq!(budget.admit(later), Some(0));
+    }
+
+    #[test]
+    fn lines_left_out_in_a_flood_that_ends_inside_its_second_are_still_reported() {
+        let budget = LineBudget::new(1);
+        let start = Instant::now();
+        assert_eq!(budget.admit(start), Some(0));
+        assert_eq!(budget.admit(start), None);
+        assert_eq!(budget.admit(start), None);
+        assert_eq!(
+            budget.take_overdue(start + Duration::from_millis(500)),
+            0,
+            "within the second, the next refused line will carry the count"
+        );
+        assert_eq!(
+            budget.take_overdue(start + Duration::from_secs(1)),
+            2,
+            "once the second is over, the next request of any kind reports it"
+        );
+        assert_eq!(budget.take_overdue(start + Duration::from_secs(2)), 0);
+        assert_eq!(budget.admit(start + Duration::from_secs(2)), Some(0));
+        assert_eq!(budget.admit(start + Duration::from_secs(2)), None);
+        assert_eq!(budget.take_pending(), 1, "as the server stops, all of it");
     }
 }
