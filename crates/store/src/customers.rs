@@ -15,6 +15,8 @@ use crate::suppression_key::legacy_hash;
 use crate::{DbConnection, Store, SuppressionKey, Target, WriteSql};
 
 mod list;
+#[cfg(test)]
+mod tests;
 
 pub use list::{Count, EXACT_COUNT_LIMIT, ListQuery, prefix_upper_bound};
 
