@@ -25,7 +25,9 @@
 //!   address a URL resolves to is checked when connecting ([`address`]).
 
 pub mod address;
+mod attempt;
 pub mod deliverer;
+mod filter;
 pub mod signing;
 
 use std::time::Duration;
