@@ -48,10 +48,10 @@ fn rust_files(folder: &Path) -> Vec<PathBuf> {
             let path = entry.path();
             if path.is_dir() {
                 pending.push(path);
-            } else if path.extension().is_some_and(|extension| extension == "rs") {
-                if let Ok(relative) = path.strip_prefix(folder) {
-                    files.push(relative.to_path_buf());
-                }
+            } else if path.extension().is_some_and(|extension| extension == "rs")
+                && let Ok(relative) = path.strip_prefix(folder)
+            {
+                files.push(relative.to_path_buf());
             }
         }
     }

@@ -9,20 +9,15 @@
 //! a revoked key therefore stops working within that time on every replica. Each verified
 //! key then takes a request from its [`RateLimit`] bucket (429 when empty).
 //!
-//! A handler states the scope it needs with an argument, `_: Authorized<Write>`: the check
-//! runs as actix extracts the arguments, in their order, so it comes after the path and
-//! query are read (a bad query string is 400 whoever asks) and before the handler runs.
+//! A handler states the scope it needs with an argument, `_: Authorized<Write>`
+//! (`crate::http::authorized`), which runs [`KeyChecker::authorize`].
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::marker::PhantomData;
-use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use actix_web::dev::Payload;
+use actix_web::HttpRequest;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clientela_core::Timestamp;
@@ -30,7 +25,6 @@ use clientela_store::{ApiKeyRecord, NewApiKey, Store, StoreError, sha256_hex};
 use rand::RngCore;
 use subtle::ConstantTimeEq;
 
-use crate::AppState;
 use crate::error::ApiError;
 use crate::rate_limit::RateLimit;
 
@@ -61,63 +55,6 @@ impl Scope {
             "admin" => Some(Scope::Admin),
             _ => None,
         }
-    }
-}
-
-/// The scope a handler needs, as a type: `Authorized<Read>`, `Authorized<Write>`,
-/// `Authorized<Admin>`.
-pub trait NeededScope {
-    const SCOPE: Scope;
-}
-
-/// Reading customers, the feed and places.
-#[derive(Debug)]
-pub struct Read;
-/// Creating and updating customers (and reading).
-#[derive(Debug)]
-pub struct Write;
-/// Erasure and suppressions (and everything else).
-#[derive(Debug)]
-pub struct Admin;
-
-impl NeededScope for Read {
-    const SCOPE: Scope = Scope::Read;
-}
-impl NeededScope for Write {
-    const SCOPE: Scope = Scope::Write;
-}
-impl NeededScope for Admin {
-    const SCOPE: Scope = Scope::Admin;
-}
-
-/// Proof that the request's bearer key holds at least `S`'s scope: extracting it runs
-/// [`KeyChecker::authorize`] (401, 403, 429 or 400 otherwise, as problem documents).
-#[derive(Debug)]
-pub struct Authorized<S> {
-    /// The scope the key holds (at least the one needed).
-    pub held: Scope,
-    needed: PhantomData<S>,
-}
-
-impl<S: NeededScope> FromRequest for Authorized<S> {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let request = request.clone();
-        Box::pin(async move {
-            let state = request
-                .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| ApiError::Internal("the app has no AppState".into()))?;
-            let held = state
-                .keys
-                .authorize(&request, &state.store, S::SCOPE)
-                .await?;
-            Ok(Authorized {
-                held,
-                needed: PhantomData,
-            })
-        })
     }
 }
 

@@ -11,7 +11,7 @@
 //! An unknown key or a value of the wrong type stops the start with a message naming it.
 //!
 //! The built-in defaults are the `Default` of each section, taken from where each knob is
-//! used ([`crate::ServerOptions::default`], [`StoreOptions::new`], the consts of
+//! used ([`crate::server::ServerOptions::default`], [`StoreOptions::new`], the consts of
 //! [`crate::limits`]), so a default is written once. `Debug` of the settings never shows a
 //! database password ([`DatabaseUrl`]).
 
@@ -23,8 +23,8 @@ use clientela_core::geo::NumericStateCodes;
 use clientela_store::{SqliteSync, StoreOptions, Timeouts};
 use serde::Deserialize;
 
-use crate::ServerOptions;
 use crate::limits;
+use crate::server::ServerOptions;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -324,9 +324,9 @@ impl Settings {
     }
 
     /// The server's connection limits and timeouts.
-    pub fn server_options(&self) -> crate::ServerOptions {
+    pub fn server_options(&self) -> ServerOptions {
         let server = &self.server;
-        crate::ServerOptions {
+        ServerOptions {
             workers: server.workers,
             shutdown_timeout: Duration::from_secs(server.shutdown_timeout),
             request_head_timeout: Duration::from_secs(server.request_head_timeout),

@@ -1,9 +1,11 @@
 //! The HTTP layer between a connection and the handlers: [`connection`] watches each
 //! connection's request heads arrive in time, [`request_id`] names each request,
+//! [`authorized`] checks its key,
 //! [`access_log`] logs and counts it, [`refusals`] turns away what no handler should see,
 //! [`payload`] reads (and decodes) a body within the memory it may take. HTTP framing is actix's alone: nothing here reads or rewrites the byte stream.
 
 pub mod access_log;
+pub mod authorized;
 pub mod connection;
 pub mod payload;
 pub mod refusals;

@@ -14,7 +14,7 @@ use clap::Args;
 use clientela_store::{Cursor, Store};
 
 use crate::config::Settings;
-use crate::routes::changes::ChangeItem;
+use crate::feed::ChangeItem;
 
 /// Items read per query.
 const PAGE: usize = 500;

@@ -15,7 +15,8 @@ use clientela_store::Store;
 use crate::auth::{KeyChecker, Scope, create_key};
 use crate::config::Settings;
 use crate::rate_limit::RateLimit;
-use crate::{AppState, run_with};
+use crate::server::run_with;
+use crate::state::AppState;
 
 pub fn serve(settings: &Settings) -> anyhow::Result<()> {
     let store = Store::open(&settings.store_options()).context("could not open the database")?;

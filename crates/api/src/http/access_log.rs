@@ -14,9 +14,9 @@ use actix_web::{Error, HttpMessage, web};
 use tracing::Span;
 use tracing_actix_web::RootSpanBuilder;
 
-use crate::AppState;
 use crate::http::request_id::RequestId;
 use crate::metrics::{UNMATCHED_ROUTE, method_label};
+use crate::state::AppState;
 
 /// The request's route pattern (`/customers/{code}`), or [`UNMATCHED_ROUTE`]. Middleware asks
 /// before routing, when actix matches the path against every route again (a regular

@@ -34,9 +34,9 @@ use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::AppState;
 use crate::error::ApiError;
 use crate::limits::LARGE_BODY_BYTES;
+use crate::state::AppState;
 
 /// The largest zstd window a body may use, as a power of two (8 MiB): what `zstd -19`
 /// and every level below it produce.

@@ -13,8 +13,8 @@ use actix_web::web;
 use utoipa::openapi::path::ParameterIn;
 use utoipa::openapi::{OpenApi, RefOr};
 
-use crate::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Refuses a request whose header names and values add up to more than
 /// `AppState::max_header_bytes`, before any handler (or key lookup) runs.

@@ -10,18 +10,17 @@
 use std::time::{Duration, Instant};
 
 use actix_web::{HttpResponse, get, web};
-use clientela_core::Customer;
 use clientela_core::wire::Problem;
-use clientela_store::{Change, ChangeOp, Cursor};
+use clientela_store::Cursor;
 use serde::{Deserialize, Serialize};
-use tokio::sync::Notify;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::AppState;
-use crate::auth::{Authorized, Read};
 use crate::error::ApiError;
+use crate::feed::ChangeItem;
+use crate::http::authorized::{Authorized, Read};
 use crate::openapi::{DatabaseUnavailable, KeyRefused};
+use crate::state::AppState;
 
 /// How often a waiting request looks for changes other replicas committed.
 const POLL: Duration = Duration::from_millis(250);
@@ -33,21 +32,6 @@ const NOW: &str = "now";
 
 pub fn configure(config: &mut ServiceConfig) {
     config.service(get_changes);
-}
-
-/// Wakes the requests waiting on the feed when this replica commits a change.
-#[derive(Debug, Default)]
-pub struct FeedSignal(Notify);
-
-impl FeedSignal {
-    pub fn changed(&self) {
-        self.0.notify_waiters();
-    }
-
-    /// Returns once this replica commits a change (after the call).
-    pub async fn wait(&self) {
-        self.0.notified().await;
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -62,40 +46,6 @@ pub struct ChangesParams {
     /// Seconds to wait for a change when there is none yet, 0 to 30.
     #[param(minimum = 0, maximum = 30, default = 0)]
     wait: Option<u64>,
-}
-
-/// One committed change (also a line of `clientela-api changes`).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ChangeItem {
-    /// This item's position; `after` it to read what follows.
-    cursor: String,
-    #[schema(value_type = String, example = "upsert")]
-    op: &'static str,
-    code: String,
-    /// The version the change wrote (a delete: the customer's last version).
-    version: i64,
-    /// When it was committed (RFC 3339).
-    at: String,
-    /// For an upsert, the customer as it is when the page is read (its version may be newer
-    /// than the item's: a later item for it follows); null for a delete and for a customer
-    /// erased since.
-    customer: Option<Customer>,
-}
-
-impl From<Change> for ChangeItem {
-    fn from(change: Change) -> ChangeItem {
-        ChangeItem {
-            cursor: change.cursor.to_string(),
-            op: match change.op {
-                ChangeOp::Upsert => "upsert",
-                ChangeOp::Delete => "delete",
-            },
-            code: change.code,
-            version: change.version,
-            at: change.at.to_rfc3339(),
-            customer: change.customer,
-        }
-    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -164,7 +114,7 @@ pub async fn get_changes(
     let deadline = Instant::now() + Duration::from_secs(wait);
     loop {
         // Listen before reading, so a commit between the read and the wait still wakes us.
-        let woken = state.feed.0.notified();
+        let woken = state.feed.next_change();
         let store = state.store.clone();
         let changes = web::block(move || store.changes(after, limit)).await??;
         let now = Instant::now();

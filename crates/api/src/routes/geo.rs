@@ -7,11 +7,11 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::AppState;
-use crate::auth::{Authorized, Read};
 use crate::error::ApiError;
+use crate::http::authorized::{Authorized, Read};
 use crate::metrics::ResolutionSource;
 use crate::openapi::KeyRefused;
+use crate::state::AppState;
 
 pub fn configure(config: &mut ServiceConfig) {
     config.service(get_geo_resolve);

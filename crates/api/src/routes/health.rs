@@ -4,9 +4,9 @@ use actix_web::{HttpResponse, get, web};
 use clientela_core::wire::Problem;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::{Liveness, Readiness};
+use crate::state::AppState;
 
 pub fn configure(config: &mut ServiceConfig) {
     config.service(get_healthz).service(get_readyz);

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, get, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::AppState;
+use crate::state::AppState;
 
 pub fn configure(config: &mut ServiceConfig) {
     config.service(get_metrics);

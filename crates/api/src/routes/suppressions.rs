@@ -8,10 +8,10 @@ use clientela_core::wire::Problem;
 use clientela_store::Suppression;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::AppState;
-use crate::auth::{Admin, Authorized};
 use crate::error::ApiError;
+use crate::http::authorized::{Admin, Authorized};
 use crate::openapi::{DatabaseUnavailable, KeyRefused};
+use crate::state::AppState;
 
 pub fn configure(config: &mut ServiceConfig) {
     config

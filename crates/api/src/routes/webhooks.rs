@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::AppState;
-use crate::auth::{Admin, Authorized};
 use crate::error::ApiError;
+use crate::http::authorized::{Admin, Authorized};
 use crate::openapi::{DatabaseUnavailable, KeyRefused};
+use crate::state::AppState;
 use crate::webhooks::{Subscription, replay, signing, subscribe};
 
 pub fn configure(config: &mut ServiceConfig) {

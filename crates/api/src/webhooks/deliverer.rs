@@ -21,8 +21,8 @@ use tokio::sync::watch;
 use super::attempt::{after_failure, client, micros, post};
 use super::filter::Filter;
 use super::{LEASE, WebhookOptions, new_id};
+use crate::feed::{ChangeItem, FeedSignal};
 use crate::metrics::Metrics;
-use crate::routes::changes::{ChangeItem, FeedSignal};
 
 /// How often the deliverer looks for subscriptions to take, and a task with nothing to send
 /// looks for changes other replicas committed.
@@ -115,7 +115,7 @@ impl Shared {
         let mut stopped = self.stopped.clone();
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
-            () = self.feed.wait() => {}
+            () = self.feed.next_change() => {}
             _ = stopped.changed() => {}
         }
     }

@@ -92,11 +92,17 @@ fn an_unfinished_head_inside_a_refused_body_never_borrows_the_next_requests_key(
         .iter()
         .map(|answer| answer.status)
         .collect();
-    assert_eq!(
-        statuses,
-        [401, 404],
-        "the forged request is refused and the admin's GET answered as itself"
-    );
+    // The forged request is refused; the admin's GET is answered as itself, or not at all
+    // when the server closed the connection after the refusal (it may, having answered
+    // before the body arrived whole). Never as the erasure hidden in the body.
+    match statuses.as_slice() {
+        [401, 404] => {}
+        [401] => assert!(
+            exchange.closed || exchange.answers[0].closes(),
+            "one answer, and the connection left open: {exchange:?}"
+        ),
+        other => panic!("answers {other:?}: {exchange:?}"),
+    }
     assert!(app.customer("victim").is_some(), "nothing was erased");
 }
 

@@ -5,10 +5,10 @@ use clientela_core::wire::Problem;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::AppState;
-use crate::auth::{Admin, Authorized};
 use crate::error::ApiError;
+use crate::http::authorized::{Admin, Authorized};
 use crate::openapi::{DatabaseUnavailable, KeyRefused};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -11,15 +11,15 @@ use clientela_store::Precondition;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::AppState;
-use crate::auth::{Authorized, Write};
 use crate::body::{BatchItems, CustomersBody, item_value, split_customers};
 use crate::error::{ApiError, batch_response};
+use crate::http::authorized::{Authorized, Write};
 use crate::http::payload::read_body;
 use crate::ingest::{Ingest, IngestedBatch};
 use crate::openapi::{
     DatabaseUnavailable, KeyRefused, PostCustomersBody, PostCustomersResponse, examples,
 };
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -11,10 +11,10 @@ use clientela_store::ListQuery;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::AppState;
-use crate::auth::{Authorized, Read};
 use crate::error::ApiError;
+use crate::http::authorized::{Authorized, Read};
 use crate::openapi::{DatabaseUnavailable, KeyRefused, examples};
+use crate::state::AppState;
 
 /// Page sizes `GET /customers` accepts, and the default.
 const LIMITS: std::ops::RangeInclusive<usize> = 1..=500;
