@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, get, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::error::ApiError;
 use crate::state::AppState;
 
 pub fn configure(config: &mut ServiceConfig) {
@@ -20,9 +21,9 @@ pub fn configure(config: &mut ServiceConfig) {
 )]
 #[get("/metrics")]
 pub async fn get_metrics(state: web::Data<AppState>) -> HttpResponse {
-    let store = state.store.clone();
     // Reading pool state takes the pools' locks; keep it off the async workers.
-    let (pools, groups) = web::block(move || (store.pool_usage(), store.write_groups()))
+    let (pools, groups) = state
+        .read(|store| Ok::<_, ApiError>((store.pool_usage(), store.write_groups())))
         .await
         .unwrap_or((Vec::new(), None));
     HttpResponse::Ok()

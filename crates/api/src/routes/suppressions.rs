@@ -41,14 +41,13 @@ pub fn configure(config: &mut ServiceConfig) {
 )]
 #[put("/suppressions/{code}")]
 pub async fn put_suppression(
+    _: Authorized<Admin>,
     state: web::Data<AppState>,
     code: web::Path<String>,
-    _: Authorized<Admin>,
 ) -> Result<HttpResponse, ApiError> {
     let code = code.into_inner();
-    let store = state.store.clone();
     let target = code.clone();
-    match web::block(move || store.suppress(&target)).await?? {
+    match state.write(move |store| store.suppress(&target)).await? {
         Suppression::Added => {
             tracing::info!("code suppressed");
             Ok(HttpResponse::Created().finish())
@@ -77,14 +76,16 @@ pub async fn put_suppression(
 )]
 #[get("/suppressions/{code}")]
 pub async fn get_suppression(
+    _: Authorized<Admin>,
     state: web::Data<AppState>,
     code: web::Path<String>,
-    _: Authorized<Admin>,
 ) -> Result<HttpResponse, ApiError> {
     let code = code.into_inner();
-    let store = state.store.clone();
     let lookup = code.clone();
-    if web::block(move || store.is_suppressed(&lookup)).await?? {
+    if state
+        .read(move |store| store.is_suppressed(&lookup))
+        .await?
+    {
         Ok(HttpResponse::Ok().json(SuppressionStatus {
             code,
             suppressed: true,
@@ -119,15 +120,13 @@ pub struct SuppressionStatus {
 )]
 #[delete("/suppressions/{code}")]
 pub async fn delete_suppression(
+    _: Authorized<Admin>,
     state: web::Data<AppState>,
     code: web::Path<String>,
-    _: Authorized<Admin>,
 ) -> Result<HttpResponse, ApiError> {
     let code = code.into_inner();
-    let store = state.store.clone();
     let lookup = code.clone();
-    let _write_slot = state.write_slot().await?;
-    if web::block(move || store.unsuppress(&lookup)).await?? {
+    if state.write(move |store| store.unsuppress(&lookup)).await? {
         tracing::info!("suppression lifted");
         Ok(HttpResponse::NoContent().finish())
     } else {

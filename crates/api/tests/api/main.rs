@@ -35,3 +35,4 @@ mod seed;
 mod unicode;
 mod validation;
 mod webhooks;
+mod write_slots;
