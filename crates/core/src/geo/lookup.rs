@@ -281,7 +281,22 @@ impl Places {
                 _ => None,
             });
         }
-        names_or_spellings(&self.gazetteer.city_names, text, false)
+        let found = names_or_spellings(&self.gazetteer.city_names, text, false);
+        if !found.is_empty() {
+            return found;
+        }
+        for variant in spelling::town_kind_variants(text) {
+            let found: Vec<(u32, NameRank)> =
+                self.gazetteer.city_names.get(&fold(&variant)).collect();
+            if !found.is_empty() {
+                return Candidates {
+                    found,
+                    loose: true,
+                    ..Candidates::default()
+                };
+            }
+        }
+        Candidates::default()
     }
 
     /// Whether `state` is `ancestor` or lies inside it.

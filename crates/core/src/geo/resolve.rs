@@ -350,6 +350,13 @@ impl Places {
                 // A city the sources could not place in a state does not contradict one.
                 None => true,
             });
+            // ...but one known to lie in the state sent is the better answer.
+            let placed = candidates
+                .positions()
+                .any(|city| self.city_state(city).is_some());
+            if placed {
+                candidates.retain(|city| self.city_state(city).is_some());
+            }
         }
         if candidates.is_empty() {
             if let Some(elsewhere) = nearest {
