@@ -104,6 +104,7 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
 
     let mut unmatched = Vec::new();
     let mut admin1_votes: HashMap<(u32, String), HashMap<u32, u32>> = HashMap::new();
+    let mut matched_admin1: Vec<(u32, (u32, String))> = Vec::new();
     for city in &geonames {
         let Some(country) = draft.country_by_alpha2.get(&city.countrycode).copied() else {
             continue;
@@ -135,12 +136,15 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
             continue;
         };
         record.population = city.population.max(1);
-        if let (Some(admin1), Some(state)) = (&city.admin1code, record.state) {
-            *admin1_votes
-                .entry((country, admin1.clone()))
-                .or_default()
-                .entry(state)
-                .or_default() += 1;
+        if let Some(admin1) = &city.admin1code {
+            matched_admin1.push((at, (country, admin1.clone())));
+            if let Some(state) = record.state {
+                *admin1_votes
+                    .entry((country, admin1.clone()))
+                    .or_default()
+                    .entry(state)
+                    .or_default() += 1;
+            }
         }
         // The GeoNames name is as good a claim as the matched record's own, so a record
         // matched by population and coordinates competes on equal terms with a namesake
@@ -156,6 +160,11 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
          without a region placed in the one their cities' division is",
         admin1_states.len()
     );
+    for (at, key) in matched_admin1 {
+        if let Some(state) = admin1_states.get(&key) {
+            draft.geonames_state.insert(at, *state);
+        }
+    }
     for city in unmatched {
         if city.population < ADDED_FROM_POPULATION {
             continue;

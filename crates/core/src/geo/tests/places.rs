@@ -4,7 +4,7 @@
 //! and FIPS codes the sources give to different states.
 
 use super::resolve;
-use crate::geo::LocationStatus;
+use crate::geo::{GeoField, LocationStatus, WarningKind};
 
 /// The city's name and latitude, and the state's code, that `country` / `state` / `city`
 /// resolves to.
@@ -66,4 +66,49 @@ fn a_town_written_with_or_without_the_word_for_its_kind_is_found() {
             "{sent}: {name:?} at {found:?}"
         );
     }
+}
+
+#[test]
+fn a_city_whose_state_the_sources_dispute_takes_the_one_its_neighbours_lie_in_and_says_so() {
+    // Dongshigu (Q10870219) lies east of Tianjin; countries-states-cities files it under
+    // Shandong, GeoNames and its neighbours under Tianjin.
+    let resolution = resolve(None, None, Some("Q10870219"));
+    assert_eq!(
+        resolution.location.state.map(|state| state.code).as_deref(),
+        Some("CN-TJ")
+    );
+    let warning = resolution
+        .warnings
+        .iter()
+        .find(|warning| warning.field == GeoField::State)
+        .expect("a warning on the state");
+    assert_eq!(warning.kind, WarningKind::Ambiguous);
+    assert!(
+        warning.message.contains("CN-TJ") && warning.message.contains("CN-SD"),
+        "{}",
+        warning.message
+    );
+    // Either state sent is consistent with the city, and then nothing was guessed.
+    for state in ["Shandong", "Tianjin"] {
+        let resolution = resolve(Some("CN"), Some(state), Some("Q10870219"));
+        assert_eq!(
+            resolution.location.status,
+            LocationStatus::Resolved,
+            "{state}"
+        );
+        assert!(
+            resolution.warnings.is_empty(),
+            "{state}: {:?}",
+            resolution.warnings
+        );
+    }
+    // A third state still contradicts it.
+    let resolution = resolve(Some("CN"), Some("Hebei"), Some("Q10870219"));
+    assert!(resolution.location.city.is_none());
+}
+
+#[test]
+fn a_city_the_sources_agree_on_carries_no_state_warning() {
+    let resolution = resolve(None, None, Some("Q1492"));
+    assert!(resolution.warnings.is_empty(), "{:?}", resolution.warnings);
 }
