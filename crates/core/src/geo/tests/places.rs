@@ -112,3 +112,17 @@ fn a_city_the_sources_agree_on_carries_no_state_warning() {
     let resolution = resolve(None, None, Some("Q1492"));
     assert!(resolution.warnings.is_empty(), "{:?}", resolution.warnings);
 }
+
+#[test]
+fn a_state_id_the_data_puts_only_on_its_city_names_the_state_of_that_name() {
+    // Q1764 is Reykjavík; the data gives it to the city, not to the municipality IS-RKV.
+    let location = resolve(None, Some("Q1764"), None).location;
+    assert_eq!(
+        location.state.map(|state| state.code).as_deref(),
+        Some("IS-RKV")
+    );
+    assert!(location.city.is_none(), "the field decides the kind");
+    // A city's ID whose state bears another name names no state.
+    let resolution = resolve(None, Some("Q11355"), None);
+    assert!(resolution.location.state.is_none());
+}
