@@ -252,8 +252,9 @@ const TOWN_KIND_SUFFIXES: &[&str] = &[
     "읍",
 ];
 
-/// The same in Thai, which writes them before the name: อำเภอ (district), เมือง (town),
-/// เทศบาล… (municipality). Longest first.
+/// The same before the name: in Thai, อำเภอ (district), เมือง (town), เทศบาล…
+/// (municipality); in Cyrillic, a word of its own: Bulgarian община (municipality), град
+/// and Ukrainian місто, Russian город (city). Longest first.
 const TOWN_KIND_PREFIXES: &[&str] = &[
     "เทศบาลนคร",
     "เทศบาลเมือง",
@@ -261,12 +262,22 @@ const TOWN_KIND_PREFIXES: &[&str] = &[
     "อำเภอ",
     "ตำบล",
     "เมือง",
+    "община ",
+    "Община ",
+    "місто ",
+    "Місто ",
+    "город ",
+    "Город ",
+    "град ",
+    "Град ",
 ];
 
-/// The other ways a town written in Chinese, Japanese, Korean or Thai is known: without the
-/// word for its kind ("網走市" → "網走", "อำเภออัมพวา" → "อัมพวา"), or, for a bare name in
-/// Chinese characters or Hangul, with the word for a city ("柳州" → "柳州市"). At least two
-/// characters of the name must remain. Empty for names in other scripts.
+/// The other ways a town written in Chinese, Japanese, Korean, Thai or Cyrillic is known, the
+/// likeliest first: without the word for its kind ("網走市" → "網走", "อำเภออัมพวา" →
+/// "อัมพวา", "Община Плевен" → "Плевен"), or,
+/// for a bare name in Chinese characters or Hangul, with the words for a city, a county, a
+/// ward, a town and a village ("柳州" → "柳州市", "柳州县", …). At least two characters of
+/// the name must remain. Empty for names in other scripts.
 pub fn town_kind_variants(name: &str) -> Vec<String> {
     let name = name.trim();
     let long_enough = |rest: &str| rest.chars().count() >= 2;
@@ -290,13 +301,14 @@ pub fn town_kind_variants(name: &str) -> Vec<String> {
     if has_kind || !long_enough(name) {
         return Vec::new();
     }
-    if name.chars().all(is_han) {
-        return vec![format!("{name}市")];
-    }
-    if name.chars().all(is_hangul) {
-        return vec![format!("{name}시")];
-    }
-    Vec::new()
+    let kinds: &[&str] = if name.chars().all(is_han) {
+        &["市", "县", "区", "町", "村"]
+    } else if name.chars().all(is_hangul) {
+        &["시", "군", "구"]
+    } else {
+        &[]
+    };
+    kinds.iter().map(|kind| format!("{name}{kind}")).collect()
 }
 
 fn is_han(character: char) -> bool {
@@ -376,7 +388,15 @@ mod tests {
         assert_eq!(town_kind_variants("網走市"), vec!["網走".to_owned()]);
         assert_eq!(town_kind_variants("수원시"), vec!["수원".to_owned()]);
         assert_eq!(town_kind_variants("อำเภออัมพวา"), vec!["อัมพวา".to_owned()]);
-        assert_eq!(town_kind_variants("柳州"), vec!["柳州市".to_owned()]);
+        assert_eq!(
+            town_kind_variants("Община Плевен"),
+            vec!["Плевен".to_owned()]
+        );
+        assert_eq!(
+            town_kind_variants("柳州").first().map(String::as_str),
+            Some("柳州市")
+        );
+        assert!(town_kind_variants("南皮").contains(&"南皮县".to_owned()));
         // A name of one character is no name once its kind is gone.
         assert!(town_kind_variants("沙市").is_empty());
         // Other scripts, and kind words of other scripts, are left alone.
