@@ -42,7 +42,8 @@ pub fn settle(
     dirs: &SourceDirs,
 ) -> Result<Report> {
     let older = older_release_states(gazetteer, dirs)?;
-    let same = SameState::new(gazetteer);
+    let recoded = recoded_units(gazetteer, &older);
+    let same = SameState::new(gazetteer, recoded);
     let grid = Grid::new(gazetteer);
     let mut report = Report::default();
     let mut decisions: Vec<(u32, u32, Option<DisputedState>)> = Vec::new();
@@ -191,17 +192,53 @@ fn older_release_states(gazetteer: &Gazetteer, dirs: &SourceDirs) -> Result<Hash
     Ok(states)
 }
 
+/// Pairs of states (the npm release's, the older release's) where at least 90% of the towns
+/// one of them holds are in the other: one unit under an old and a new code (Poland's
+/// voivodeships, North Macedonia's municipalities), or old units merged into a new one
+/// (Norway's counties), not a disagreement about where a town is.
+fn recoded_units(gazetteer: &Gazetteer, older: &HashMap<u32, u32>) -> HashSet<(u32, u32)> {
+    const LEAST_TOWNS: u32 = 1;
+    let mut pairs: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut own_towns: HashMap<u32, u32> = HashMap::new();
+    let mut older_towns: HashMap<u32, u32> = HashMap::new();
+    for record in &gazetteer.cities {
+        let (Some(own), Some(other)) = (
+            record.state,
+            record.source_id.and_then(|id| older.get(&id).copied()),
+        ) else {
+            continue;
+        };
+        *pairs.entry((own, other)).or_default() += 1;
+        *own_towns.entry(own).or_default() += 1;
+        *older_towns.entry(other).or_default() += 1;
+    }
+    let mut recoded = HashSet::new();
+    for ((own, other), count) in pairs {
+        let within = |total: Option<&u32>| total.is_some_and(|total| count * 10 >= total * 9);
+        if own != other
+            && count >= LEAST_TOWNS
+            && (within(own_towns.get(&own)) || within(older_towns.get(&other)))
+        {
+            recoded.insert((own, other));
+            recoded.insert((other, own));
+        }
+    }
+    recoded
+}
+
 /// Whether two states are one claim: the same, one inside the other, or one unit under two
-/// codes (a shared WikiData ID or name).
+/// codes (a shared WikiData ID or name, or the towns of one lie in the other).
 struct SameState<'a> {
     gazetteer: &'a Gazetteer,
     names: HashMap<u32, HashSet<&'a str>>,
     /// States other states lie in.
     regions: HashSet<u32>,
+    /// See [`recoded_units`].
+    recoded: HashSet<(u32, u32)>,
 }
 
 impl<'a> SameState<'a> {
-    fn new(gazetteer: &'a Gazetteer) -> SameState<'a> {
+    fn new(gazetteer: &'a Gazetteer, recoded: HashSet<(u32, u32)>) -> SameState<'a> {
         let mut names: HashMap<u32, HashSet<&str>> = HashMap::new();
         for (key, state, _) in gazetteer.state_names.iter() {
             names.entry(state).or_default().insert(key);
@@ -215,6 +252,7 @@ impl<'a> SameState<'a> {
             gazetteer,
             names,
             regions,
+            recoded,
         }
     }
 
@@ -241,6 +279,7 @@ impl<'a> SameState<'a> {
         if left == right
             || self.gazetteer.state_within(left, right)
             || self.gazetteer.state_within(right, left)
+            || self.recoded.contains(&(left, right))
         {
             return true;
         }
@@ -347,6 +386,58 @@ mod tests {
     fn without_clear_neighbours_two_sources_outvote_one() {
         let (chosen, basis) = decide(&[1, 2], &[1, 2], &[2, 2, 2, 1, 1, 1, 3, 3], identical);
         assert_eq!((chosen, basis), (2, DisputeBasis::Majority));
+    }
+
+    #[test]
+    fn a_unit_whose_towns_all_lie_in_another_is_that_unit_under_another_code() {
+        use clientela_core::geo::gazetteer::{CityRecord, StateRecord};
+        let state = |code: &str| StateRecord {
+            country: 0,
+            code: code.to_owned(),
+            name: code.to_owned(),
+            fips: None,
+            wikidata: None,
+            parent: None,
+            source_id: None,
+        };
+        let town = |id: u32, state: u32| CityRecord {
+            country: 0,
+            state: Some(state),
+            name: format!("town {id}"),
+            wikidata: None,
+            lat: 0.0,
+            lon: 0.0,
+            population: 0,
+            source_id: Some(id),
+            duplicate: false,
+        };
+        // PL-14 (0) is PL-MZ (1) in the older release for all its towns; one town of
+        // PL-12 (2) is filed under PL-MZ there, which is a disagreement, not a recoding.
+        let gazetteer = Gazetteer {
+            states: vec![
+                state("PL-14"),
+                state("PL-MZ"),
+                state("PL-12"),
+                state("PL-MA"),
+            ],
+            cities: vec![
+                town(1, 0),
+                town(2, 0),
+                town(3, 0),
+                town(4, 2),
+                town(5, 2),
+                town(6, 2),
+            ],
+            ..Gazetteer::default()
+        };
+        let older: HashMap<u32, u32> = [(1, 1), (2, 1), (3, 1), (4, 1), (5, 3), (6, 3)].into();
+        let recoded = recoded_units(&gazetteer, &older);
+        assert!(recoded.contains(&(0, 1)) && recoded.contains(&(1, 0)));
+        assert!(
+            recoded.contains(&(2, 3)),
+            "two of three towns are not 90%, but PL-MA's are"
+        );
+        assert!(!recoded.contains(&(2, 1)));
     }
 
     #[test]
