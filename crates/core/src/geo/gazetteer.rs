@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::fold::fold;
 
 /// Bumped whenever the record layout changes, so a stale file is refused instead of misread.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// Two city records of the same name in one country closer than this (in degrees, about
 /// 5 km) are one place listed twice by the sources.
@@ -74,6 +74,31 @@ pub struct CityRecord {
     /// (countries-states-cities' `is_duplicated`): when both fit what was sent, the ID
     /// means the other one.
     pub duplicate: bool,
+}
+
+/// A city the sources place in two states that are not one inside the other
+/// (countries-states-cities in one, its older release or GeoNames in another): the record
+/// carries the state chosen, this the other one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisputedState {
+    /// Index into [`Gazetteer::cities`].
+    pub city: u32,
+    /// The state the record was not given.
+    pub other: u32,
+    /// What decided between the two.
+    pub basis: DisputeBasis,
+}
+
+/// What chose the state a [`DisputedState`] city's record carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DisputeBasis {
+    /// Most of the places nearest to the city lie in it: the state its coordinates fall in,
+    /// as far as the gazetteer, which has no boundaries, can tell.
+    Neighbours,
+    /// Two of the three sources give it.
+    Majority,
+    /// Neither settled it; the newest source's (countries-states-cities) is kept.
+    Newest,
 }
 
 /// How a name key was derived; a lower rank is the better claim when two places share a key.
@@ -312,6 +337,9 @@ pub struct Gazetteer {
     /// EU), in every language the sources have: a `country` value naming one is refused
     /// rather than matched loosely to a country. Targets are unused (0).
     pub region_names: NameTable,
+    /// Cities whose state the sources disagree on, sorted by city.
+    #[serde(deserialize_with = "exact_vec")]
+    pub disputed_states: Vec<DisputedState>,
 }
 
 /// The most elements [`exact_vec`] reserves ahead: more than any table holds (a few million
@@ -377,6 +405,15 @@ impl Gazetteer {
             }
         }
         false
+    }
+
+    /// The other state the sources give `city`, when they disagree on it.
+    pub fn disputed_state(&self, city: u32) -> Option<DisputedState> {
+        let at = self
+            .disputed_states
+            .binary_search_by_key(&city, |disputed| disputed.city)
+            .ok()?;
+        self.disputed_states.get(at).copied()
     }
 
     /// The compressed file form: postcard, then deflate.

@@ -122,10 +122,14 @@ impl Places {
             return Candidates::default();
         }
         if let Some(number) = forms::wikidata_number(text) {
-            return self.wikidata(number, |place| match place {
+            let found = self.wikidata(number, |place| match place {
                 Place::State(position) => Some(position),
                 _ => None,
             });
+            if found.is_empty() {
+                return self.state_of_city_state(number);
+            }
+            return found;
         }
         if let Some(code) = forms::subdivision_code(text) {
             let found = self.index.state_code.get(&code).copied();
@@ -215,6 +219,26 @@ impl Places {
         }
     }
 
+    /// A state's WikiData ID that the data puts only on the city the state is named after
+    /// and consists of (Reykjavík, a municipality and its city, one WikiData item): the state
+    /// the city lies in, when it bears the city's name.
+    fn state_of_city_state(&self, number: u32) -> Candidates {
+        let places = self.index.wikidata.get(&number).into_iter().flatten();
+        let states = places.filter_map(|place| match place {
+            Place::City(city) => {
+                let record = self.gazetteer.cities.get(*city as usize)?;
+                let state = record.state?;
+                let name = &self.gazetteer.states.get(state as usize)?.name;
+                let named_alike = fold(name) == fold(&record.name)
+                    || spelling::without_subdivision_word(name)
+                        .is_some_and(|short| fold(&short) == fold(&record.name));
+                named_alike.then_some(state)
+            }
+            _ => None,
+        });
+        Candidates::exact(states)
+    }
+
     /// The same state, or one inside the other.
     pub(super) fn related_states(&self, left: u32, right: u32) -> bool {
         self.state_within(left, right) || self.state_within(right, left)
@@ -281,7 +305,22 @@ impl Places {
                 _ => None,
             });
         }
-        names_or_spellings(&self.gazetteer.city_names, text, false)
+        let found = names_or_spellings(&self.gazetteer.city_names, text, false);
+        if !found.is_empty() {
+            return found;
+        }
+        for variant in spelling::town_kind_variants(text) {
+            let found: Vec<(u32, NameRank)> =
+                self.gazetteer.city_names.get(&fold(&variant)).collect();
+            if !found.is_empty() {
+                return Candidates {
+                    found,
+                    loose: true,
+                    ..Candidates::default()
+                };
+            }
+        }
+        Candidates::default()
     }
 
     /// Whether `state` is `ancestor` or lies inside it.

@@ -13,6 +13,7 @@ use super::numeric_state_codes::{self, NumericStateCodes};
 use super::spelling;
 
 mod describe;
+mod disputed;
 
 /// A name shared by places in several countries is only resolved without a country when the
 /// most populous one is at least this many times bigger than the next: "Paris" alone is
@@ -39,9 +40,9 @@ impl Places {
 
         // A city settles which of several same-named states was meant.
         if let (Some(city), Some(candidates)) = (city, state_candidates.as_mut())
-            && let Some(city_state) = self.city_state(city)
+            && self.city_state(city).is_some()
         {
-            candidates.retain(|state| self.related_states(city_state, state));
+            candidates.retain(|state| self.city_lies_in(city, state));
         }
         let mut state = match (input.state, state_candidates) {
             (Some(text), Some(candidates)) => {
@@ -54,6 +55,7 @@ impl Places {
             state = city
                 .and_then(|city| self.city_state(city))
                 .or_else(|| self.state_named_by_city_id(input.city, country));
+            warnings.extend(city.and_then(|city| self.disputed_state_warning(city)));
         }
         let mut country = country;
         if country.is_none() && input.country.is_none() {
@@ -344,12 +346,19 @@ impl Places {
             // Places nest: a city recorded in a county is also in that county's region, and
             // one recorded only in its region does not contradict a province of it.
             candidates.retain(|city| match self.city_state(city) {
-                Some(city_state) => states
+                Some(_) => states
                     .positions()
-                    .any(|state| self.related_states(city_state, state)),
+                    .any(|state| self.city_lies_in(city, state)),
                 // A city the sources could not place in a state does not contradict one.
                 None => true,
             });
+            // ...but one known to lie in the state sent is the better answer.
+            let placed = candidates
+                .positions()
+                .any(|city| self.city_state(city).is_some());
+            if placed {
+                candidates.retain(|city| self.city_state(city).is_some());
+            }
         }
         if candidates.is_empty() {
             if let Some(elsewhere) = nearest {

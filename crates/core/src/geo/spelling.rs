@@ -223,6 +223,106 @@ pub fn without_subdivision_word(name: &str) -> Option<String> {
     (rest.chars().count() >= 3).then_some(rest)
 }
 
+/// Words for the kind of a town that the languages written without spaces join to its
+/// name: Chinese and Japanese 市 (city), 区 (ward), 县 (county), 町 (town), 村 (village);
+/// Korean 시 (city), 군 (county), 구 (district), 읍 (town). Longest first.
+const TOWN_KIND_SUFFIXES: &[&str] = &[
+    "自治县",
+    "自治縣",
+    "自治州",
+    "自治旗",
+    "地区",
+    "地區",
+    "街道",
+    "市",
+    "区",
+    "區",
+    "县",
+    "縣",
+    "镇",
+    "鎮",
+    "町",
+    "村",
+    "郡",
+    "乡",
+    "鄉",
+    "시",
+    "군",
+    "구",
+    "읍",
+];
+
+/// The same before the name: in Thai, อำเภอ (district), เมือง (town), เทศบาล…
+/// (municipality); in Cyrillic, a word of its own: Bulgarian община (municipality), град
+/// and Ukrainian місто, Russian город (city). Longest first.
+const TOWN_KIND_PREFIXES: &[&str] = &[
+    "เทศบาลนคร",
+    "เทศบาลเมือง",
+    "เทศบาลตำบล",
+    "อำเภอ",
+    "ตำบล",
+    "เมือง",
+    "община ",
+    "Община ",
+    "місто ",
+    "Місто ",
+    "город ",
+    "Город ",
+    "град ",
+    "Град ",
+];
+
+/// The other ways a town written in Chinese, Japanese, Korean, Thai or Cyrillic is known, the
+/// likeliest first: without the word for its kind ("網走市" → "網走", "อำเภออัมพวา" →
+/// "อัมพวา", "Община Плевен" → "Плевен"), or,
+/// for a bare name in Chinese characters or Hangul, with the words for a city, a county, a
+/// ward, a town and a village ("柳州" → "柳州市", "柳州县", …). At least two characters of
+/// the name must remain. Empty for names in other scripts.
+pub fn town_kind_variants(name: &str) -> Vec<String> {
+    let name = name.trim();
+    let long_enough = |rest: &str| rest.chars().count() >= 2;
+    if let Some(rest) = TOWN_KIND_SUFFIXES
+        .iter()
+        .find_map(|suffix| name.strip_suffix(suffix))
+        .filter(|rest| long_enough(rest) && rest.chars().all(is_han_or_hangul))
+    {
+        return vec![rest.to_owned()];
+    }
+    if let Some(rest) = TOWN_KIND_PREFIXES
+        .iter()
+        .find_map(|prefix| name.strip_prefix(prefix))
+        .filter(|rest| long_enough(rest))
+    {
+        return vec![rest.to_owned()];
+    }
+    let has_kind = TOWN_KIND_SUFFIXES
+        .iter()
+        .any(|suffix| name.ends_with(suffix));
+    if has_kind || !long_enough(name) {
+        return Vec::new();
+    }
+    let kinds: &[&str] = if name.chars().all(is_han) {
+        &["市", "县", "区", "町", "村"]
+    } else if name.chars().all(is_hangul) {
+        &["시", "군", "구"]
+    } else {
+        &[]
+    };
+    kinds.iter().map(|kind| format!("{name}{kind}")).collect()
+}
+
+fn is_han(character: char) -> bool {
+    matches!(character, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}')
+}
+
+fn is_hangul(character: char) -> bool {
+    matches!(character, '\u{AC00}'..='\u{D7AF}')
+}
+
+fn is_han_or_hangul(character: char) -> bool {
+    is_han(character) || is_hangul(character) || matches!(character, '\u{3040}'..='\u{30FF}')
+}
+
 /// Whether `word` (lower case, without accents) is one of the little words that join a name
 /// ("of", "de", "the").
 pub fn is_joining_word(word: &str) -> bool {
@@ -281,6 +381,27 @@ mod tests {
     fn bilingual_names_are_split_and_markers_dropped() {
         let found = spellings("Alicante / Alacant*");
         assert_eq!(found, vec!["Alicante".to_owned(), "Alacant".to_owned()]);
+    }
+
+    #[test]
+    fn the_word_for_a_towns_kind_is_read_past_in_chinese_japanese_korean_and_thai() {
+        assert_eq!(town_kind_variants("網走市"), vec!["網走".to_owned()]);
+        assert_eq!(town_kind_variants("수원시"), vec!["수원".to_owned()]);
+        assert_eq!(town_kind_variants("อำเภออัมพวา"), vec!["อัมพวา".to_owned()]);
+        assert_eq!(
+            town_kind_variants("Община Плевен"),
+            vec!["Плевен".to_owned()]
+        );
+        assert_eq!(
+            town_kind_variants("柳州").first().map(String::as_str),
+            Some("柳州市")
+        );
+        assert!(town_kind_variants("南皮").contains(&"南皮县".to_owned()));
+        // A name of one character is no name once its kind is gone.
+        assert!(town_kind_variants("沙市").is_empty());
+        // Other scripts, and kind words of other scripts, are left alone.
+        assert!(town_kind_variants("Kyoto").is_empty());
+        assert!(town_kind_variants("Москва").is_empty());
     }
 
     #[test]

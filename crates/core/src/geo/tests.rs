@@ -456,3 +456,4 @@ fn a_name_shared_by_a_region_and_a_district_inside_it_chooses_the_region_and_say
 }
 
 mod countries;
+mod places;

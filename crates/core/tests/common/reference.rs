@@ -1,7 +1,8 @@
 //! Accuracy cases made at run time from the countries-states-cities reference extract (the
 //! folder `CLIENTELA_GEO_REFERENCE` names), for the forms the committed case file has only a few hand-written
-//! cases of: WikiData IDs of states and cities, FIPS 10-4 codes in both forms, city names in
-//! their native script, and bare numbers that are an ISO code of one state and the FIPS code
+//! cases of: WikiData IDs of states and cities (and the state a city's ID implies), FIPS
+//! 10-4 codes in both forms, city names in their native script, cities sent with the region
+//! their state lies in, and bare numbers that are an ISO code of one state and the FIPS code
 //! of another. Nothing of it is written into the repository.
 //!
 //! The extract is a newer release of the database the gazetteer takes its IDs and FIPS codes
@@ -190,11 +191,71 @@ pub fn reference_cases(
         .iter()
         .filter(|row| city_ids.get(get(row, "wikiDataId")) == Some(&1))
         .collect();
+    let state_ids: HashMap<&str, &str> = states
+        .iter()
+        .map(|row| (get(row, "iso3166_2"), get(row, "wikiDataId")))
+        .collect();
+    let wikidata_of_state = |code: &str| {
+        state_ids
+            .get(code)
+            .map(|id| (*id).to_owned())
+            .filter(|id| !id.is_empty())
+    };
+    let placed: Vec<&Row> = with_id
+        .iter()
+        .copied()
+        .filter(|row| !get(row, "state_iso3166_2").is_empty())
+        .collect();
     cases.extend(sample(with_id).map(|row| ReferenceCase {
         kind: "city-wikidata",
         country: None,
         state: None,
         city: Some(get(row, "wikiDataId").to_owned()),
+        expected: city_point(row),
+        expected_wikidata: None,
+    }));
+    // The state a city's ID implies: what the answer shows when only the ID was sent.
+    cases.extend(sample(placed).map(|row| ReferenceCase {
+        kind: "state-of-city-wikidata",
+        country: None,
+        state: None,
+        city: Some(get(row, "wikiDataId").to_owned()),
+        expected: get(row, "state_iso3166_2").to_owned(),
+        expected_wikidata: wikidata_of_state(get(row, "state_iso3166_2")),
+    }));
+
+    // A city sent with the region its state lies in (UK / Scotland / Glasgow): the
+    // region's name, for names the extract gives one city in that region.
+    let state_by_code: HashMap<&str, &Row> = states
+        .iter()
+        .map(|row| (get(row, "iso3166_2"), row))
+        .collect();
+    let region_of: HashMap<&str, &Row> = states
+        .iter()
+        .filter_map(|row| {
+            let parent = code_by_id.get(get(row, "parent_id"))?;
+            Some((get(row, "iso3166_2"), *state_by_code.get(parent)?))
+        })
+        .collect();
+    let region_key = |row: &Row| {
+        region_of
+            .get(get(row, "state_iso3166_2"))
+            .map(|region| format!("{} {}", get(region, "iso3166_2"), get(row, "name")))
+    };
+    let region_keys: Vec<String> = cities.iter().filter_map(region_key).collect();
+    let region_counts = counts(region_keys.iter().map(String::as_str));
+    let in_region: Vec<(&Row, &Row)> = cities
+        .iter()
+        .filter(|row| {
+            region_key(row).is_some_and(|key| region_counts.get(key.as_str()) == Some(&1))
+        })
+        .filter_map(|row| Some((row, *region_of.get(get(row, "state_iso3166_2"))?)))
+        .collect();
+    cases.extend(sample(in_region).map(|(row, region)| ReferenceCase {
+        kind: "city-in-parent-region",
+        country: Some(get(row, "country_code").to_owned()),
+        state: Some(get(region, "name").to_owned()),
+        city: Some(get(row, "name").to_owned()),
         expected: city_point(row),
         expected_wikidata: None,
     }));
