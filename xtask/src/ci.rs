@@ -133,7 +133,16 @@ fn migration_differences(sqlite: &BTreeSet<String>, postgres: &BTreeSet<String>)
 
 /// Runs every test, echoing its output, and prints the tally last, also when tests fail.
 fn test_with_tally(cargo: &str) -> anyhow::Result<ExitCode> {
+    // `cargo test --workspace --all-targets` builds every binary before it runs a test, with
+    // the workspace's unified features; the console's end-to-end test drives that server
+    // instead of building a second copy of its dependencies with other features.
+    let target = std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into());
+    let api_binary = command::root()
+        .join(target)
+        .join("debug")
+        .join("clientela-api");
     let mut child = command::logged(cargo, &["test", "--workspace", "--all-targets"])
+        .env("CLIENTELA_API_BIN", api_binary)
         .stdout(Stdio::piped())
         .spawn()
         .context("could not start cargo test")?;

@@ -28,11 +28,16 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Builds `clientela-api` once for all tests and answers the path of its binary.
+/// The `clientela-api` binary the console talks to. `cargo xtask ci` names the one its
+/// workspace test build already made (`CLIENTELA_API_BIN`), so CI compiles the server once;
+/// run alone, the test builds it once for all its cases.
 fn api_binary() -> PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY
         .get_or_init(|| {
+            if let Some(binary) = std::env::var_os("CLIENTELA_API_BIN") {
+                return PathBuf::from(binary);
+            }
             let root = workspace_root();
             let status = Command::new(env!("CARGO"))
                 .args([
