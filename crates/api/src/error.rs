@@ -68,6 +68,13 @@ pub enum ApiError {
          again (GET /customers), then follow the feed from the cursor `{resume}`"
     )]
     Gone { resume: String },
+    #[error(
+        "the change feed's history forked before this cursor (the database failed over to a \
+         standby that had not received every change): follow the feed from the cursor \
+         `{resume}`, where both histories agree; changes after it may come again, none are \
+         skipped"
+    )]
+    Forked { resume: String },
     #[error("the database is unavailable; try again shortly")]
     Unavailable(String),
     /// The server is at a limit of its own (e.g. large bodies in progress): 503, retry.
@@ -134,6 +141,7 @@ impl ApiError {
             }
             ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             ApiError::Gone { .. } => ("cursor-expired", "Cursor expired"),
+            ApiError::Forked { .. } => ("cursor-forked", "Cursor from another history"),
             ApiError::Unavailable(_) | ApiError::Busy(_) => ("unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal", "Internal error"),
         }
@@ -194,7 +202,7 @@ impl ResponseError for ApiError {
             ApiError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Gone { .. } => StatusCode::GONE,
+            ApiError::Gone { .. } | ApiError::Forked { .. } => StatusCode::GONE,
             ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -226,7 +234,7 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        if let ApiError::Gone { resume } = self {
+        if let ApiError::Gone { resume } | ApiError::Forked { resume } = self {
             // RFC 9457 extension member: where to resume after the resync.
             let mut problem = serde_json::to_value(self.problem()).unwrap_or_default();
             problem["resume"] = serde_json::Value::String(resume.clone());
@@ -313,8 +321,11 @@ impl From<IngestError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        if let StoreError::CursorExpired { resume } = error {
-            return ApiError::Gone { resume };
+        match error {
+            StoreError::CursorExpired { resume } => return ApiError::Gone { resume },
+            StoreError::CursorForked { resume } => return ApiError::Forked { resume },
+            StoreError::BadCursor(detail) => return ApiError::BadRequest(detail),
+            _ => {}
         }
         if error.is_unavailable() {
             ApiError::Unavailable(error.to_string())

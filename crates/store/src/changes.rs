@@ -51,20 +51,47 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, SmallInt, Text};
 
 use crate::error::StoreError;
+use crate::history::{self, FIRST_EPOCH, digits};
 use crate::rows::CustomerRow;
 use crate::schema::customers;
 use crate::{DbConnection, Store};
 
-/// A position in the feed: after this change. Opaque to clients (`"<txid>-<seq>"`; the
-/// transaction id is 0 on SQLite).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A position in the feed: after this change, in the history (epoch) it was given out in.
+/// Opaque to clients: `"<txid>-<seq>"` in the first history (the transaction id is 0 on
+/// SQLite, which has no other), `"<epoch>.<txid>-<seq>"` in later ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Cursor {
+    epoch: i64,
     txid: i64,
     seq: i64,
 }
 
+impl Default for Cursor {
+    fn default() -> Self {
+        Cursor {
+            epoch: FIRST_EPOCH,
+            txid: 0,
+            seq: 0,
+        }
+    }
+}
+
+impl Cursor {
+    fn at(epoch: i64, txid: i64, seq: i64) -> Cursor {
+        Cursor { epoch, txid, seq }
+    }
+
+    /// The row position, whatever the history.
+    fn position(self) -> (i64, i64) {
+        (self.txid, self.seq)
+    }
+}
+
 impl fmt::Display for Cursor {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.epoch != FIRST_EPOCH {
+            write!(formatter, "{}.", self.epoch)?;
+        }
         write!(formatter, "{}-{}", self.txid, self.seq)
     }
 }
@@ -79,16 +106,15 @@ impl FromStr for Cursor {
 
     fn from_str(text: &str) -> Result<Cursor, BadCursor> {
         let bad = || BadCursor(text.chars().take(64).collect());
-        let (txid, seq) = text.split_once('-').ok_or_else(bad)?;
-        let number = |part: &str| {
-            part.bytes()
-                .all(|byte| byte.is_ascii_digit())
-                .then(|| part.parse::<i64>().ok())
-                .flatten()
+        let (epoch, position) = match text.split_once('.') {
+            Some((epoch, position)) => (digits(epoch).filter(|epoch| *epoch >= 1), position),
+            None => (Some(FIRST_EPOCH), text),
         };
+        let (txid, seq) = position.split_once('-').ok_or_else(bad)?;
         Ok(Cursor {
-            txid: number(txid).ok_or_else(bad)?,
-            seq: number(seq).ok_or_else(bad)?,
+            epoch: epoch.ok_or_else(bad)?,
+            txid: digits(txid).ok_or_else(bad)?,
+            seq: digits(seq).ok_or_else(bad)?,
         })
     }
 }
@@ -160,11 +186,8 @@ struct ChangeRow {
 }
 
 impl ChangeRow {
-    fn cursor(&self) -> Cursor {
-        Cursor {
-            txid: self.txid,
-            seq: self.seq,
-        }
+    fn cursor(&self, epoch: i64) -> Cursor {
+        Cursor::at(epoch, self.txid, self.seq)
     }
 }
 
@@ -221,16 +244,23 @@ impl Store {
     /// order. Refuses a cursor older than what retention kept.
     pub fn changes(&self, after: Option<Cursor>, limit: usize) -> Result<Vec<Change>, StoreError> {
         let mut connection = self.readers.get()?;
-        let horizon = horizon(&mut connection)?;
+        let histories = history::all(&mut connection)?;
+        let epoch = histories.last().map_or(FIRST_EPOCH, |newest| newest.epoch);
+        self.epoch.saw(epoch);
+        let horizon = horizon(&mut connection, epoch)?;
+        let after = match after {
+            Some(after) => Some(in_history(&mut connection, after, &histories, horizon)?),
+            None => None,
+        };
         if let (Some(after), Some(horizon)) = (after, horizon)
             && after < horizon
         {
-            let resume = last_row(&mut connection)?.map_or(horizon, |row| row.cursor());
+            let resume = last_row(&mut connection)?.map_or(horizon, |row| row.cursor(epoch));
             return Err(StoreError::CursorExpired {
                 resume: resume.to_string(),
             });
         }
-        let after = after.unwrap_or_default();
+        let after = after.unwrap_or(Cursor::at(epoch, 0, 0));
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows: Vec<ChangeRow> = match &mut *connection {
             DbConnection::Postgres(postgres) => diesel::sql_query(PG_PAGE)
@@ -272,7 +302,7 @@ impl Store {
                     ChangeOp::Delete => None,
                 };
                 Change {
-                    cursor: row.cursor(),
+                    cursor: row.cursor(epoch),
                     op,
                     version: row.version,
                     at: Timestamp(row.at),
@@ -287,7 +317,11 @@ impl Store {
     /// a follower that has just copied every customer resumes.
     pub fn changes_head(&self) -> Result<Option<Cursor>, StoreError> {
         let mut connection = self.readers.get()?;
-        Ok(last_row(&mut connection)?.map(|row| row.cursor()))
+        let epoch = history::all(&mut connection)?
+            .last()
+            .map_or(FIRST_EPOCH, |newest| newest.epoch);
+        self.epoch.saw(epoch);
+        Ok(last_row(&mut connection)?.map(|row| row.cursor(epoch)))
     }
 
     /// How far a reader at `after` is behind the feed's head: the changes it has not read
@@ -325,15 +359,61 @@ impl Store {
     }
 }
 
-fn horizon(connection: &mut DbConnection) -> Result<Option<Cursor>, StoreError> {
+fn horizon(connection: &mut DbConnection, epoch: i64) -> Result<Option<Cursor>, StoreError> {
     let row: Option<HorizonRow> =
         diesel::sql_query("SELECT txid, seq FROM changes_horizon WHERE id = 1")
             .get_result(connection)
             .optional()?;
-    Ok(row.map(|row| Cursor {
-        txid: row.txid,
-        seq: row.seq,
-    }))
+    Ok(row.map(|row| Cursor::at(epoch, row.txid, row.seq)))
+}
+
+/// `after` as a position in the newest history (`histories`' last), or why it is none:
+/// - from a history this database does not have, or past the newest change (a cursor of
+///   another database, or made up): [`StoreError::BadCursor`];
+/// - from an older history and past the point where a later one forked from it (it may
+///   count changes the promoted standby never received, and the new history reuses their
+///   transaction ids): [`StoreError::CursorForked`], resuming at the fork point, where
+///   both histories agree;
+/// - from an older history at or before every later fork point: the same position in the
+///   newest history, which holds every change up to there.
+fn in_history(
+    connection: &mut DbConnection,
+    after: Cursor,
+    histories: &[history::History],
+    horizon: Option<Cursor>,
+) -> Result<Cursor, StoreError> {
+    let epoch = histories.last().map_or(FIRST_EPOCH, |newest| newest.epoch);
+    if after.epoch > epoch || !histories.iter().any(|known| known.epoch == after.epoch) {
+        return Err(StoreError::BadCursor(format!(
+            "the cursor `{after}` names a history of the change feed this database does not \
+             have: use a `next` this service gave out"
+        )));
+    }
+    if after.epoch < epoch {
+        let fork = histories
+            .iter()
+            .filter(|later| later.epoch > after.epoch)
+            .map(|later| (later.fork_txid, later.fork_seq))
+            .min()
+            .unwrap_or_default();
+        if after.position() > fork {
+            return Err(StoreError::CursorForked {
+                resume: Cursor::at(epoch, fork.0, fork.1).to_string(),
+            });
+        }
+    }
+    let after = Cursor::at(epoch, after.txid, after.seq);
+    let head = last_row(connection)?
+        .map(|row| (row.txid, row.seq))
+        .max(horizon.map(Cursor::position))
+        .unwrap_or_default();
+    if after.position() > head {
+        return Err(StoreError::BadCursor(format!(
+            "the cursor `{after}` is past the newest change of the feed: use a `next` this \
+             service gave out"
+        )));
+    }
+    Ok(after)
 }
 
 fn last_row(connection: &mut DbConnection) -> Result<Option<ChangeRow>, StoreError> {

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 
 use crate::changes::{ChangeOp, NewChange};
 use crate::error::StoreError;
+use crate::history::{Epoch, Etag};
 use crate::rows::CustomerRow;
 use crate::schema::{customers, suppressions};
 use crate::suppression_key::legacy_hash;
@@ -37,17 +38,18 @@ pub struct BatchRequest<'a> {
 /// What must hold of the stored customer for a patch to apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Precondition {
-    /// It exists at this version (`If-Match: "<version>"`).
-    Version(i64),
+    /// It exists at this version, in this history of the data (`If-Match`, as an ETag
+    /// gave it): a version from an older history never holds (`history.rs`).
+    Version(Etag),
     /// It does not exist (`If-None-Match: *`): create only.
     Absent,
 }
 
 impl Precondition {
-    fn holds(self, stored: Option<&Customer>) -> bool {
+    fn holds(self, stored: Option<&Customer>, epoch: i64) -> bool {
         match self {
-            Precondition::Version(version) => {
-                stored.map(|customer| customer.version) == Some(version)
+            Precondition::Version(etag) => {
+                etag.epoch == epoch && stored.map(|customer| customer.version) == Some(etag.version)
             }
             Precondition::Absent => stored.is_none(),
         }
@@ -93,27 +95,31 @@ impl Store {
             .collect();
         let codes: Vec<&str> = codes.into_iter().collect();
         let key = &self.suppression_key;
+        let epoch = &self.epoch;
         if request.dry_run {
             // Reads only, on a reader connection in one snapshot: a dry run takes no lock and
             // no place among the writers, so it never holds one up nor counts as a commit.
             let mut connection = self.readers.get()?;
+            epoch.refresh_if_stale(&mut connection);
             return match &mut *connection {
                 DbConnection::Sqlite(sqlite) => {
-                    sqlite.transaction(|sql| merge_batch(sql, &codes, request, context, key))
+                    sqlite.transaction(|sql| merge_batch(sql, &codes, request, context, key, epoch))
                 }
                 DbConnection::Postgres(postgres) => postgres
                     .build_transaction()
                     .read_only()
-                    .run(|sql| merge_batch(sql, &codes, request, context, key)),
+                    .run(|sql| merge_batch(sql, &codes, request, context, key, epoch)),
             };
         }
         self.write_transaction(&codes, |sql| {
-            merge_batch(sql, &codes, request, context, key)
+            merge_batch(sql, &codes, request, context, key, epoch)
         })
     }
 
     pub fn get(&self, code: &str) -> Result<Option<Customer>, StoreError> {
-        get_on(&mut *self.readers.get()?, code)
+        let mut connection = self.readers.get()?;
+        self.epoch.refresh_if_stale(&mut connection);
+        get_on(&mut connection, code)
     }
 
     /// [`Store::get`] on the caller's thread, when that is cheaper than handing it to another:
@@ -214,6 +220,7 @@ fn merge_batch(
     request: &BatchRequest<'_>,
     context: &MergeContext<'_>,
     key: &SuppressionKey,
+    epoch: &Epoch,
 ) -> Result<Vec<ItemOutcome>, StoreError> {
     // Each code's keyed hash and its legacy plain hash (suppressions from before keyed
     // hashes, which cannot be converted without the code).
@@ -249,7 +256,7 @@ fn merge_batch(
         {
             Err(ItemFailure::Suppressed)
         } else if let Some(precondition) = request.precondition
-            && !precondition.holds(stored)
+            && !precondition.holds(stored, epoch.get())
         {
             Err(ItemFailure::PreconditionFailed {
                 current: stored.map(|customer| customer.version),

@@ -26,6 +26,15 @@ pub enum StoreError {
     /// continues after copying every customer again.
     #[error("the change feed no longer holds the changes after this cursor")]
     CursorExpired { resume: String },
+    /// A change feed cursor this database did not give out (another history, past the
+    /// newest change): the client's mistake.
+    #[error("{0}")]
+    BadCursor(String),
+    /// A change feed cursor from a history of the data that a promotion forked away from
+    /// (`history.rs`), past the fork point: `resume` is the fork point, where the follower
+    /// continues (changes up to its old cursor may come again; none are skipped).
+    #[error("the change feed's history forked before this cursor (a database failover)")]
+    CursorForked { resume: String },
 }
 
 impl StoreError {

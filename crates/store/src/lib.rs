@@ -40,6 +40,7 @@ mod customers;
 mod error;
 mod files;
 mod group_commit;
+mod history;
 mod keys;
 mod migrate;
 mod reindex;
@@ -65,6 +66,7 @@ pub use customers::{
     Suppression, prefix_upper_bound,
 };
 pub use error::StoreError;
+pub use history::Etag;
 pub use keys::{ApiKeyRecord, NewApiKey};
 pub use reindex::ReindexPage;
 pub use scratch::ScratchSchema;
@@ -179,6 +181,8 @@ pub struct Store {
     group_commit: Option<Arc<GroupCommit>>,
     /// SQLite's background checkpoints; stops when the last clone of the store is dropped.
     checkpointer: Option<Arc<Checkpointer>>,
+    /// The newest history (epoch) of the data this process has seen (`history.rs`).
+    epoch: history::Epoch,
 }
 
 impl std::fmt::Debug for Store {
@@ -229,6 +233,7 @@ impl Store {
                 None => SuppressionKey::for_this_process(),
             },
             checkpointer,
+            epoch: history::Epoch::default(),
         };
         if options.migrate {
             store.migrate()?;
@@ -264,6 +269,17 @@ impl Store {
             Ok(_) => Err(StoreError::SuppressionKeyMismatch),
             Err(error) if migrated => Err(error),
             Err(_) => Ok(()),
+        }
+    }
+
+    /// The ETag of a customer at `version`: it names the history of the data too, so that
+    /// after a promotion that lost the old primary's last writes (whose versions the new
+    /// primary gives out again) an `If-Match` from before fails instead of matching other
+    /// contents (`history.rs`).
+    pub fn etag(&self, version: i64) -> Etag {
+        Etag {
+            epoch: self.epoch.get(),
+            version,
         }
     }
 
@@ -344,6 +360,7 @@ impl Store {
         retry::with_retries(|| match &mut *connection {
             DbConnection::Sqlite(sqlite) => sqlite.immediate_transaction(|sqlite| body(sqlite)),
             DbConnection::Postgres(postgres) => postgres.transaction(|postgres| {
+                self.epoch.saw(history::enter(postgres)?);
                 sql::lock_codes(postgres, codes)?;
                 body(postgres)
             }),

@@ -140,13 +140,32 @@ on_both_backends! {
 }
 
 on_both_backends! {
-    /// Cursors this service did not give out, and out-of-range limits, are 400s.
+    /// Cursors this service did not give out (malformed, past the newest change, from a
+    /// history of the data this database does not have), and out-of-range limits, are 400s
+    /// that say what is wrong, never an empty page a follower would wait on forever.
     fn bad_feed_requests_are_refused(app: &TestApp) {
-        for path in ["/changes?after=yesterday", "/changes?limit=0", "/changes?limit=1001", "/changes?wait=31"] {
-            let (status, body) = app.get(path);
+        app.post(&json!({"code": "A"}));
+        let (items, _) = follow(app, None, 100);
+        let head = items.last().and_then(|item| item["cursor"].as_str()).expect("a cursor").to_owned();
+        let (txid, seq) = head.rsplit('.').next().and_then(|position| position.split_once('-')).expect("txid-seq");
+        let past_head = format!("{txid}-{}", seq.parse::<i64>().expect("seq") + 1000);
+        for path in [
+            "/changes?after=yesterday".to_owned(),
+            "/changes?after=0.1-1".to_owned(),
+            format!("/changes?after={past_head}"),
+            format!("/changes?after=99.{txid}-{seq}"),
+            "/changes?limit=0".to_owned(),
+            "/changes?limit=1001".to_owned(),
+            "/changes?wait=31".to_owned(),
+        ] {
+            let (status, body) = app.get(&path);
             assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
             assert!(body["detail"].is_string());
         }
+        let (_, body) = app.get(&format!("/changes?after={past_head}"));
+        assert!(body["detail"].as_str().is_some_and(|detail| detail.contains("past the newest change")), "{body}");
+        let (status, _) = app.get(&format!("/changes?after={head}"));
+        assert_eq!(status, StatusCode::OK, "the head itself is a cursor");
     }
 }
 

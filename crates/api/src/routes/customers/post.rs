@@ -169,7 +169,7 @@ pub async fn post_customers(
                     .observe_single(response.result, response.customer.location.status);
             }
             Ok(HttpResponse::Ok()
-                .insert_header((header::ETAG, format!("\"{}\"", response.customer.version)))
+                .insert_header((header::ETAG, format!("\"{}\"", state.store.etag(response.customer.version))))
                 .json(*response))
         }
         Posted::Many(ingested) => {
@@ -224,8 +224,8 @@ fn parse_precondition(request: &HttpRequest) -> Result<Option<Precondition>, Api
     };
     text.strip_prefix('"')
         .and_then(|rest| rest.strip_suffix('"'))
-        .and_then(|version| version.parse().ok())
-        .map(|version| Some(Precondition::Version(version)))
+        .and_then(|etag| etag.parse().ok())
+        .map(|etag| Some(Precondition::Version(etag)))
         .ok_or_else(|| {
             ApiError::BadRequest(
                 "If-Match must be one ETag as sent by GET /customers/{code}, like \"3\"".into(),
