@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clientela_core::geo::NumericStateCodes;
-use clientela_store::{SqliteSync, StoreOptions, Timeouts};
+use clientela_store::{ConnectionDefaults, SqliteSync, StoreOptions, Timeouts};
 use serde::Deserialize;
 
 use crate::limits;
@@ -181,6 +181,16 @@ pub struct DatabaseSettings {
     pub lock_timeout: u64,
     /// Milliseconds a PostgreSQL statement may run before it is cancelled (503).
     pub statement_timeout: u64,
+    /// Milliseconds sent data may stay unacknowledged before a PostgreSQL connection is
+    /// given up (libpq's `tcp_user_timeout`).
+    pub tcp_user_timeout: u64,
+    /// Seconds an idle PostgreSQL connection waits before its first TCP keepalive probe.
+    pub keepalives_idle: u64,
+    /// Seconds connecting to one PostgreSQL host may take before the next is tried.
+    pub host_connect_timeout: u64,
+    /// Milliseconds a write request waits for its transaction, commit included (a commit
+    /// waits for synchronous standbys), before answering 503 "outcome unknown".
+    pub commit_timeout: u64,
     pub sqlite_synchronous: SqliteSync,
     pub migrate: bool,
 }
@@ -196,6 +206,10 @@ impl Default for DatabaseSettings {
             connect_timeout: store.connect_timeout.as_secs(),
             lock_timeout: millis(store.timeouts.lock),
             statement_timeout: millis(store.timeouts.statement),
+            tcp_user_timeout: millis(store.connection.tcp_user_timeout),
+            keepalives_idle: store.connection.keepalives_idle.as_secs(),
+            host_connect_timeout: store.connection.host_connect_timeout.as_secs(),
+            commit_timeout: millis(crate::state::DEFAULT_COMMIT_TIMEOUT),
             sqlite_synchronous: store.sqlite_sync,
             migrate: store.migrate,
         }
@@ -304,6 +318,22 @@ impl Settings {
                 "database.statement_timeout",
                 settings.database.statement_timeout as usize,
             ),
+            (
+                "database.tcp_user_timeout",
+                settings.database.tcp_user_timeout as usize,
+            ),
+            (
+                "database.keepalives_idle",
+                settings.database.keepalives_idle as usize,
+            ),
+            (
+                "database.host_connect_timeout",
+                settings.database.host_connect_timeout as usize,
+            ),
+            (
+                "database.commit_timeout",
+                settings.database.commit_timeout as usize,
+            ),
         ] {
             if value == 0 {
                 anyhow::bail!("invalid configuration: {key} must be above 0");
@@ -357,6 +387,11 @@ impl Settings {
             },
             suppression_key_file: Some(self.suppression_key_path()),
             connect_timeout: Duration::from_secs(self.database.connect_timeout.max(1)),
+            connection: ConnectionDefaults {
+                tcp_user_timeout: Duration::from_millis(self.database.tcp_user_timeout),
+                keepalives_idle: Duration::from_secs(self.database.keepalives_idle),
+                host_connect_timeout: Duration::from_secs(self.database.host_connect_timeout),
+            },
             sqlite_sync: self.database.sqlite_synchronous,
             migrate: self.database.migrate,
         }

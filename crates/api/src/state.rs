@@ -15,6 +15,10 @@ use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::{http, limits, webhooks};
 
+/// How long a write waits for its transaction, commit included, unless told otherwise
+/// (`database.commit_timeout`).
+pub const DEFAULT_COMMIT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// What every request handler shares.
 #[derive(Debug, Clone)]
 pub struct AppState {

@@ -1,7 +1,20 @@
 //! Connections and pools for both backends, chosen from the URL scheme.
 //!
 //! `sqlite://PATH` opens (and creates) a SQLite file in WAL mode; `postgres://` or
-//! `postgresql://` opens PostgreSQL. Any other scheme is an error, never a silent SQLite file.
+//! `postgresql://` opens PostgreSQL, and so does a libpq keyword/value string
+//! (`host=db1,db2 port=5432 dbname=clientela`), given to libpq as it is. Any other scheme
+//! is an error, never a silent SQLite file.
+//!
+//! # Dead connections (PostgreSQL)
+//! A server that stops answering without closing its connections (a frozen or partitioned
+//! primary) would hold every request that uses one for as long as the kernel retries
+//! (15 minutes and more). Every connection is therefore opened with libpq's
+//! `tcp_user_timeout`, TCP keepalives and a per-host `connect_timeout` ([`ConnectionDefaults`],
+//! settings of their own), unless the connection string sets them: the defaults are put
+//! *before* the user's settings and libpq takes the last value of a keyword, so no parsing
+//! of the string is needed. A connection that failed is refused by the ping of the next
+//! check-out (libpq knows it is closed, so that costs nothing) and the pool opens a new one
+//! through the whole multi-host list.
 //! We connect to the variant the scheme names ourselves rather than through
 //! `MultiConnection::establish`, which would try every backend in turn.
 
@@ -57,6 +70,9 @@ impl std::fmt::Debug for Target {
 /// `password=` parameter of the query (libpq takes both). For anything that prints a
 /// database URL: settings, options, errors.
 pub fn redact_password(url: &str) -> String {
+    if is_keyword_string(url) {
+        return redact_keyword_password(url);
+    }
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
@@ -89,6 +105,133 @@ pub fn redact_password(url: &str) -> String {
     format!("{scheme}://{user}{after_user}")
 }
 
+/// Whether `text` is a libpq keyword/value connection string (`host=… dbname=…`): no
+/// scheme, and a first word that is `keyword=`.
+fn is_keyword_string(text: &str) -> bool {
+    let first = text.trim_start().split_whitespace().next().unwrap_or("");
+    !text.contains("://")
+        && first
+            .split('=')
+            .next()
+            .is_some_and(|keyword| !keyword.is_empty() && keyword.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_'))
+        && text.contains('=')
+}
+
+/// How libpq finds out that a PostgreSQL server is gone (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionDefaults {
+    /// libpq's `tcp_user_timeout`: how long sent data may stay unacknowledged before the
+    /// connection is given up (a partitioned or frozen server).
+    pub tcp_user_timeout: Duration,
+    /// libpq's `keepalives_idle`: how long an idle connection waits before the first
+    /// keepalive probe (then one a second, three at most).
+    pub keepalives_idle: Duration,
+    /// libpq's `connect_timeout`: how long connecting to one host of the list may take
+    /// before the next is tried.
+    pub host_connect_timeout: Duration,
+}
+
+impl Default for ConnectionDefaults {
+    fn default() -> Self {
+        ConnectionDefaults {
+            tcp_user_timeout: Duration::from_secs(3),
+            keepalives_idle: Duration::from_secs(5),
+            host_connect_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+impl ConnectionDefaults {
+    /// The libpq keywords and values, whole seconds at least 1 where libpq counts seconds.
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let seconds = |duration: Duration| duration.as_secs().max(1).to_string();
+        let mut pairs = vec![
+            ("keepalives", "1".to_owned()),
+            ("keepalives_idle", seconds(self.keepalives_idle)),
+            ("keepalives_interval", "1".to_owned()),
+            ("keepalives_count", "3".to_owned()),
+            (
+                "tcp_user_timeout",
+                self.tcp_user_timeout.as_millis().max(1).to_string(),
+            ),
+        ];
+        // libpq's own environment variable for it wins over our default, as it would if we
+        // set nothing.
+        if std::env::var_os("PGCONNECT_TIMEOUT").is_none() {
+            pairs.push(("connect_timeout", seconds(self.host_connect_timeout)));
+        }
+        pairs
+    }
+
+    /// `conninfo` (a URL or a keyword/value string) with these defaults in front of its own
+    /// settings: libpq takes the last value given for a keyword, so whatever the string sets
+    /// itself wins.
+    pub fn apply(&self, conninfo: &str) -> String {
+        let pairs = self.pairs();
+        if is_keyword_string(conninfo) {
+            let defaults: Vec<String> = pairs.iter().map(|(key, value)| format!("{key}={value}")).collect();
+            return format!("{} {}", defaults.join(" "), conninfo.trim_start());
+        }
+        let defaults: Vec<String> = pairs.iter().map(|(key, value)| format!("{key}={value}")).collect();
+        let defaults = defaults.join("&");
+        // The query starts at the first `?` after the user part (a password may hold `?`).
+        let location_start = conninfo.rfind('@').map_or(0, |at| at + 1);
+        match conninfo[location_start..].find('?') {
+            Some(question) => {
+                let (before, query) = conninfo.split_at(location_start + question + 1);
+                if query.is_empty() {
+                    format!("{before}{defaults}")
+                } else {
+                    format!("{before}{defaults}&{query}")
+                }
+            }
+            None => format!("{conninfo}?{defaults}"),
+        }
+    }
+}
+
+/// A keyword/value string with the value of each `password` keyword (bare, or quoted with
+/// `'…'` and backslash escapes, as libpq reads it) replaced by `…`.
+fn redact_keyword_password(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(found) = rest.find("password") {
+        let (before, after) = rest.split_at(found);
+        out.push_str(before);
+        out.push_str("password");
+        let after = &after["password".len()..];
+        let keyword_ends = before.is_empty() || before.ends_with(char::is_whitespace);
+        let trimmed = after.trim_start();
+        if !keyword_ends || !trimmed.starts_with('=') {
+            rest = after;
+            continue;
+        }
+        let value = trimmed[1..].trim_start();
+        let value_len = if let Some(quoted) = value.strip_prefix('\'') {
+            let mut escaped = false;
+            let mut end = quoted.len();
+            for (index, character) in quoted.char_indices() {
+                match (escaped, character) {
+                    (true, _) => escaped = false,
+                    (false, '\\') => escaped = true,
+                    (false, '\'') => {
+                        end = index + 1;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            1 + end.min(quoted.len())
+        } else {
+            value.find(char::is_whitespace).unwrap_or(value.len())
+        };
+        out.push_str("=…");
+        rest = &value[value_len.min(value.len())..];
+    }
+    out.push_str(rest);
+    out
+}
+
 impl Target {
     pub fn parse(url: &str) -> Result<Target, StoreError> {
         if let Some(path) = url
@@ -100,7 +243,10 @@ impl Target {
             }
             return Ok(Target::Sqlite(PathBuf::from(path)));
         }
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        if url.starts_with("postgres://")
+            || url.starts_with("postgresql://")
+            || is_keyword_string(url)
+        {
             return Ok(Target::Postgres(url.to_owned()));
         }
         Err(StoreError::UnknownScheme(redact_password(url)))
@@ -132,6 +278,8 @@ pub(crate) struct Manager {
     pub target: Target,
     pub sync: SqliteSync,
     pub timeouts: Timeouts,
+    /// On PostgreSQL, the connection string with [`ConnectionDefaults`] applied.
+    pub conninfo: String,
 }
 
 impl ManageConnection for Manager {
@@ -166,9 +314,9 @@ impl ManageConnection for Manager {
                     .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(connection))
             }
-            Target::Postgres(url) => {
-                let mut connection =
-                    PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
+            Target::Postgres(_) => {
+                let mut connection = PgConnection::establish(&self.conninfo)
+                    .map_err(r2d2::Error::ConnectionError)?;
                 // A writer waiting on a code another session holds, or a statement that runs
                 // away, gives up (503 to the client) instead of holding its connection.
                 connection
@@ -221,13 +369,21 @@ pub(crate) fn build_pool(
     size: u32,
     timeout: Duration,
 ) -> Result<Pool, StoreError> {
-    build_pool_with(target, sync, Timeouts::default(), size, timeout)
+    build_pool_with(
+        target,
+        sync,
+        Timeouts::default(),
+        ConnectionDefaults::default(),
+        size,
+        timeout,
+    )
 }
 
 pub(crate) fn build_pool_with(
     target: &Target,
     sync: SqliteSync,
     timeouts: Timeouts,
+    defaults: ConnectionDefaults,
     size: u32,
     timeout: Duration,
 ) -> Result<Pool, StoreError> {
@@ -235,6 +391,10 @@ pub(crate) fn build_pool_with(
         target: target.clone(),
         sync,
         timeouts,
+        conninfo: match target {
+            Target::Postgres(conninfo) => defaults.apply(conninfo),
+            Target::Sqlite(_) => String::new(),
+        },
     };
     // A PostgreSQL connection may have died in the pool (a restart, a failover): checking
     // it out pings it first, so a dead one is replaced instead of failing a request, and
@@ -272,5 +432,67 @@ mod tests {
             assert!(text.contains("clientela:…@"), "the user stays: {text}");
         }
         assert!(format!("{:?}", crate::StoreOptions::new(url)).contains("sslmode=require"));
+
+        let keywords = "host=db1,db2 password=s3cret dbname=clientela password = 'a \\' s3cret'";
+        let printed = redact_password(keywords);
+        assert!(!printed.contains("s3cret"), "{printed}");
+        assert!(printed.contains("host=db1,db2") && printed.contains("dbname=clientela"), "{printed}");
+    }
+
+    /// The dead-connection defaults come before the string's own settings, so that libpq,
+    /// which takes the last value of a keyword, keeps whatever the operator wrote.
+    #[test]
+    fn connection_defaults_go_first_and_the_operators_settings_win() {
+        let defaults = ConnectionDefaults::default();
+        let url = defaults.apply("postgres://u:p?w@a:5441,b:5442/db?target_session_attrs=read-write&tcp_user_timeout=9000");
+        assert!(url.starts_with("postgres://u:p?w@a:5441,b:5442/db?keepalives=1&"), "{url}");
+        assert!(url.ends_with("&target_session_attrs=read-write&tcp_user_timeout=9000"), "{url}");
+        assert!(url.contains("tcp_user_timeout=3000&"), "{url}");
+        assert_eq!(
+            defaults.apply("postgres://a/db"),
+            format!("postgres://a/db?{}", defaults.pairs().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&"))
+        );
+        let keywords = defaults.apply("host=a dbname=db keepalives_idle=60");
+        assert!(keywords.starts_with("keepalives=1 "), "{keywords}");
+        assert!(keywords.ends_with(" host=a dbname=db keepalives_idle=60"), "{keywords}");
+        assert!(matches!(Target::parse("host=a port=5432 dbname=db"), Ok(Target::Postgres(_))));
+        assert!(Target::parse("mysql://a/db").is_err());
+        assert!(Target::parse("just-a-name").is_err());
+    }
+
+    /// libpq takes a keyword/value string as well as a URL, with the defaults in front.
+    #[test]
+    fn a_keyword_value_string_connects() {
+        let Ok(url) = std::env::var("CLIENTELA_TEST_PG") else {
+            eprintln!("skipped: CLIENTELA_TEST_PG is not set");
+            return;
+        };
+        #[derive(QueryableByName)]
+        struct Server {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            host: String,
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            port: i32,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            user: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            database: String,
+        }
+        let mut connection = PgConnection::establish(&url).expect("connect by URL");
+        let server: Server = diesel::sql_query(
+            "SELECT host(inet_server_addr()) AS host, inet_server_port() AS port, \
+             current_user::text AS user, current_database()::text AS database",
+        )
+        .get_result(&mut connection)
+        .expect("server");
+        let keywords = format!(
+            "host={} port={} user={} dbname='{}'",
+            server.host, server.port, server.user, server.database
+        );
+        let target = Target::parse(&keywords).expect("a PostgreSQL target");
+        let pool = build_pool(&target, SqliteSync::Normal, 1, Duration::from_secs(5))
+            .expect("a pool over a keyword/value string");
+        let mut connection = pool.get().expect("a connection");
+        assert!(diesel::sql_query("SELECT 1").execute(&mut *connection).is_ok());
     }
 }

@@ -43,9 +43,14 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         use diesel::result::{DatabaseErrorKind, Error};
         match self {
+            // A write that reached a read-only server (a standby, or an old primary demoted
+            // or fenced: SQLSTATE 25006) is a failover in progress, not a bug: retry.
             StoreError::Unavailable(_)
             | StoreError::Database(
-                Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+                Error::DatabaseError(
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::ReadOnlyTransaction,
+                    _,
+                )
                 | Error::BrokenTransactionManager,
             ) => true,
             StoreError::Database(Error::DatabaseError(DatabaseErrorKind::Unknown, information)) => {
@@ -63,7 +68,7 @@ impl StoreError {
 /// and SQLite's `SQLITE_BUSY` past `busy_timeout` (another process holds the write lock).
 /// Each means "not now", so the client is told to retry (503), not that we failed (500).
 fn is_lost_connection(message: &str) -> bool {
-    const LOST: [&str; 10] = [
+    const LOST: [&str; 16] = [
         "canceling statement due to lock timeout",
         "canceling statement due to statement timeout",
         "database is locked",
@@ -74,6 +79,12 @@ fn is_lost_connection(message: &str) -> bool {
         "the database system is shutting down",
         "the database system is starting up",
         "could not receive data from server",
+        "could not send data to server",
+        "connection timed out",
+        "in a read-only transaction",
+        "the database system is not accepting connections",
+        "the database system is not yet accepting connections",
+        "terminating connection due to conflict with recovery",
     ];
     LOST.iter().any(|lost| message.contains(lost))
 }
@@ -113,6 +124,14 @@ mod tests {
         assert!(unknown("canceling statement due to lock timeout").is_unavailable());
         assert!(unknown("canceling statement due to statement timeout").is_unavailable());
         assert!(unknown("database is locked").is_unavailable());
+        assert!(unknown("cannot execute INSERT in a read-only transaction").is_unavailable());
+        assert!(
+            StoreError::Database(Error::DatabaseError(
+                DatabaseErrorKind::ReadOnlyTransaction,
+                Box::new("cannot execute UPDATE in a read-only transaction".to_owned()),
+            ))
+            .is_unavailable()
+        );
         assert!(!unknown("syntax error at or near \"SELEC\"").is_unavailable());
         assert!(!unknown("deadlock detected").is_unavailable());
     }

@@ -60,7 +60,9 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 pub use changes::{BadCursor, Change, ChangeOp, Cursor, FeedLag};
-pub use connection::{DbConnection, SqliteSync, Target, Timeouts, redact_password};
+pub use connection::{
+    ConnectionDefaults, DbConnection, SqliteSync, Target, Timeouts, redact_password,
+};
 pub use customers::{
     BatchRequest, Count, EXACT_COUNT_LIMIT, ItemFailure, ItemOutcome, ListQuery, Precondition,
     Suppression, prefix_upper_bound,
@@ -96,6 +98,9 @@ pub struct StoreOptions {
     pub suppression_key_file: Option<PathBuf>,
     /// How long a request waits for a connection before the store reports `Unavailable`.
     pub connect_timeout: Duration,
+    /// How PostgreSQL connections notice a server that is gone (libpq settings the
+    /// connection string may override).
+    pub connection: ConnectionDefaults,
     pub sqlite_sync: SqliteSync,
     /// Apply pending migrations while opening.
     pub migrate: bool,
@@ -119,6 +124,7 @@ impl StoreOptions {
             timeouts: Timeouts::default(),
             suppression_key_file: None,
             connect_timeout: StoreOptions::DEFAULT_CONNECT_TIMEOUT,
+            connection: ConnectionDefaults::default(),
             sqlite_sync: SqliteSync::default(),
             migrate: true,
         }
@@ -134,6 +140,7 @@ impl std::fmt::Debug for StoreOptions {
             timeouts,
             suppression_key_file,
             connect_timeout,
+            connection,
             sqlite_sync,
             migrate,
         } = self;
@@ -145,6 +152,7 @@ impl std::fmt::Debug for StoreOptions {
             .field("timeouts", timeouts)
             .field("suppression_key_file", suppression_key_file)
             .field("connect_timeout", connect_timeout)
+            .field("connection", connection)
             .field("sqlite_sync", sqlite_sync)
             .field("migrate", migrate)
             .finish()
@@ -205,6 +213,7 @@ impl Store {
                 &target,
                 options.sqlite_sync,
                 options.timeouts,
+                options.connection,
                 size,
                 options.connect_timeout,
             )
