@@ -85,14 +85,12 @@ pub async fn get_changes(
     let after = match params.after.as_deref() {
         // After the newest change visible now: a follower that has just copied every
         // customer, or a screen that only shows what is new.
-        Some(NOW) => {
-            let store = state.store.clone();
-            Some(
-                web::block(move || store.changes_head())
-                    .await??
-                    .unwrap_or_default(),
-            )
-        }
+        Some(NOW) => Some(
+            state
+                .read(|store| store.changes_head())
+                .await?
+                .unwrap_or_default(),
+        ),
         Some(text) => Some(
             text.parse::<Cursor>()
                 .map_err(|bad| ApiError::BadRequest(bad.to_string()))?,
@@ -115,8 +113,7 @@ pub async fn get_changes(
     loop {
         // Listen before reading, so a commit between the read and the wait still wakes us.
         let woken = state.feed.next_change();
-        let store = state.store.clone();
-        let changes = web::block(move || store.changes(after, limit)).await??;
+        let changes = state.read(move |store| store.changes(after, limit)).await?;
         let now = Instant::now();
         if !changes.is_empty() || now >= deadline {
             let next = changes

@@ -44,11 +44,11 @@ pub async fn delete_customer(
 ) -> Result<HttpResponse, ApiError> {
     let code = code.into_inner();
     let suppress = params.suppress;
-    let store = state.store.clone();
     let target = code.clone();
-    let _write_slot = state.write_slot().await?;
-    if web::block(move || store.delete(&target, suppress)).await?? {
-        state.feed.changed();
+    if state
+        .write(move |store| store.delete(&target, suppress))
+        .await?
+    {
         // Not the code: an erased customer's code must not stay behind in the logs (the
         // request span leaves DELETE paths out too). The request ID ties the line to the
         // client's request.

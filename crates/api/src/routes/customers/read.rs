@@ -49,9 +49,8 @@ pub async fn get_customer(
     let found = match state.store.get_inline(&code) {
         Some(found) => found?,
         None => {
-            let store = state.store.clone();
             let lookup = code.clone();
-            web::block(move || store.get(&lookup)).await??
+            state.read(move |store| store.get(&lookup)).await?
         }
     };
     let customer =
@@ -155,22 +154,22 @@ pub async fn list_customers(
         active: params.active,
         country_code,
     };
-    let store = state.store.clone();
     let counted = params.count.unwrap_or(false);
-    let (items, more, total) = web::block(move || {
-        let (items, more) = store.list_page(&query)?;
-        let total = if counted {
-            let count = store.count(&query)?;
-            Some(Total {
-                count: count.value,
-                exact: count.exact,
-            })
-        } else {
-            None
-        };
-        Ok::<_, clientela_store::StoreError>((items, more, total))
-    })
-    .await??;
+    let (items, more, total) = state
+        .read(move |store| {
+            let (items, more) = store.list_page(&query)?;
+            let total = if counted {
+                let count = store.count(&query)?;
+                Some(Total {
+                    count: count.value,
+                    exact: count.exact,
+                })
+            } else {
+                None
+            };
+            Ok::<_, clientela_store::StoreError>((items, more, total))
+        })
+        .await?;
     // Forwards, `more` says whether pages follow; backwards, whether pages come before.
     let (has_next, has_previous) = match &backwards_from {
         None => (more, forwards_from),
