@@ -61,8 +61,8 @@ use diesel::prelude::*;
 pub use changes::{BadCursor, Change, ChangeOp, Cursor, FeedLag};
 pub use connection::{DbConnection, SqliteSync, Target, Timeouts, redact_password};
 pub use customers::{
-    BatchRequest, Count, EXACT_COUNT_LIMIT, ItemFailure, ItemOutcome, ListQuery, Precondition,
-    Suppression, prefix_upper_bound,
+    BatchRequest, Count, EXACT_COUNT_LIMIT, ItemOutcome, ListQuery, Precondition, Suppression,
+    prefix_upper_bound,
 };
 pub use error::StoreError;
 pub use keys::{ApiKeyRecord, NewApiKey};
