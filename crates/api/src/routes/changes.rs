@@ -19,7 +19,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::error::ApiError;
 use crate::feed::ChangeItem;
 use crate::http::authorized::{Authorized, Read};
-use crate::openapi::{DatabaseUnavailable, KeyRefused};
+use crate::openapi::{DatabaseUnavailable, KeyRefused, NeedsRead};
 use crate::state::AppState;
 
 /// How often a waiting request looks for changes other replicas committed.
@@ -69,7 +69,7 @@ pub struct ChangesPage {
     responses(
         (status = 200, description = "The changes after the cursor (possibly none)", body = ChangesPage),
         (status = 400, description = "A cursor this service did not give out, or limit / wait out of range", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's scope is below `read`", body = Problem, content_type = "application/problem+json"),
+        NeedsRead,
         (status = 410, description = "The cursor is older than what retention kept: copy every customer again, then resume from the `resume` cursor of this problem document", body = Problem, content_type = "application/problem+json"),
         KeyRefused,
         DatabaseUnavailable,

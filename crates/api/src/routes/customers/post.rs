@@ -18,7 +18,7 @@ use crate::http::payload::read_body;
 use crate::ingest::batch_response;
 use crate::ingest::{Ingest, IngestedBatch};
 use crate::openapi::{
-    DatabaseUnavailable, KeyRefused, PostCustomersBody, PostCustomersResponse, examples,
+    DatabaseUnavailable, KeyRefused, NeedsWrite, PostCustomersBody, PostCustomersResponse, examples,
 };
 use crate::state::AppState;
 
@@ -76,7 +76,7 @@ pub struct PostParams {
                 ("batch" = (value = json!(examples::batch_response()))),
             )),
         (status = 400, description = "Malformed JSON (an object holding one key twice included), a compressed body that does not decode, If-Match / If-None-Match with an array, or two `Authorization` headers", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's scope is below `write`", body = Problem, content_type = "application/problem+json"),
+        NeedsWrite,
         (status = 408, description = "The body did not arrive within `server.body_timeout`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The code was erased with `suppress=true`", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match named another version, or If-None-Match: * and the code exists", body = Problem, content_type = "application/problem+json"),
