@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use actix_web::web::Bytes;
-use clientela_core::{FieldError, MAX_BATCH};
+use clientela_core::{BatchLength, FieldError, MAX_BATCH};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -70,10 +70,8 @@ pub fn split_customers(body: &[u8]) -> Result<CustomersBody<'_>, ApiError> {
             });
         }
     };
-    if let CustomersBody::Many(items) = &parsed
-        && items.is_empty()
-    {
-        return Err(batch_length_error("holds no customers"));
+    if let CustomersBody::Many(items) = &parsed {
+        BatchLength::check(items.len())?;
     }
     let raws: &[&RawValue] = match &parsed {
         CustomersBody::One(raw) => std::slice::from_ref(raw),
@@ -167,13 +165,6 @@ fn malformed(error: serde_json::Error) -> ApiError {
     ApiError::MalformedJson(format!("the body is not valid JSON: {error}"))
 }
 
-fn batch_length_error(what: &str) -> ApiError {
-    ApiError::Invalid {
-        detail: format!("the array {what}; send 1 to {MAX_BATCH} per request"),
-        errors: Vec::new(),
-    }
-}
-
 /// Walks a top-level array, keeping each item's raw text, and stops at item 101.
 fn split_array(text: &str) -> Result<CustomersBody<'_>, ApiError> {
     let too_many = Cell::new(false);
@@ -182,10 +173,8 @@ fn split_array(text: &str) -> Result<CustomersBody<'_>, ApiError> {
         too_many: &too_many,
     });
     if too_many.get() {
-        return Err(batch_length_error(&format!(
-            "holds {} customers or more",
-            MAX_BATCH + 1
-        )));
+        // Not read further: the one item too many is enough to refuse the batch.
+        return Err(BatchLength { len: MAX_BATCH + 1 }.into());
     }
     let items = outcome.map_err(malformed)?;
     deserializer.end().map_err(malformed)?;

@@ -9,17 +9,14 @@
 //!
 //! A customer that is not applied ([`Refusal`]) becomes its problem document here too, with
 //! [`ApiError::refused`]: the answer to that customer posted alone, and the `error` of the
-//! same customer as an item of a batch, are one document (`POST /customers` and
-//! `clientela-api import` both use [`batch_response`]).
+//! same customer as an item of a batch, are one document (`crate::ingest::batch_response`).
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use clientela_core::wire::{BatchItem, BatchResponse, Problem, ProblemField};
-use clientela_core::{FieldError, MergeResult};
+use clientela_core::wire::{Problem, ProblemField};
+use clientela_core::{BatchLength, FieldError, Refusal};
 use clientela_store::StoreError;
-
-use crate::ingest::{IngestError, IngestedItem, Refusal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -244,77 +241,11 @@ impl ResponseError for ApiError {
     }
 }
 
-/// A batch's answer: one result per item, in order, a refused item's `error` being the
-/// problem document the same customer would get alone ([`ApiError::refused`]).
-pub fn batch_response(items: Vec<IngestedItem>) -> BatchResponse {
-    let results: Vec<BatchItem> = items
-        .into_iter()
-        .map(|item| match item.outcome {
-            Ok(applied) => BatchItem {
-                index: item.index,
-                code: item.code,
-                result: Some(applied.result),
-                warnings: Some(applied.warnings),
-                error: None,
-            },
-            Err(refusal) => BatchItem {
-                index: item.index,
-                code: item.code,
-                result: None,
-                warnings: None,
-                error: Some(ApiError::refused(&refusal).problem()),
-            },
-        })
-        .collect();
-    let count = |wanted: MergeResult| {
-        results
-            .iter()
-            .filter(|item| item.result == Some(wanted))
-            .count()
-    };
-    BatchResponse {
-        created: count(MergeResult::Created),
-        updated: count(MergeResult::Updated),
-        unchanged: count(MergeResult::Unchanged),
-        failed: results.iter().filter(|item| item.error.is_some()).count(),
-        results,
-    }
-}
-
-impl From<IngestError> for ApiError {
-    fn from(error: IngestError) -> Self {
-        match error {
-            IngestError::Refused(refusal) => ApiError::refused(&refusal),
-            IngestError::BatchSize(_) => ApiError::Invalid {
-                detail: error.to_string(),
-                errors: Vec::new(),
-            },
-            IngestError::NothingSaved { ref refused, .. } => {
-                let detail = error.to_string();
-                if refused
-                    .iter()
-                    .all(|(_, refusal)| matches!(refusal, Refusal::Suppressed { .. }))
-                {
-                    return ApiError::Conflict(detail);
-                }
-                // Each refused item's own problems, marked with its index.
-                let errors = refused
-                    .iter()
-                    .flat_map(|(index, refusal)| {
-                        ApiError::refused(refusal)
-                            .problem()
-                            .errors
-                            .into_iter()
-                            .map(|field| ProblemField {
-                                index: Some(*index),
-                                ..field
-                            })
-                    })
-                    .collect();
-                ApiError::Invalid { detail, errors }
-            }
-            IngestError::Store(error) => error.into(),
-            IngestError::Internal(detail) => ApiError::Internal(detail),
+impl From<BatchLength> for ApiError {
+    fn from(error: BatchLength) -> Self {
+        ApiError::Invalid {
+            detail: error.to_string(),
+            errors: Vec::new(),
         }
     }
 }
@@ -338,42 +269,5 @@ impl From<StoreError> for ApiError {
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(error: actix_web::error::BlockingError) -> Self {
         ApiError::Internal(error.to_string())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ingest::IngestedItem;
-
-    #[test]
-    fn every_refusal_reads_the_same_alone_and_as_an_item_of_a_batch() {
-        let refusals = [
-            Refusal::Invalid(vec![FieldError::Required { field: "code" }]),
-            Refusal::Suppressed { code: "C1".into() },
-            Refusal::PreconditionFailed {
-                code: "C1".into(),
-                current: Some(3),
-            },
-            Refusal::PreconditionFailed {
-                code: "C1".into(),
-                current: None,
-            },
-        ];
-        for refusal in refusals {
-            let alone = ApiError::refused(&refusal);
-            let batch = batch_response(vec![IngestedItem {
-                index: 0,
-                code: Some("C1".into()),
-                outcome: Err(refusal.clone()),
-            }]);
-            assert_eq!(batch.failed, 1);
-            let item = batch.results[0].error.as_ref();
-            assert_eq!(item, Some(&alone.problem()), "{refusal:?}");
-            assert_eq!(
-                item.map(|problem| problem.status),
-                Some(alone.status_code().as_u16())
-            );
-        }
     }
 }

@@ -17,10 +17,15 @@ use clientela_core::geo::{GeoWarning, LocationStatus, Resolver};
 use clientela_core::merge::MergeContext;
 use clientela_core::wire::SingleResponse;
 use clientela_core::{
-    CustomerPatch, FieldError, InvalidCustomer, MAX_BATCH, MergeResult, Timestamp, parse_customer,
+    BatchLength, CustomerPatch, FieldError, InvalidCustomer, MergeResult, Refusal, Timestamp,
+    parse_customer,
 };
-use clientela_store::{BatchRequest, ItemFailure, ItemOutcome, Precondition, Store, StoreError};
+use clientela_store::{BatchRequest, ItemOutcome, Precondition, Store, StoreError};
 use serde_json::Value;
+
+mod answer;
+
+pub use answer::batch_response;
 
 /// What an ingest needs: where customers go and how places are resolved.
 #[derive(Debug, Clone, Copy)]
@@ -33,43 +38,15 @@ pub struct Ingest<'a> {
     pub dry_run: bool,
 }
 
-/// Why one customer was not applied. The same customer gets the same refusal whether it
-/// was sent alone or as an item of a batch.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Refusal {
-    /// It breaks the rules of a customer: every problem, each naming its field.
-    Invalid(Vec<FieldError>),
-    /// Its code was erased with `suppress=true` and not allowed again since.
-    Suppressed { code: String },
-    /// `If-Match` / `If-None-Match` did not hold; `current` is the stored version (`None`:
-    /// no customer has the code).
-    PreconditionFailed { code: String, current: Option<i64> },
-}
-
-impl Refusal {
-    fn from_store(code: &str, failure: ItemFailure) -> Refusal {
-        match failure {
-            ItemFailure::Invalid(errors) => Refusal::Invalid(errors),
-            ItemFailure::Suppressed => Refusal::Suppressed {
-                code: code.to_owned(),
-            },
-            ItemFailure::PreconditionFailed { current } => Refusal::PreconditionFailed {
-                code: code.to_owned(),
-                current,
-            },
-        }
-    }
-}
-
 /// Why an ingest failed as a whole. Nothing was written.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     /// The one customer sent was refused.
     #[error("the customer was refused: {0:?}")]
     Refused(Refusal),
-    /// An array must hold 1 to [`MAX_BATCH`] customers.
-    #[error("the array holds {0} customers; send 1 to {MAX_BATCH} per request")]
-    BatchSize(usize),
+    /// An array must hold 1 to 100 customers ([`BatchLength`]).
+    #[error(transparent)]
+    BatchLength(#[from] BatchLength),
     /// `atomic`: these items (by index) were refused, so none of the `total` was saved.
     #[error("{} of {total} customers failed; nothing was saved (atomic)", refused.len())]
     NothingSaved {
@@ -125,14 +102,14 @@ impl Ingest<'_> {
                 customer: applied.customer,
                 warnings: applied.warnings,
             }),
-            Some(Err(failure)) => Err(IngestError::Refused(Refusal::from_store(&code, failure))),
+            Some(Err(refusal)) => Err(IngestError::Refused(refusal)),
             None => Err(IngestError::Internal(
                 "the store returned no outcome".into(),
             )),
         }
     }
 
-    /// An array of 1 to [`MAX_BATCH`] customer objects. Each valid item is saved even when
+    /// An array of 1 to 100 customer objects ([`BatchLength`]). Each valid item is saved even when
     /// others fail, unless `atomic`, which saves all or nothing.
     ///
     /// Items are taken one at a time: an item arrives as JSON (or as the reason it could
@@ -145,9 +122,7 @@ impl Ingest<'_> {
     {
         let items = items.into_iter();
         let total = items.len();
-        if total == 0 || total > MAX_BATCH {
-            return Err(IngestError::BatchSize(total));
-        }
+        BatchLength::check(total)?;
         let mut results: Vec<Option<IngestedItem>> = vec![None; total];
         let mut valid: Vec<(usize, CustomerPatch)> = Vec::with_capacity(total);
         let mut refused: Vec<(usize, Refusal)> = Vec::new();
@@ -180,10 +155,7 @@ impl Ingest<'_> {
             let refused = valid
                 .iter()
                 .zip(outcomes)
-                .filter_map(|((index, patch), outcome)| {
-                    let failure = outcome.err()?;
-                    Some((*index, Refusal::from_store(&patch.code, failure)))
-                })
+                .filter_map(|((index, _), outcome)| Some((*index, outcome.err()?)))
                 .collect();
             return Err(IngestError::NothingSaved { total, refused });
         }
@@ -200,7 +172,7 @@ impl Ingest<'_> {
                         warnings: applied.warnings,
                     })
                 }
-                Err(failure) => Err(Refusal::from_store(&patch.code, failure)),
+                Err(refusal) => Err(refusal),
             };
             results[index] = Some(IngestedItem {
                 index,

@@ -12,7 +12,9 @@ mod schemas;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-pub use responses::{DatabaseUnavailable, KeyRefused};
+pub use responses::{
+    DatabaseUnavailable, KeyRefused, NeedsAdmin, NeedsRead, NeedsWrite, PathRefused,
+};
 pub use schemas::{
     CustomerBatch, CustomerInput, Liveness, PostCustomersBody, PostCustomersResponse, Readiness,
 };

@@ -111,7 +111,7 @@ impl AppState {
     /// Waits (asynchronously, up to `write_slot_timeout`) for one of the write slots; the
     /// request holds it until its write is done. 503 when none frees up in time: the writes
     /// before it are stuck (a lock held elsewhere, a database that does not answer).
-    pub async fn write_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    async fn write_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
         actix_web::rt::time::timeout(
             self.write_slot_timeout,
             self.write_slots.clone().acquire_owned(),

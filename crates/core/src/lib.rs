@@ -9,6 +9,7 @@ pub mod error;
 pub mod geo;
 pub mod merge;
 pub mod patch;
+pub mod refusal;
 pub mod validate;
 pub mod wire;
 
@@ -16,6 +17,7 @@ pub use customer::{Customer, CustomerValues, Gender, Timestamp};
 pub use error::FieldError;
 pub use merge::{Applied, MergeContext, MergeResult, apply};
 pub use patch::CustomerPatch;
+pub use refusal::{BatchLength, Refusal};
 pub use validate::{InvalidCustomer, parse_customer};
 
 /// Most customers one `POST /customers` may carry.

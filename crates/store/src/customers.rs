@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use clientela_core::merge::{Applied, MergeContext, MergeResult, apply};
-use clientela_core::{Customer, CustomerPatch, FieldError, Timestamp};
+use clientela_core::{Customer, CustomerPatch, Refusal, Timestamp};
 use diesel::prelude::*;
 
 use crate::changes::{ChangeOp, NewChange};
@@ -56,18 +56,8 @@ impl Precondition {
     }
 }
 
-/// Why an item was not applied.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ItemFailure {
-    /// The merged result breaks a rule (e.g. metadata grew past its limit).
-    Invalid(Vec<FieldError>),
-    /// The code was erased with `suppress=true`.
-    Suppressed,
-    /// The precondition does not hold; `current` is the stored version (`None`: no customer).
-    PreconditionFailed { current: Option<i64> },
-}
-
-pub type ItemOutcome = Result<Applied, ItemFailure>;
+/// What became of one item: applied, or refused ([`Refusal`], the same the API answers).
+pub type ItemOutcome = Result<Applied, Refusal>;
 
 /// What [`Store::suppress`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,15 +244,18 @@ fn merge_batch(
             .get(code)
             .is_some_and(|forms| forms.iter().any(|hash| suppressed.contains(hash)))
         {
-            Err(ItemFailure::Suppressed)
+            Err(Refusal::Suppressed {
+                code: code.to_owned(),
+            })
         } else if let Some(precondition) = request.precondition
             && !precondition.holds(stored, epoch.get())
         {
-            Err(ItemFailure::PreconditionFailed {
+            Err(Refusal::PreconditionFailed {
+                code: code.to_owned(),
                 current: stored.map(|customer| customer.version),
             })
         } else {
-            apply(stored, patch, context).map_err(ItemFailure::Invalid)
+            apply(stored, patch, context).map_err(Refusal::Invalid)
         };
         let later = remaining.get_mut(code).map_or(0, |count| {
             *count -= 1;

@@ -64,8 +64,8 @@ pub use connection::{
     ConnectionDefaults, DbConnection, SqliteSync, Target, Timeouts, redact_password,
 };
 pub use customers::{
-    BatchRequest, Count, EXACT_COUNT_LIMIT, ItemFailure, ItemOutcome, ListQuery, Precondition,
-    Suppression, prefix_upper_bound,
+    BatchRequest, Count, EXACT_COUNT_LIMIT, ItemOutcome, ListQuery, Precondition, Suppression,
+    prefix_upper_bound,
 };
 pub use error::StoreError;
 pub use history::Etag;

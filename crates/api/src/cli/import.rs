@@ -33,8 +33,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::config::Settings;
-use crate::error::{ApiError, batch_response};
+use crate::error::ApiError;
 use crate::ingest::Ingest;
+use crate::ingest::batch_response;
 pub use records::Format;
 use records::Record;
 

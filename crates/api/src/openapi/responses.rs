@@ -30,3 +30,43 @@ pub enum KeyRefused {
 )]
 #[expect(dead_code, reason = "only documents an answer; `ApiError` makes it")]
 pub struct DatabaseUnavailable(Problem);
+
+/// 403 of an operation that needs a `read` key.
+#[derive(IntoResponses)]
+#[response(
+    status = 403,
+    description = "The key's scope is below `read`",
+    content_type = "application/problem+json"
+)]
+#[expect(dead_code, reason = "only documents an answer; `ApiError` makes it")]
+pub struct NeedsRead(Problem);
+
+/// 403 of an operation that needs a `write` key.
+#[derive(IntoResponses)]
+#[response(
+    status = 403,
+    description = "The key's scope is below `write`",
+    content_type = "application/problem+json"
+)]
+#[expect(dead_code, reason = "only documents an answer; `ApiError` makes it")]
+pub struct NeedsWrite(Problem);
+
+/// 403 of an operation that needs an `admin` key.
+#[derive(IntoResponses)]
+#[response(
+    status = 403,
+    description = "The key's scope is below `admin`",
+    content_type = "application/problem+json"
+)]
+#[expect(dead_code, reason = "only documents an answer; `ApiError` makes it")]
+pub struct NeedsAdmin(Problem);
+
+/// 400 of an operation whose path names a resource and takes no body.
+#[derive(IntoResponses)]
+#[response(
+    status = 400,
+    description = "A path or query string that does not parse (a path that is not UTF-8 once percent-decoded included), or two `Authorization` headers",
+    content_type = "application/problem+json"
+)]
+#[expect(dead_code, reason = "only documents an answer; `ApiError` makes it")]
+pub struct PathRefused(Problem);

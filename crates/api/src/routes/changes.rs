@@ -19,7 +19,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::error::ApiError;
 use crate::feed::ChangeItem;
 use crate::http::authorized::{Authorized, Read};
-use crate::openapi::{DatabaseUnavailable, KeyRefused};
+use crate::openapi::{DatabaseUnavailable, KeyRefused, NeedsRead};
 use crate::state::AppState;
 
 /// How often a waiting request looks for changes other replicas committed.
@@ -69,7 +69,7 @@ pub struct ChangesPage {
     responses(
         (status = 200, description = "The changes after the cursor (possibly none)", body = ChangesPage),
         (status = 400, description = "A cursor this service did not give out, or limit / wait out of range", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's scope is below `read`", body = Problem, content_type = "application/problem+json"),
+        NeedsRead,
         (status = 410, description = "The cursor is older than what retention kept: copy every customer again, then resume from the `resume` cursor of this problem document", body = Problem, content_type = "application/problem+json"),
         KeyRefused,
         DatabaseUnavailable,
@@ -85,14 +85,12 @@ pub async fn get_changes(
     let after = match params.after.as_deref() {
         // After the newest change visible now: a follower that has just copied every
         // customer, or a screen that only shows what is new.
-        Some(NOW) => {
-            let store = state.store.clone();
-            Some(
-                web::block(move || store.changes_head())
-                    .await??
-                    .unwrap_or_default(),
-            )
-        }
+        Some(NOW) => Some(
+            state
+                .read(|store| store.changes_head())
+                .await?
+                .unwrap_or_default(),
+        ),
         Some(text) => Some(
             text.parse::<Cursor>()
                 .map_err(|bad| ApiError::BadRequest(bad.to_string()))?,
@@ -115,8 +113,7 @@ pub async fn get_changes(
     loop {
         // Listen before reading, so a commit between the read and the wait still wakes us.
         let woken = state.feed.next_change();
-        let store = state.store.clone();
-        let changes = web::block(move || store.changes(after, limit)).await??;
+        let changes = state.read(move |store| store.changes(after, limit)).await?;
         let now = Instant::now();
         if !changes.is_empty() || now >= deadline {
             let next = changes

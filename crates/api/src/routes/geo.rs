@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::error::ApiError;
 use crate::http::authorized::{Authorized, Read};
 use crate::metrics::ResolutionSource;
-use crate::openapi::KeyRefused;
+use crate::openapi::{KeyRefused, NeedsRead};
 use crate::state::AppState;
 
 pub fn configure(config: &mut ServiceConfig) {
@@ -39,7 +39,7 @@ pub struct ResolveParams {
         (status = 200, description = "The location as a customer with these fields would get it, and warnings",
             body = GeoResolveResponse),
         (status = 400, description = "A query string that does not parse, or two `Authorization` headers", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's scope is below `read`", body = Problem, content_type = "application/problem+json"),
+        NeedsRead,
         KeyRefused,
     ),
     security(("bearer" = ["read"])),

@@ -32,8 +32,7 @@ pub async fn get_healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn get_readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let store = state.store.clone();
-    web::block(move || store.ping()).await??;
+    state.read(|store| store.ping()).await?;
     Ok(HttpResponse::Ok().json(Readiness {
         status: "ready",
         database: state.store.kind(),

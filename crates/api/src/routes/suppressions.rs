@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
 use crate::http::authorized::{Admin, Authorized};
-use crate::openapi::{DatabaseUnavailable, KeyRefused};
+use crate::openapi::{DatabaseUnavailable, KeyRefused, NeedsAdmin, PathRefused};
 use crate::state::AppState;
 
 pub fn configure(config: &mut ServiceConfig) {
@@ -31,8 +31,8 @@ pub fn configure(config: &mut ServiceConfig) {
     responses(
         (status = 201, description = "Suppressed from now on"),
         (status = 204, description = "Already suppressed; nothing changed"),
-        (status = 400, description = "A path or query string that does not parse", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's scope is below `admin`", body = Problem, content_type = "application/problem+json"),
+        PathRefused,
+        NeedsAdmin,
         (status = 409, description = "A customer has this code: erase it with `DELETE /customers/{code}?suppress=true`", body = Problem, content_type = "application/problem+json"),
         KeyRefused,
         DatabaseUnavailable,
@@ -66,8 +66,8 @@ pub async fn put_suppression(
     params(("code" = String, Path, description = "The code to look up")),
     responses(
         (status = 200, description = "Suppressed: POSTs of this code are refused", body = SuppressionStatus),
-        (status = 400, description = "A path or query string that does not parse", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's scope is below `admin`", body = Problem, content_type = "application/problem+json"),
+        PathRefused,
+        NeedsAdmin,
         (status = 404, description = "The code is not suppressed", body = Problem, content_type = "application/problem+json"),
         KeyRefused,
         DatabaseUnavailable,
@@ -110,8 +110,8 @@ pub struct SuppressionStatus {
     params(("code" = String, Path, description = "The erased customer's code")),
     responses(
         (status = 204, description = "Lifted"),
-        (status = 400, description = "A path or query string that does not parse (a path that is not UTF-8 once percent-decoded included), or two `Authorization` headers", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's scope is below `admin`", body = Problem, content_type = "application/problem+json"),
+        PathRefused,
+        NeedsAdmin,
         (status = 404, description = "The code is not suppressed", body = Problem, content_type = "application/problem+json"),
         KeyRefused,
         DatabaseUnavailable,

@@ -11,7 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
 use crate::http::authorized::{Admin, Authorized};
-use crate::openapi::{DatabaseUnavailable, KeyRefused};
+use crate::openapi::{DatabaseUnavailable, KeyRefused, NeedsAdmin};
 use crate::state::AppState;
 use crate::webhooks::{Subscription, replay, signing, subscribe};
 
@@ -190,7 +190,7 @@ impl AppState {
     responses(
         (status = 201, description = "Subscribed; the answer holds the signing secret, shown only here", body = WebhookView),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's scope is below `admin`", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin,
         (status = 422, description = "A URL that is not http(s), names a private address, or an unknown event", body = Problem, content_type = "application/problem+json"),
         KeyRefused,
         DatabaseUnavailable,
@@ -224,7 +224,7 @@ pub async fn post_webhook(
     tag = "webhooks",
     responses(
         (status = 200, description = "Every subscription, oldest first", body = WebhookList),
-        (status = 403, description = "The key's scope is below `admin`", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin,
         KeyRefused,
         DatabaseUnavailable,
     ),
@@ -249,7 +249,7 @@ pub async fn list_webhooks(
     params(("id" = String, Path, description = "The subscription's id")),
     responses(
         (status = 200, description = "The subscription", body = WebhookView),
-        (status = 403, description = "The key's scope is below `admin`", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin,
         (status = 404, description = "No such subscription", body = Problem, content_type = "application/problem+json"),
         KeyRefused,
         DatabaseUnavailable,
@@ -272,7 +272,7 @@ pub async fn get_webhook(
     params(("id" = String, Path, description = "The subscription's id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 403, description = "The key's scope is below `admin`", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin,
         (status = 404, description = "No such subscription", body = Problem, content_type = "application/problem+json"),
         KeyRefused,
         DatabaseUnavailable,
@@ -310,7 +310,7 @@ pub async fn delete_webhook(
     responses(
         (status = 200, description = "Replaying from the cursor", body = WebhookView),
         (status = 400, description = "Malformed JSON, or a cursor this service did not give out", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's scope is below `admin`", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin,
         (status = 404, description = "No such subscription", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A body that is not `{\"after\": cursor}`", body = Problem, content_type = "application/problem+json"),
         KeyRefused,
@@ -341,7 +341,7 @@ pub async fn replay_webhook(
     params(("id" = String, Path, description = "The subscription's id")),
     responses(
         (status = 200, description = "Delivering again, from where it stopped", body = WebhookView),
-        (status = 403, description = "The key's scope is below `admin`", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin,
         (status = 404, description = "No such subscription", body = Problem, content_type = "application/problem+json"),
         KeyRefused,
         DatabaseUnavailable,
@@ -370,7 +370,7 @@ pub async fn resume_webhook(
     responses(
         (status = 200, description = "The latest attempts, newest first", body = DeliveryList),
         (status = 400, description = "limit out of range", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's scope is below `admin`", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin,
         (status = 404, description = "No such subscription", body = Problem, content_type = "application/problem+json"),
         KeyRefused,
         DatabaseUnavailable,

@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 
 use crate::error::ApiError;
 use crate::http::authorized::{Admin, Authorized};
-use crate::openapi::{DatabaseUnavailable, KeyRefused};
+use crate::openapi::{DatabaseUnavailable, KeyRefused, NeedsAdmin, PathRefused};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -27,8 +27,8 @@ pub struct DeleteParams {
     params(("code" = String, Path, description = "The customer's code"), DeleteParams),
     responses(
         (status = 204, description = "Erased"),
-        (status = 400, description = "A path or query string that does not parse (a path that is not UTF-8 once percent-decoded included), or two `Authorization` headers", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's scope is below `admin`", body = Problem, content_type = "application/problem+json"),
+        PathRefused,
+        NeedsAdmin,
         (status = 404, description = "No customer has this code", body = Problem, content_type = "application/problem+json"),
         KeyRefused,
         DatabaseUnavailable,
@@ -44,11 +44,11 @@ pub async fn delete_customer(
 ) -> Result<HttpResponse, ApiError> {
     let code = code.into_inner();
     let suppress = params.suppress;
-    let store = state.store.clone();
     let target = code.clone();
-    let _write_slot = state.write_slot().await?;
-    if web::block(move || store.delete(&target, suppress)).await?? {
-        state.feed.changed();
+    if state
+        .write(move |store| store.delete(&target, suppress))
+        .await?
+    {
         // Not the code: an erased customer's code must not stay behind in the logs (the
         // request span leaves DELETE paths out too). The request ID ties the line to the
         // client's request.

@@ -7,17 +7,18 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use clientela_core::wire::Problem;
 use clientela_core::wire::SingleResponse;
-use clientela_store::Precondition;
+use clientela_store::{Precondition, Store};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::body::{BatchItems, CustomersBody, item_value, split_customers};
-use crate::error::{ApiError, batch_response};
+use crate::error::ApiError;
 use crate::http::authorized::{Authorized, Write};
 use crate::http::payload::read_body;
+use crate::ingest::batch_response;
 use crate::ingest::{Ingest, IngestedBatch};
 use crate::openapi::{
-    DatabaseUnavailable, KeyRefused, PostCustomersBody, PostCustomersResponse, examples,
+    DatabaseUnavailable, KeyRefused, NeedsWrite, PostCustomersBody, PostCustomersResponse, examples,
 };
 use crate::state::AppState;
 
@@ -75,7 +76,7 @@ pub struct PostParams {
                 ("batch" = (value = json!(examples::batch_response()))),
             )),
         (status = 400, description = "Malformed JSON (an object holding one key twice included), a compressed body that does not decode, If-Match / If-None-Match with an array, or two `Authorization` headers", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's scope is below `write`", body = Problem, content_type = "application/problem+json"),
+        NeedsWrite,
         (status = 408, description = "The body did not arrive within `server.body_timeout`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The code was erased with `suppress=true`", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match named another version, or If-None-Match: * and the code exists", body = Problem, content_type = "application/problem+json"),
@@ -104,25 +105,20 @@ pub async fn post_customers(
     let strict_geo = params.strict || state.strict_geo;
     let atomic = params.atomic;
     let dry_run = params.dry_run;
-    // A dry run writes nothing: it reads on a reader connection and needs no write slot.
-    let write_slot = match dry_run {
-        true => None,
-        false => Some(state.write_slot().await?),
-    };
-    let worker = state.clone();
+    let resolver = state.resolver.clone();
     // Everything from here on is CPU work on the body, and a store transaction: off the
     // async workers, so `/healthz` and every other request keep being answered meanwhile.
-    let (outcome, customers) = web::block(move || {
+    let work = move |store: &Store| {
         let ingest = Ingest {
-            store: &worker.store,
-            resolver: &worker.resolver,
+            store,
+            resolver: &resolver,
             strict_geo,
             dry_run,
         };
         let customers = match split_customers(&body) {
             Ok(customers) => customers,
             // A request refused as a whole counts once, however many items it held.
-            Err(error) => return (Err(error), 1),
+            Err(error) => return Ok::<_, ApiError>((Err(error), 1)),
         };
         let count = customers.count();
         let outcome = match customers {
@@ -147,20 +143,20 @@ pub async fn post_customers(
                     .map_err(ApiError::from)
             }
         };
-        (outcome, count)
-    })
-    .await?;
-    drop((slot, write_slot));
+        Ok((outcome, count))
+    };
+    // A dry run writes nothing: it reads in one snapshot and needs no write slot.
+    let (outcome, customers) = match dry_run {
+        true => state.read(work).await?,
+        false => state.write(work).await?,
+    };
+    drop(slot);
     let posted = outcome.inspect_err(|error| {
         // A dry run leaves every metric alone, refusals included.
         if !dry_run && refuses_customers(error) {
             state.metrics.observe_refused(customers);
         }
     })?;
-    if !dry_run {
-        // Wake the change feed's waiting followers (a no-op when nobody waits).
-        state.feed.changed();
-    }
     match posted {
         Posted::One(response) => {
             if !dry_run {

@@ -13,7 +13,7 @@ use utoipa::IntoParams;
 
 use crate::error::ApiError;
 use crate::http::authorized::{Authorized, Read};
-use crate::openapi::{DatabaseUnavailable, KeyRefused, examples};
+use crate::openapi::{DatabaseUnavailable, KeyRefused, NeedsRead, PathRefused, examples};
 use crate::state::AppState;
 
 /// Page sizes `GET /customers` accepts, and the default.
@@ -31,8 +31,8 @@ const DEFAULT_LIMIT: usize = 50;
         (status = 200, description = "The customer", body = Customer,
             headers(("ETag" = String, description = "The customer's version, quoted")),
             example = json!(examples::customer())),
-        (status = 400, description = "A path or query string that does not parse (a path that is not UTF-8 once percent-decoded included), or two `Authorization` headers", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's scope is below `read`", body = Problem, content_type = "application/problem+json"),
+        PathRefused,
+        NeedsRead,
         (status = 404, description = "No customer has this code", body = Problem, content_type = "application/problem+json"),
         KeyRefused,
         DatabaseUnavailable,
@@ -49,9 +49,8 @@ pub async fn get_customer(
     let found = match state.store.get_inline(&code) {
         Some(found) => found?,
         None => {
-            let store = state.store.clone();
             let lookup = code.clone();
-            web::block(move || store.get(&lookup)).await??
+            state.read(move |store| store.get(&lookup)).await?
         }
     };
     let customer =
@@ -91,7 +90,7 @@ pub struct ListParams {
         (status = 200, description = "A page, the cursor of the next one (null on the last page) and, when the page was asked for with a cursor and more may come before it, the cursor of the previous one (for `before`)",
             body = ListPage, example = json!(examples::list_page())),
         (status = 400, description = "A query string that does not parse (e.g. `limit=abc`), or two `Authorization` headers", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key's scope is below `read`", body = Problem, content_type = "application/problem+json"),
+        NeedsRead,
         (status = 422, description = "`limit` out of range, a cursor this API did not give out, or an unknown country", body = Problem, content_type = "application/problem+json"),
         KeyRefused,
         DatabaseUnavailable,
@@ -155,22 +154,22 @@ pub async fn list_customers(
         active: params.active,
         country_code,
     };
-    let store = state.store.clone();
     let counted = params.count.unwrap_or(false);
-    let (items, more, total) = web::block(move || {
-        let (items, more) = store.list_page(&query)?;
-        let total = if counted {
-            let count = store.count(&query)?;
-            Some(Total {
-                count: count.value,
-                exact: count.exact,
-            })
-        } else {
-            None
-        };
-        Ok::<_, clientela_store::StoreError>((items, more, total))
-    })
-    .await??;
+    let (items, more, total) = state
+        .read(move |store| {
+            let (items, more) = store.list_page(&query)?;
+            let total = if counted {
+                let count = store.count(&query)?;
+                Some(Total {
+                    count: count.value,
+                    exact: count.exact,
+                })
+            } else {
+                None
+            };
+            Ok::<_, clientela_store::StoreError>((items, more, total))
+        })
+        .await?;
     // Forwards, `more` says whether pages follow; backwards, whether pages come before.
     let (has_next, has_previous) = match &backwards_from {
         None => (more, forwards_from),
