@@ -74,6 +74,14 @@ pub enum ApiError {
     Forked { resume: String },
     #[error("the database is unavailable; try again shortly")]
     Unavailable(String),
+    /// A write past `database.commit_timeout` (a database or a synchronous standby that
+    /// does not answer): 503, and the client is told what it may assume.
+    #[error(
+        "the write did not complete within {millis} ms (the database, or a synchronous standby \
+         it waits for, did not answer in time): it may or may not have been applied; sending \
+         the same request again is safe"
+    )]
+    OutcomeUnknown { millis: u64 },
     /// The server is at a limit of its own (e.g. large bodies in progress): 503, retry.
     #[error("{0}")]
     Busy(String),
@@ -139,7 +147,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             ApiError::Gone { .. } => ("cursor-expired", "Cursor expired"),
             ApiError::Forked { .. } => ("cursor-forked", "Cursor from another history"),
-            ApiError::Unavailable(_) | ApiError::Busy(_) => ("unavailable", "Service unavailable"),
+            ApiError::Unavailable(_) | ApiError::OutcomeUnknown { .. } | ApiError::Busy(_) => ("unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal", "Internal error"),
         }
     }
@@ -200,7 +208,7 @@ impl ResponseError for ApiError {
             ApiError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Gone { .. } | ApiError::Forked { .. } => StatusCode::GONE,
-            ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::OutcomeUnknown { .. } | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -217,7 +225,7 @@ impl ResponseError for ApiError {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
         match self {
-            ApiError::Unavailable(_) | ApiError::Busy(_) => {
+            ApiError::Unavailable(_) | ApiError::OutcomeUnknown { .. } | ApiError::Busy(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
             }
             ApiError::TooManyRequests { retry_after } => {

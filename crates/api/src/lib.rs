@@ -20,6 +20,7 @@ pub mod logging;
 pub mod metrics;
 pub mod openapi;
 pub mod rate_limit;
+pub mod readiness;
 mod routes;
 pub mod server;
 pub mod state;

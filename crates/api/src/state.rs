@@ -47,8 +47,13 @@ pub struct AppState {
     pub write_slots: Arc<tokio::sync::Semaphore>,
     /// How long a write waits for a slot before answering 503 (`database.connect_timeout`).
     pub write_slot_timeout: Duration,
+    /// How long a write waits for its transaction, commit included, before answering 503
+    /// with its outcome unknown (`database.commit_timeout`).
+    pub commit_timeout: Duration,
     /// Wakes `GET /changes` requests waiting for a change when this replica commits one.
     pub feed: Arc<crate::feed::FeedSignal>,
+    /// What `/readyz` answers, from background probes of the database.
+    pub readiness: crate::readiness::Readiness,
     /// The webhook settings (`[webhooks]`).
     pub webhooks: webhooks::WebhookOptions,
 }
@@ -71,7 +76,9 @@ impl AppState {
                 StoreOptions::DEFAULT_WRITE_POOL_SIZE as usize,
             )),
             write_slot_timeout: StoreOptions::DEFAULT_CONNECT_TIMEOUT,
+            commit_timeout: DEFAULT_COMMIT_TIMEOUT,
             feed: Arc::default(),
+            readiness: crate::readiness::Readiness::default(),
             webhooks: webhooks::WebhookOptions::default(),
         }
     }
@@ -92,6 +99,14 @@ impl AppState {
 
     /// Writes to the store: holds one of the write slots for the blocking call (503 when
     /// none frees up in time), and wakes the change feed's waiting followers once it is done.
+    ///
+    /// The answer waits at most `commit_timeout` for the call: a commit can wait without end
+    /// for a synchronous standby that stopped answering (PostgreSQL's `statement_timeout`
+    /// does not end that wait, and cancelling it would commit locally while reporting a
+    /// warning). Past the deadline the client gets 503 saying the outcome is unknown and a
+    /// retry is safe (a POST is an idempotent merge, a DELETE of an erased customer answers
+    /// 404); the call itself goes on and keeps its slot and connection until the database
+    /// answers, so stuck writes never pile up past the write slots.
     pub async fn write<T, E>(
         &self,
         write: impl FnOnce(&Store) -> Result<T, E> + Send + 'static,
@@ -102,10 +117,18 @@ impl AppState {
     {
         let slot = self.write_slot().await?;
         let store = self.store.clone();
-        let outcome = web::block(move || write(&store)).await;
-        drop(slot);
+        let call = web::block(move || {
+            let _slot = slot;
+            write(&store)
+        });
+        let outcome = actix_web::rt::time::timeout(self.commit_timeout, call).await;
         self.feed.changed();
-        outcome?.map_err(Into::into)
+        match outcome {
+            Ok(outcome) => outcome?.map_err(Into::into),
+            Err(_) => Err(ApiError::OutcomeUnknown {
+                millis: u64::try_from(self.commit_timeout.as_millis()).unwrap_or(u64::MAX),
+            }),
+        }
     }
 
     /// Waits (asynchronously, up to `write_slot_timeout`) for one of the write slots; the

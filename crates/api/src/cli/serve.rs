@@ -34,6 +34,7 @@ pub fn serve(settings: &Settings) -> anyhow::Result<()> {
         settings.database.write_pool_size.max(1) as usize,
     ));
     state.write_slot_timeout = Duration::from_secs(settings.database.connect_timeout.max(1));
+    state.commit_timeout = Duration::from_millis(settings.database.commit_timeout.max(1));
     let rate_limit = &settings.rate_limit;
     state.keys = Arc::new(KeyChecker::with_rate_limit(RateLimit::per_second(
         rate_limit.per_second,

@@ -22,7 +22,8 @@ pub async fn get_healthz() -> HttpResponse {
     HttpResponse::Ok().json(Liveness { status: "ok" })
 }
 
-/// Readiness: the process and its database answer.
+/// Readiness: the process and its database answer (from a probe of the last two seconds,
+/// so the answer comes within a second even while the database does not answer).
 #[utoipa::path(
     tag = "operations",
     responses(
@@ -32,7 +33,11 @@ pub async fn get_healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn get_readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state.read(|store| store.ping()).await?;
+    state
+        .readiness
+        .check(&state.store)
+        .await
+        .map_err(ApiError::Unavailable)?;
     Ok(HttpResponse::Ok().json(Readiness {
         status: "ready",
         database: state.store.kind(),
