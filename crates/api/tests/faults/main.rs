@@ -7,7 +7,9 @@
     reason = "in the harness a failed setup step is a failed test, said with its reason"
 )]
 
+mod cluster;
 mod crash;
+mod failover;
 mod limits;
 mod logs;
 mod memory;

@@ -1,0 +1,323 @@
+//! Failover: a primary and a streaming standby the test creates, the API given the libpq
+//! multi-host URL of both (`target_session_attrs=read-write`), a writer and a change feed
+//! follower running throughout, and the primary stopped at once and the standby promoted.
+//!
+//! What must hold, after a promotion that lost the primary's last writes (the standby had
+//! stopped receiving them, as an asynchronous standby behind its primary would):
+//! - writes answer 503 with `Retry-After` while no primary is there, then 200 again within
+//!   seconds of the promotion;
+//! - the follower skips no change the new primary holds: its cursor from the old history
+//!   is answered 410 with a `resume` cursor at the fork point, and it continues from there;
+//! - an `ETag` from before the fork no longer matches (412), even where the version number
+//!   has come back with other contents;
+//! - a write that reaches a server that went read-only is 503 with `Retry-After`, not 500.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::cluster::PrivateCluster;
+use crate::support::{Server, client, temporary_folder};
+
+/// Codes the writer cycles through, so versions climb and come back after the fork.
+const CODES: usize = 8;
+
+#[derive(Default)]
+struct Log {
+    /// Acknowledged writes: (code, version, when).
+    acknowledged: Vec<(String, i64, Instant)>,
+    /// Answers other than 200 to writes: (status, when).
+    refused: Vec<(u16, Instant)>,
+    /// Every item the follower read: (code, version, cursor).
+    followed: Vec<(String, i64, String)>,
+    /// `resume` cursors the follower was given with a 410.
+    resumed: Vec<String>,
+}
+
+fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_lossy_promotion_keeps_the_feed_exact_and_writes_come_back_within_seconds() {
+    if std::env::var("CLIENTELA_TEST_PG").is_err() {
+        eprintln!("skipped: set CLIENTELA_TEST_PG to run PostgreSQL tests");
+        return;
+    }
+    let Some(primary) = PrivateCluster::create() else {
+        return;
+    };
+    let standby = primary.standby();
+    let folder = temporary_folder();
+    let url = format!(
+        "postgres://postgres@127.0.0.1:{},127.0.0.1:{}/postgres?target_session_attrs=read-write",
+        primary.port, standby.port
+    );
+    let server = Server::start(
+        folder.path(),
+        &crate::support::Database::Sqlite,
+        &[
+            ("CLIENTELA__DATABASE__URL", url.as_str()),
+            ("CLIENTELA__DATABASE__CONNECT_TIMEOUT", "1"),
+            ("CLIENTELA__DATABASE__COMMIT_TIMEOUT", "5000"),
+        ],
+    );
+    let client = client();
+    let log = Mutex::new(Log::default());
+    let stop_writer = AtomicBool::new(false);
+    let stop_follower = AtomicBool::new(false);
+    let lock = || log.lock().expect("log");
+
+    let post = |body: &Value| {
+        client
+            .post(server.url("/customers"))
+            .bearer_auth(&server.key)
+            .json(body)
+            .send()
+            .expect("an answer to a POST")
+    };
+    /// Stops the writer and the follower however the scope ends (a failed step included).
+    struct Stop<'a>(&'a AtomicBool, &'a AtomicBool);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+            self.1.store(true, Ordering::Relaxed);
+        }
+    }
+    let (stale_etag, promoted_at) = std::thread::scope(|scope| {
+        let _stop = Stop(&stop_writer, &stop_follower);
+        scope.spawn(|| {
+            let mut n = 0_usize;
+            while !stop_writer.load(Ordering::Relaxed) {
+                let code = format!("c{}", n % CODES);
+                let response = post(&json!({"code": code, "metadata": {"n": n}}));
+                let status = response.status().as_u16();
+                if status == 200 {
+                    let body: Value = response.json().unwrap_or(Value::Null);
+                    let version = body["customer"]["version"]
+                        .as_i64()
+                        .or_else(|| body["version"].as_i64())
+                        .unwrap_or(-1);
+                    lock().acknowledged.push((code, version, Instant::now()));
+                } else {
+                    assert!(
+                        status == 503 && response.headers().contains_key("retry-after"),
+                        "a write during the failover: {status} {}",
+                        response.text().unwrap_or_default()
+                    );
+                    lock().refused.push((status, Instant::now()));
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                n += 1;
+            }
+        });
+        scope.spawn(|| {
+            let mut after: Option<String> = None;
+            let mut empty_pages = 0;
+            loop {
+                let path = match &after {
+                    Some(cursor) => format!("/changes?limit=200&wait=1&after={cursor}"),
+                    None => "/changes?limit=200&wait=1".to_owned(),
+                };
+                let Ok(response) = client
+                    .get(server.url(&path))
+                    .bearer_auth(&server.key)
+                    .send()
+                else {
+                    continue;
+                };
+                let status = response.status().as_u16();
+                let page: Value = response.json().unwrap_or(Value::Null);
+                match status {
+                    200 => {
+                        let items = page["items"].as_array().cloned().unwrap_or_default();
+                        if items.is_empty() && stop_follower.load(Ordering::Relaxed) {
+                            empty_pages += 1;
+                            if empty_pages > 2 {
+                                return;
+                            }
+                        }
+                        let mut log = lock();
+                        for item in &items {
+                            log.followed.push((
+                                item["code"].as_str().unwrap_or_default().to_owned(),
+                                item["version"].as_i64().unwrap_or(-1),
+                                item["cursor"].as_str().unwrap_or_default().to_owned(),
+                            ));
+                        }
+                        after = page["next"].as_str().map(str::to_owned).or(after);
+                    }
+                    410 => {
+                        let resume = page["resume"].as_str().expect("a resume cursor").to_owned();
+                        lock().resumed.push(resume.clone());
+                        after = Some(resume);
+                    }
+                    503 => std::thread::sleep(Duration::from_millis(100)),
+                    other => panic!("the feed answered {other}: {page}"),
+                }
+            }
+        });
+
+        // Both servers in step, writes flowing.
+        wait_until("writes before the failover", Duration::from_secs(30), || {
+            lock().acknowledged.len() >= 100
+        });
+        let etag = client
+            .get(server.url("/customers/c0"))
+            .bearer_auth(&server.key)
+            .send()
+            .expect("GET")
+            .headers()
+            .get("etag")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+            .expect("an ETag");
+        // The standby stops receiving: what the primary commits from now on is lost when
+        // it is promoted (as with an asynchronous standby that is behind).
+        standby.sql(&[
+            "ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=1'",
+            "SELECT pg_reload_conf()",
+        ]);
+        let cut = lock().acknowledged.len();
+        wait_until("writes the standby never receives", Duration::from_secs(30), || {
+            lock().acknowledged.len() >= cut + 100
+        });
+        primary.stop_immediately();
+        std::thread::sleep(Duration::from_secs(1));
+        let promoted = Instant::now();
+        standby.promote();
+        wait_until("writes on the new primary", Duration::from_secs(30), || {
+            lock().acknowledged.last().is_some_and(|(_, _, at)| *at > promoted)
+        });
+        let writes_back = lock()
+            .acknowledged
+            .iter()
+            .find(|(_, _, at)| *at > promoted)
+            .map(|(_, _, at)| at.duration_since(promoted));
+        eprintln!("failover: writes back {writes_back:?} after the promotion");
+        let settled = lock().acknowledged.len();
+        wait_until("writes after the promotion", Duration::from_secs(30), || {
+            lock().acknowledged.len() >= settled + 100
+        });
+        stop_writer.store(true, Ordering::Relaxed);
+        std::thread::sleep(Duration::from_millis(500));
+        stop_follower.store(true, Ordering::Relaxed);
+        (etag, writes_back)
+    });
+
+    let log = log.into_inner().expect("log");
+    let promoted_at = promoted_at.expect("a write after the promotion");
+    assert!(
+        promoted_at < Duration::from_secs(10),
+        "writes came back {promoted_at:?} after the promotion"
+    );
+
+    // The whole feed the new primary holds, read from the start.
+    let mut feed: Vec<String> = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let path = match &after {
+            Some(cursor) => format!("/changes?limit=1000&after={cursor}"),
+            None => "/changes?limit=1000".to_owned(),
+        };
+        let page: Value = client
+            .get(server.url(&path))
+            .bearer_auth(&server.key)
+            .send()
+            .expect("GET /changes")
+            .json()
+            .expect("a page");
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        if items.is_empty() {
+            break;
+        }
+        feed.extend(
+            items
+                .iter()
+                .map(|item| item["cursor"].as_str().unwrap_or_default().to_owned()),
+        );
+        after = page["next"].as_str().map(str::to_owned);
+    }
+    // Every change the new primary holds reached the follower: those it inherited from the
+    // old history (at or before the fork point, where the follower was resumed) under their
+    // position in either history, those committed after the promotion under their cursor
+    // of the new history (their positions may repeat positions of lost changes).
+    let position = |cursor: &str| -> (i64, i64) {
+        let (txid, seq) = cursor
+            .rsplit('.')
+            .next()
+            .and_then(|position| position.split_once('-'))
+            .expect("a cursor");
+        (txid.parse().expect("txid"), seq.parse().expect("seq"))
+    };
+    let fork = log.resumed.first().map(|resume| position(resume));
+    let followed_cursors: BTreeSet<&str> =
+        log.followed.iter().map(|(_, _, cursor)| cursor.as_str()).collect();
+    let followed_positions: BTreeSet<(i64, i64)> = log
+        .followed
+        .iter()
+        .map(|(_, _, cursor)| position(cursor))
+        .collect();
+    let skipped: Vec<&String> = feed
+        .iter()
+        .filter(|cursor| {
+            let inherited = fork.is_some_and(|fork| position(cursor) <= fork);
+            if inherited {
+                !followed_positions.contains(&position(cursor))
+            } else {
+                !followed_cursors.contains(cursor.as_str())
+            }
+        })
+        .collect();
+    let seen = log.followed.len();
+    let distinct = followed_cursors.len();
+    eprintln!(
+        "failover: {} writes acknowledged ({} while the standby received nothing, lost with \
+         the old primary), {} refused with 503; the new primary's feed holds {} changes; the \
+         follower read {seen} items ({} seen twice), was resumed at {:?}, skipped {}",
+        log.acknowledged.len(),
+        log.acknowledged.len().saturating_sub(feed.len()),
+        log.refused.len(),
+        feed.len(),
+        seen - distinct,
+        log.resumed,
+        skipped.len()
+    );
+    assert!(skipped.is_empty(), "the follower skipped {skipped:?}");
+    assert!(
+        !log.resumed.is_empty(),
+        "the follower's cursor from the lost history was answered 410 with a resume cursor"
+    );
+
+    // An ETag from before the fork names the old history: it no longer matches.
+    let response = client
+        .post(server.url("/customers"))
+        .bearer_auth(&server.key)
+        .header("if-match", &stale_etag)
+        .json(&json!({"code": "c0", "metadata": {"n": "stale"}}))
+        .send()
+        .expect("POST");
+    assert_eq!(response.status().as_u16(), 412, "If-Match {stale_etag} from before the fork");
+
+    // A server that goes read-only under the API (fenced, or demoted): writes are 503.
+    standby.sql(&[
+        "ALTER SYSTEM SET default_transaction_read_only = on",
+        "SELECT pg_reload_conf()",
+    ]);
+    std::thread::sleep(Duration::from_millis(500));
+    let response = client
+        .post(server.url("/customers"))
+        .bearer_auth(&server.key)
+        .json(&json!({"code": "read-only"}))
+        .send()
+        .expect("POST");
+    assert_eq!(response.status().as_u16(), 503, "a write to a read-only server");
+    assert!(response.headers().contains_key("retry-after"));
+}
