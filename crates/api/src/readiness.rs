@@ -17,9 +17,9 @@ use clientela_store::Store;
 /// How often the database is probed while `/readyz` is asked.
 pub const PROBE_EVERY: Duration = Duration::from_millis(250);
 /// How old a successful probe may be and still count.
-pub const FRESH_FOR: Duration = Duration::from_secs(2);
+pub const FRESH_FOR: Duration = Duration::from_secs(1);
 /// How long a request waits for a probe newer than itself when the last one failed.
-pub const FIRST_WAIT: Duration = Duration::from_millis(900);
+pub const FIRST_WAIT: Duration = Duration::from_millis(500);
 /// How long the probes go on after the last request.
 const KEEP_PROBING: Duration = Duration::from_secs(60);
 

@@ -22,7 +22,7 @@ pub async fn get_healthz() -> HttpResponse {
     HttpResponse::Ok().json(Liveness { status: "ok" })
 }
 
-/// Readiness: the process and its database answer (from a probe of the last two seconds,
+/// Readiness: the process and its database answer (from a probe of the last second,
 /// so the answer comes within a second even while the database does not answer).
 #[utoipa::path(
     tag = "operations",
