@@ -244,14 +244,29 @@ impl Store {
     /// order. Refuses a cursor older than what retention kept.
     pub fn changes(&self, after: Option<Cursor>, limit: usize) -> Result<Vec<Change>, StoreError> {
         let mut connection = self.readers.get()?;
-        let histories = history::all(&mut connection)?;
-        let epoch = histories.last().map_or(FIRST_EPOCH, |newest| newest.epoch);
-        self.epoch.saw(epoch);
-        let horizon = horizon(&mut connection, epoch)?;
+        let mut histories = history::all(&mut connection)?;
+        let mut epoch = histories.last().map_or(FIRST_EPOCH, |newest| newest.epoch);
+        let mut horizon = horizon(&mut connection, epoch)?;
         let after = match after {
-            Some(after) => Some(in_history(&mut connection, after, &histories, horizon)?),
+            Some(after) => Some(
+                match in_history(&mut connection, after, &histories, horizon) {
+                    // Past the newest change: on a primary just promoted that no write has
+                    // reached yet, the new history is not recorded; record it and look again
+                    // (the cursor is then past its fork point: 410).
+                    Err(StoreError::BadCursor(_))
+                        if history::record_if_new(&mut connection)? != epoch =>
+                    {
+                        histories = history::all(&mut connection)?;
+                        epoch = histories.last().map_or(FIRST_EPOCH, |newest| newest.epoch);
+                        horizon = self::horizon(&mut connection, epoch)?;
+                        in_history(&mut connection, after, &histories, horizon)?
+                    }
+                    outcome => outcome?,
+                },
+            ),
             None => None,
         };
+        self.epoch.saw(epoch);
         if let (Some(after), Some(horizon)) = (after, horizon)
             && after < horizon
         {

@@ -121,6 +121,16 @@ pub(crate) fn enter(postgres: &mut PgConnection) -> Result<i64, StoreError> {
     Ok(epoch)
 }
 
+/// On PostgreSQL, records the history of the server's timeline if it is new (in a
+/// transaction of its own, as [`enter`] does in a write); the newest epoch either way.
+/// SQLite: the one history.
+pub(crate) fn record_if_new(connection: &mut DbConnection) -> Result<i64, StoreError> {
+    match connection {
+        DbConnection::Sqlite(_) => Ok(FIRST_EPOCH),
+        DbConnection::Postgres(postgres) => postgres.transaction(enter),
+    }
+}
+
 /// Every recorded history, oldest first (SQLite: the one history).
 pub(crate) fn all(connection: &mut DbConnection) -> Result<Vec<History>, StoreError> {
     match connection {

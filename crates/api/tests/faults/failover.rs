@@ -47,6 +47,26 @@ fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn a_lossy_promotion_keeps_the_feed_exact_and_writes_come_back_within_seconds() {
+    failover(Replication::LaggingAsynchronous);
+}
+
+/// With synchronous replication, a promotion after the primary stopped at once under a
+/// steady stream of writes loses no acknowledged write, and the follower goes on without
+/// a 410 (its cursor is at or before the fork point).
+#[test]
+fn a_promotion_with_synchronous_replication_loses_no_acknowledged_write() {
+    failover(Replication::Synchronous);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Replication {
+    /// Asynchronous, and the standby stops receiving before the primary stops.
+    LaggingAsynchronous,
+    /// `synchronous_standby_names = '*'`, `synchronous_commit = on`.
+    Synchronous,
+}
+
+fn failover(replication: Replication) {
     if std::env::var("CLIENTELA_TEST_PG").is_err() {
         eprintln!("skipped: set CLIENTELA_TEST_PG to run PostgreSQL tests");
         return;
@@ -55,6 +75,16 @@ fn a_lossy_promotion_keeps_the_feed_exact_and_writes_come_back_within_seconds() 
         return;
     };
     let standby = primary.standby();
+    if replication == Replication::Synchronous {
+        primary.sql(&[
+            "ALTER SYSTEM SET synchronous_standby_names = '*'",
+            "SELECT pg_reload_conf()",
+        ]);
+        wait_until("a synchronous standby", Duration::from_secs(30), || {
+            primary.sql(&["SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'"])
+                == "1"
+        });
+    }
     let folder = temporary_folder();
     let url = format!(
         "postgres://postgres@127.0.0.1:{},127.0.0.1:{}/postgres?target_session_attrs=read-write",
@@ -181,10 +211,12 @@ fn a_lossy_promotion_keeps_the_feed_exact_and_writes_come_back_within_seconds() 
             .expect("an ETag");
         // The standby stops receiving: what the primary commits from now on is lost when
         // it is promoted (as with an asynchronous standby that is behind).
-        standby.sql(&[
-            "ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=1'",
-            "SELECT pg_reload_conf()",
-        ]);
+        if replication == Replication::LaggingAsynchronous {
+            standby.sql(&[
+                "ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=1'",
+                "SELECT pg_reload_conf()",
+            ]);
+        }
         let cut = lock().acknowledged.len();
         wait_until("writes the standby never receives", Duration::from_secs(30), || {
             lock().acknowledged.len() >= cut + 100
@@ -201,7 +233,7 @@ fn a_lossy_promotion_keeps_the_feed_exact_and_writes_come_back_within_seconds() 
             .iter()
             .find(|(_, _, at)| *at > promoted)
             .map(|(_, _, at)| at.duration_since(promoted));
-        eprintln!("failover: writes back {writes_back:?} after the promotion");
+        eprintln!("failover ({replication:?}): writes back {writes_back:?} after the promotion");
         let settled = lock().acknowledged.len();
         wait_until("writes after the promotion", Duration::from_secs(30), || {
             lock().acknowledged.len() >= settled + 100
@@ -221,6 +253,7 @@ fn a_lossy_promotion_keeps_the_feed_exact_and_writes_come_back_within_seconds() 
 
     // The whole feed the new primary holds, read from the start.
     let mut feed: Vec<String> = Vec::new();
+    let mut feed_versions: BTreeSet<(String, i64)> = BTreeSet::new();
     let mut after: Option<String> = None;
     loop {
         let path = match &after {
@@ -243,6 +276,12 @@ fn a_lossy_promotion_keeps_the_feed_exact_and_writes_come_back_within_seconds() 
                 .iter()
                 .map(|item| item["cursor"].as_str().unwrap_or_default().to_owned()),
         );
+        feed_versions.extend(items.iter().map(|item| {
+            (
+                item["code"].as_str().unwrap_or_default().to_owned(),
+                item["version"].as_i64().unwrap_or(-1),
+            )
+        }));
         after = page["next"].as_str().map(str::to_owned);
     }
     // Every change the new primary holds reached the follower: those it inherited from the
@@ -257,7 +296,13 @@ fn a_lossy_promotion_keeps_the_feed_exact_and_writes_come_back_within_seconds() 
             .expect("a cursor");
         (txid.parse().expect("txid"), seq.parse().expect("seq"))
     };
-    let fork = log.resumed.first().map(|resume| position(resume));
+    // The fork point the new primary recorded: the last change it inherited.
+    let fork = Some(position(&standby.sql(&[
+        "SELECT fork_txid || '-' || fork_seq FROM feed_histories ORDER BY epoch DESC LIMIT 1",
+    ])));
+    if let Some(resume) = log.resumed.first() {
+        assert_eq!(Some(position(resume)), fork, "the follower resumed at the fork point");
+    }
     let followed_cursors: BTreeSet<&str> =
         log.followed.iter().map(|(_, _, cursor)| cursor.as_str()).collect();
     let followed_positions: BTreeSet<(i64, i64)> = log
@@ -277,11 +322,17 @@ fn a_lossy_promotion_keeps_the_feed_exact_and_writes_come_back_within_seconds() 
         })
         .collect();
     let seen = log.followed.len();
+    let lost = log
+        .acknowledged
+        .iter()
+        .filter(|(code, version, _)| !feed_versions.contains(&(code.clone(), *version)))
+        .count();
     let distinct = followed_cursors.len();
     eprintln!(
-        "failover: {} writes acknowledged ({} while the standby received nothing, lost with \
-         the old primary), {} refused with 503; the new primary's feed holds {} changes; the \
-         follower read {seen} items ({} seen twice), was resumed at {:?}, skipped {}",
+        "failover ({replication:?}): {} writes acknowledged, {} of them lost with the old \
+         primary ({lost} whose version the new primary does not hold at all), {} refused \
+         with 503; the new primary's feed holds {} changes; the follower read {seen} items \
+         ({} seen twice), was resumed at {:?}, skipped {}",
         log.acknowledged.len(),
         log.acknowledged.len().saturating_sub(feed.len()),
         log.refused.len(),
@@ -290,11 +341,28 @@ fn a_lossy_promotion_keeps_the_feed_exact_and_writes_come_back_within_seconds() 
         log.resumed,
         skipped.len()
     );
-    assert!(skipped.is_empty(), "the follower skipped {skipped:?}");
     assert!(
-        !log.resumed.is_empty(),
-        "the follower's cursor from the lost history was answered 410 with a resume cursor"
+        skipped.is_empty(),
+        "the follower skipped {} changes, first {:?}; it read last {:?}\n{}",
+        skipped.len(),
+        skipped.first(),
+        log.followed.iter().rev().take(3).collect::<Vec<_>>(),
+        server.logs()
     );
+    match replication {
+        Replication::LaggingAsynchronous => assert!(
+            !log.resumed.is_empty(),
+            "the follower's cursor from the lost history was answered 410 with a resume cursor"
+        ),
+        Replication::Synchronous => {
+            assert_eq!(lost, 0, "acknowledged writes lost with synchronous replication");
+            assert_eq!(
+                log.acknowledged.len(),
+                feed.len(),
+                "every acknowledged write, and nothing else, is in the new primary's feed"
+            );
+        }
+    }
 
     // An ETag from before the fork names the old history: it no longer matches.
     let response = client
