@@ -147,7 +147,9 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             ApiError::Gone { .. } => ("cursor-expired", "Cursor expired"),
             ApiError::Forked { .. } => ("cursor-forked", "Cursor from another history"),
-            ApiError::Unavailable(_) | ApiError::OutcomeUnknown { .. } | ApiError::Busy(_) => ("unavailable", "Service unavailable"),
+            ApiError::Unavailable(_) | ApiError::OutcomeUnknown { .. } | ApiError::Busy(_) => {
+                ("unavailable", "Service unavailable")
+            }
             ApiError::Internal(_) => ("internal", "Internal error"),
         }
     }
@@ -208,7 +210,9 @@ impl ResponseError for ApiError {
             ApiError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Gone { .. } | ApiError::Forked { .. } => StatusCode::GONE,
-            ApiError::Unavailable(_) | ApiError::OutcomeUnknown { .. } | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::OutcomeUnknown { .. } | ApiError::Busy(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

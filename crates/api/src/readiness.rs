@@ -108,7 +108,10 @@ fn probe_while_asked(shared: &Mutex<Probes>, store: &Store) {
             probes.last_ok = Some(now);
         }
         probes.last = Some((now, outcome));
-        if probes.asked.is_none_or(|asked| asked.elapsed() > KEEP_PROBING) {
+        if probes
+            .asked
+            .is_none_or(|asked| asked.elapsed() > KEEP_PROBING)
+        {
             probes.running = false;
             return;
         }

@@ -108,12 +108,14 @@ pub fn redact_password(url: &str) -> String {
 /// Whether `text` is a libpq keyword/value connection string (`host=… dbname=…`): no
 /// scheme, and a first word that is `keyword=`.
 fn is_keyword_string(text: &str) -> bool {
-    let first = text.trim_start().split_whitespace().next().unwrap_or("");
+    let first = text.split_whitespace().next().unwrap_or("");
     !text.contains("://")
-        && first
-            .split('=')
-            .next()
-            .is_some_and(|keyword| !keyword.is_empty() && keyword.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_'))
+        && first.split('=').next().is_some_and(|keyword| {
+            !keyword.is_empty()
+                && keyword
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
+        })
         && text.contains('=')
 }
 
@@ -169,10 +171,16 @@ impl ConnectionDefaults {
     pub fn apply(&self, conninfo: &str) -> String {
         let pairs = self.pairs();
         if is_keyword_string(conninfo) {
-            let defaults: Vec<String> = pairs.iter().map(|(key, value)| format!("{key}={value}")).collect();
+            let defaults: Vec<String> = pairs
+                .iter()
+                .map(|(key, value)| format!("{key}={value}"))
+                .collect();
             return format!("{} {}", defaults.join(" "), conninfo.trim_start());
         }
-        let defaults: Vec<String> = pairs.iter().map(|(key, value)| format!("{key}={value}")).collect();
+        let defaults: Vec<String> = pairs
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect();
         let defaults = defaults.join("&");
         // The query starts at the first `?` after the user part (a password may hold `?`).
         let location_start = conninfo.rfind('@').map_or(0, |at| at + 1);
@@ -436,7 +444,10 @@ mod tests {
         let keywords = "host=db1,db2 password=s3cret dbname=clientela password = 'a \\' s3cret'";
         let printed = redact_password(keywords);
         assert!(!printed.contains("s3cret"), "{printed}");
-        assert!(printed.contains("host=db1,db2") && printed.contains("dbname=clientela"), "{printed}");
+        assert!(
+            printed.contains("host=db1,db2") && printed.contains("dbname=clientela"),
+            "{printed}"
+        );
     }
 
     /// The dead-connection defaults come before the string's own settings, so that libpq,
@@ -445,17 +456,37 @@ mod tests {
     fn connection_defaults_go_first_and_the_operators_settings_win() {
         let defaults = ConnectionDefaults::default();
         let url = defaults.apply("postgres://u:p?w@a:5441,b:5442/db?target_session_attrs=read-write&tcp_user_timeout=9000");
-        assert!(url.starts_with("postgres://u:p?w@a:5441,b:5442/db?keepalives=1&"), "{url}");
-        assert!(url.ends_with("&target_session_attrs=read-write&tcp_user_timeout=9000"), "{url}");
+        assert!(
+            url.starts_with("postgres://u:p?w@a:5441,b:5442/db?keepalives=1&"),
+            "{url}"
+        );
+        assert!(
+            url.ends_with("&target_session_attrs=read-write&tcp_user_timeout=9000"),
+            "{url}"
+        );
         assert!(url.contains("tcp_user_timeout=3000&"), "{url}");
         assert_eq!(
             defaults.apply("postgres://a/db"),
-            format!("postgres://a/db?{}", defaults.pairs().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&"))
+            format!(
+                "postgres://a/db?{}",
+                defaults
+                    .pairs()
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("&")
+            )
         );
         let keywords = defaults.apply("host=a dbname=db keepalives_idle=60");
         assert!(keywords.starts_with("keepalives=1 "), "{keywords}");
-        assert!(keywords.ends_with(" host=a dbname=db keepalives_idle=60"), "{keywords}");
-        assert!(matches!(Target::parse("host=a port=5432 dbname=db"), Ok(Target::Postgres(_))));
+        assert!(
+            keywords.ends_with(" host=a dbname=db keepalives_idle=60"),
+            "{keywords}"
+        );
+        assert!(matches!(
+            Target::parse("host=a port=5432 dbname=db"),
+            Ok(Target::Postgres(_))
+        ));
         assert!(Target::parse("mysql://a/db").is_err());
         assert!(Target::parse("just-a-name").is_err());
     }
@@ -493,6 +524,10 @@ mod tests {
         let pool = build_pool(&target, SqliteSync::Normal, 1, Duration::from_secs(5))
             .expect("a pool over a keyword/value string");
         let mut connection = pool.get().expect("a connection");
-        assert!(diesel::sql_query("SELECT 1").execute(&mut *connection).is_ok());
+        assert!(
+            diesel::sql_query("SELECT 1")
+                .execute(&mut *connection)
+                .is_ok()
+        );
     }
 }

@@ -35,7 +35,6 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use crate::changes::HorizonRow;
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 
@@ -48,6 +47,15 @@ const PG_TIMELINE: &str =
 /// The epoch of the only history of a SQLite database, and of cursors and ETags that name
 /// none (those given out before histories were recorded).
 pub const FIRST_EPOCH: i64 = 1;
+
+/// The last change row inherited at a fork.
+#[derive(QueryableByName)]
+struct ForkRow {
+    #[diesel(sql_type = BigInt)]
+    txid: i64,
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+}
 
 #[derive(QueryableByName)]
 struct Newest {
@@ -93,7 +101,7 @@ pub(crate) fn enter(postgres: &mut PgConnection) -> Result<i64, StoreError> {
     if seen.timeline == seen.current {
         return Ok(seen.epoch);
     }
-    let fork: Option<HorizonRow> = diesel::sql_query(
+    let fork: Option<ForkRow> = diesel::sql_query(
         "SELECT (txid::text)::bigint AS txid, seq FROM changes \
          ORDER BY txid DESC, seq DESC LIMIT 1",
     )
@@ -263,10 +271,22 @@ mod tests {
     #[test]
     fn an_etag_names_its_history_after_the_first() {
         let first: Etag = "7".parse().expect("an etag");
-        assert_eq!(first, Etag { epoch: 1, version: 7 });
+        assert_eq!(
+            first,
+            Etag {
+                epoch: 1,
+                version: 7
+            }
+        );
         assert_eq!(first.to_string(), "7");
         let later: Etag = "3.7".parse().expect("an etag");
-        assert_eq!(later, Etag { epoch: 3, version: 7 });
+        assert_eq!(
+            later,
+            Etag {
+                epoch: 3,
+                version: 7
+            }
+        );
         assert_eq!(later.to_string(), "3.7");
         for bad in ["", ".", "1.", ".1", "a", "1.2.3", "-1", "+1"] {
             assert!(bad.parse::<Etag>().is_err(), "{bad}");

@@ -70,7 +70,7 @@ pub struct ChangesPage {
         (status = 200, description = "The changes after the cursor (possibly none)", body = ChangesPage),
         (status = 400, description = "A cursor this service did not give out, or limit / wait out of range", body = Problem, content_type = "application/problem+json"),
         NeedsRead,
-        (status = 410, description = "The cursor is older than what retention kept: copy every customer again, then resume from the `resume` cursor of this problem document", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The cursor is older than what retention kept: copy every customer again, then resume from the `resume` cursor of this problem document; or (type `cursor-forked`) it is from a database history that forked at a failover: resume from `resume`, the fork point", body = Problem, content_type = "application/problem+json"),
         KeyRefused,
         DatabaseUnavailable,
     ),

@@ -161,9 +161,13 @@ impl PrivateCluster {
     /// own: `ALTER SYSTEM` cannot run in one); their output, unaligned, tuples only.
     pub fn sql(&self, statements: &[&str]) -> String {
         let mut psql = Command::new(self.binaries.join("psql"));
-        psql.args(["--host=127.0.0.1", "--username=postgres", "--dbname=postgres"])
-            .arg(format!("--port={}", self.port))
-            .args(["--no-psqlrc", "--tuples-only", "--no-align"]);
+        psql.args([
+            "--host=127.0.0.1",
+            "--username=postgres",
+            "--dbname=postgres",
+        ])
+        .arg(format!("--port={}", self.port))
+        .args(["--no-psqlrc", "--tuples-only", "--no-align"]);
         for statement in statements {
             psql.arg("--command").arg(statement);
         }

@@ -196,9 +196,11 @@ fn failover(replication: Replication) {
         });
 
         // Both servers in step, writes flowing.
-        wait_until("writes before the failover", Duration::from_secs(30), || {
-            lock().acknowledged.len() >= 100
-        });
+        wait_until(
+            "writes before the failover",
+            Duration::from_secs(30),
+            || lock().acknowledged.len() >= 100,
+        );
         let etag = client
             .get(server.url("/customers/c0"))
             .bearer_auth(&server.key)
@@ -218,15 +220,20 @@ fn failover(replication: Replication) {
             ]);
         }
         let cut = lock().acknowledged.len();
-        wait_until("writes the standby never receives", Duration::from_secs(30), || {
-            lock().acknowledged.len() >= cut + 100
-        });
+        wait_until(
+            "writes the standby never receives",
+            Duration::from_secs(30),
+            || lock().acknowledged.len() >= cut + 100,
+        );
         primary.stop_immediately();
         std::thread::sleep(Duration::from_secs(1));
         let promoted = Instant::now();
         standby.promote();
         wait_until("writes on the new primary", Duration::from_secs(30), || {
-            lock().acknowledged.last().is_some_and(|(_, _, at)| *at > promoted)
+            lock()
+                .acknowledged
+                .last()
+                .is_some_and(|(_, _, at)| *at > promoted)
         });
         let writes_back = lock()
             .acknowledged
@@ -235,9 +242,11 @@ fn failover(replication: Replication) {
             .map(|(_, _, at)| at.duration_since(promoted));
         eprintln!("failover ({replication:?}): writes back {writes_back:?} after the promotion");
         let settled = lock().acknowledged.len();
-        wait_until("writes after the promotion", Duration::from_secs(30), || {
-            lock().acknowledged.len() >= settled + 100
-        });
+        wait_until(
+            "writes after the promotion",
+            Duration::from_secs(30),
+            || lock().acknowledged.len() >= settled + 100,
+        );
         stop_writer.store(true, Ordering::Relaxed);
         std::thread::sleep(Duration::from_millis(500));
         stop_follower.store(true, Ordering::Relaxed);
@@ -301,10 +310,17 @@ fn failover(replication: Replication) {
         "SELECT fork_txid || '-' || fork_seq FROM feed_histories ORDER BY epoch DESC LIMIT 1",
     ])));
     if let Some(resume) = log.resumed.first() {
-        assert_eq!(Some(position(resume)), fork, "the follower resumed at the fork point");
+        assert_eq!(
+            Some(position(resume)),
+            fork,
+            "the follower resumed at the fork point"
+        );
     }
-    let followed_cursors: BTreeSet<&str> =
-        log.followed.iter().map(|(_, _, cursor)| cursor.as_str()).collect();
+    let followed_cursors: BTreeSet<&str> = log
+        .followed
+        .iter()
+        .map(|(_, _, cursor)| cursor.as_str())
+        .collect();
     let followed_positions: BTreeSet<(i64, i64)> = log
         .followed
         .iter()
@@ -355,7 +371,10 @@ fn failover(replication: Replication) {
             "the follower's cursor from the lost history was answered 410 with a resume cursor"
         ),
         Replication::Synchronous => {
-            assert_eq!(lost, 0, "acknowledged writes lost with synchronous replication");
+            assert_eq!(
+                lost, 0,
+                "acknowledged writes lost with synchronous replication"
+            );
             assert_eq!(
                 log.acknowledged.len(),
                 feed.len(),
@@ -372,7 +391,11 @@ fn failover(replication: Replication) {
         .json(&json!({"code": "c0", "metadata": {"n": "stale"}}))
         .send()
         .expect("POST");
-    assert_eq!(response.status().as_u16(), 412, "If-Match {stale_etag} from before the fork");
+    assert_eq!(
+        response.status().as_u16(),
+        412,
+        "If-Match {stale_etag} from before the fork"
+    );
 
     // A server that goes read-only under the API (fenced, or demoted): writes are 503.
     standby.sql(&[
@@ -386,7 +409,11 @@ fn failover(replication: Replication) {
         .json(&json!({"code": "read-only"}))
         .send()
         .expect("POST");
-    assert_eq!(response.status().as_u16(), 503, "a write to a read-only server");
+    assert_eq!(
+        response.status().as_u16(),
+        503,
+        "a write to a read-only server"
+    );
     assert!(response.headers().contains_key("retry-after"));
 }
 
@@ -520,13 +547,18 @@ fn a_database_that_stops_answering_gets_answers_within_their_deadlines() {
         "frozen database: /readyz answered 503 in at most {slowest_ready:?}, a write 503 in \
          {write_took:?} (commit_timeout 2 s)"
     );
-    assert!(slowest_ready < Duration::from_millis(1500), "{slowest_ready:?}");
+    assert!(
+        slowest_ready < Duration::from_millis(1500),
+        "{slowest_ready:?}"
+    );
     assert!(write_took < Duration::from_secs(4), "{write_took:?}");
 
     forwarder.cut(false);
-    wait_until("writes after the database answers again", Duration::from_secs(30), || {
-        timed(post("after")).0 == 200
-    });
+    wait_until(
+        "writes after the database answers again",
+        Duration::from_secs(30),
+        || timed(post("after")).0 == 200,
+    );
     wait_until("ready again", Duration::from_secs(10), || {
         timed(client.get(server.url("/readyz"))).0 == 200
     });

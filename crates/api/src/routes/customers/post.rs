@@ -165,7 +165,10 @@ pub async fn post_customers(
                     .observe_single(response.result, response.customer.location.status);
             }
             Ok(HttpResponse::Ok()
-                .insert_header((header::ETAG, format!("\"{}\"", state.store.etag(response.customer.version))))
+                .insert_header((
+                    header::ETAG,
+                    format!("\"{}\"", state.store.etag(response.customer.version)),
+                ))
                 .json(*response))
         }
         Posted::Many(ingested) => {

@@ -56,7 +56,10 @@ pub async fn get_customer(
     let customer =
         found.ok_or_else(|| ApiError::NotFound(format!("no customer has the code `{code}`")))?;
     Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, format!("\"{}\"", state.store.etag(customer.version))))
+        .insert_header((
+            header::ETAG,
+            format!("\"{}\"", state.store.etag(customer.version)),
+        ))
         .json(customer))
 }
 
