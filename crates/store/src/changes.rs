@@ -36,6 +36,19 @@
 //!   transaction id is higher), and across customers it is an order consistent with every
 //!   customer's own.
 //!
+//! # Across a failover (PostgreSQL)
+//! Exactly once holds within one history of the data. A promotion that lost the old
+//! primary's last transactions starts another, in which transaction ids (and so positions)
+//! are handed out again. Each history is recorded with its fork point, the last row it
+//! inherited (`history.rs`), and a cursor names its history (`<epoch>.<txid>-<seq>`; the
+//! first history's are written `<txid>-<seq>`, as before histories existed). A cursor from
+//! an older history at or before every later fork point continues in the newest one, which
+//! holds every row up to it; one past a fork point is refused with
+//! [`StoreError::CursorForked`], resuming at that fork point: the follower may read rows
+//! again there, never miss one. A cursor past the newest row, or of a history this database
+//! does not have, is refused as not given out here ([`StoreError::BadCursor`]); on a primary
+//! just promoted that no write has reached, the read records the new history first.
+//!
 //! # Retention
 //! [`Store::prune_changes`] removes rows older than the retention and records the newest
 //! one removed in `changes_horizon`; a cursor at or below it has lost changes, and reading

@@ -10,6 +10,7 @@
 mod cluster;
 mod crash;
 mod failover;
+mod frozen;
 mod limits;
 mod logs;
 mod memory;
