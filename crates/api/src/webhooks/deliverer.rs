@@ -297,6 +297,25 @@ async fn deliver(shared: &Arc<Shared>, id: &str) {
                     .await;
                 break;
             }
+            Err(StoreError::CursorForked { resume }) => {
+                // A failover forked the feed's history after this cursor: deliver again from
+                // the fork point (some changes twice, which at-least-once allows; none
+                // skipped).
+                tracing::warn!(
+                    webhook = id,
+                    %resume,
+                    "the change feed's history forked at a failover; delivering again from \
+                     the fork point"
+                );
+                let replayed = id.to_owned();
+                if let Err(error) = shared
+                    .store(move |store| store.replay_webhook(&replayed, &resume))
+                    .await
+                {
+                    tracing::warn!(%error, webhook = id, "could not move a webhook's cursor");
+                    shared.pause(Duration::from_secs(1)).await;
+                }
+            }
             Err(error) => {
                 tracing::warn!(%error, webhook = id, "could not read the change feed");
                 shared.pause(Duration::from_secs(1)).await;

@@ -97,9 +97,22 @@ fn failover(replication: Replication) {
             ("CLIENTELA__DATABASE__URL", url.as_str()),
             ("CLIENTELA__DATABASE__CONNECT_TIMEOUT", "1"),
             ("CLIENTELA__DATABASE__COMMIT_TIMEOUT", "5000"),
+            ("CLIENTELA__WEBHOOKS__ALLOW_PRIVATE_NETWORKS", "true"),
+            ("CLIENTELA__WEBHOOKS__FIRST_RETRY_MS", "50"),
         ],
     );
     let client = client();
+    // A webhook subscription follows the feed too, delivered by the server itself.
+    let receiver = crate::receiver::Receiver::start();
+    let subscription: Value = client
+        .post(server.url("/webhooks"))
+        .bearer_auth(&server.key)
+        .json(&json!({"url": receiver.url}))
+        .send()
+        .expect("subscribe")
+        .json()
+        .expect("a subscription");
+    receiver.expect_secret(subscription["secret"].as_str().expect("a secret"));
     let log = Mutex::new(Log::default());
     let stop_writer = AtomicBool::new(false);
     let stop_follower = AtomicBool::new(false);
@@ -356,6 +369,37 @@ fn failover(replication: Replication) {
         seen - distinct,
         log.resumed,
         skipped.len()
+    );
+    // The webhook subscription, delivered across the failover, skips nothing either.
+    let missing_from = |cursors: &BTreeSet<String>| -> Vec<String> {
+        let positions: BTreeSet<(i64, i64)> =
+            cursors.iter().map(|cursor| position(cursor)).collect();
+        feed.iter()
+            .filter(|cursor| {
+                if fork.is_some_and(|fork| position(cursor) <= fork) {
+                    !positions.contains(&position(cursor))
+                } else {
+                    !cursors.contains(*cursor)
+                }
+            })
+            .cloned()
+            .collect()
+    };
+    let delivered = |requests: &[crate::receiver::Received]| -> BTreeSet<String> {
+        crate::receiver::all_items(requests)
+            .iter()
+            .filter_map(|item| item["cursor"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let requests = receiver.wait_for_longer(
+        "every change delivered",
+        Duration::from_secs(60),
+        |requests| missing_from(&delivered(requests)).is_empty(),
+    );
+    eprintln!(
+        "failover ({replication:?}): the webhook got {} items in {} requests, none missing",
+        crate::receiver::all_items(&requests).len(),
+        requests.len()
     );
     assert!(
         skipped.is_empty(),
