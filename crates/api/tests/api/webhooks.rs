@@ -101,6 +101,54 @@ fn every_change_reaches_every_matching_subscription_in_feed_order_signed() {
     });
 }
 
+/// A `fields` filter sends the upserts that changed one of the named fields (a top-level
+/// field, or a metadata key as `metadata.<key>`), each item naming what it changed, and
+/// every delete; a name that is no field is refused rather than never matching.
+#[test]
+fn a_fields_filter_sends_only_upserts_that_changed_a_named_field_and_every_delete() {
+    both_backends(|mut app| {
+        app.deliver_webhooks();
+        let (status, problem) = app.post_to(
+            "/webhooks",
+            &json!({"url": "http://127.0.0.1:9/hook", "fields": ["email"]}),
+        );
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(problem["errors"][0]["field"], "fields", "{problem}");
+        let email = Receiver::start();
+        let country = Receiver::start();
+        subscribe(&app, &email, json!({"fields": ["metadata.email"]}));
+        subscribe(&app, &country, json!({"fields": ["country"]}));
+        app.post(&json!({"code": "E", "metadata": {"email": "a@example.com"}}));
+        app.post(&json!({"code": "E", "metadata": {"firstName": "Ann"}}));
+        app.post(&json!({"code": "E", "country": "ES"}));
+        app.post(&json!({"code": "E", "metadata": {"email": "b@example.com"}}));
+        email.wait_for("the email changes", |requests| {
+            all_items(requests).len() >= 2
+        });
+        country.wait_for("the country change", |requests| {
+            !all_items(requests).is_empty()
+        });
+        // Deleted once the upserts are delivered: erasure removes them from the feed.
+        assert_eq!(app.delete("/customers/E"), StatusCode::NO_CONTENT);
+        let upsert = ("upsert".to_owned(), "E".to_owned());
+        let delete = ("delete".to_owned(), "E".to_owned());
+        // Items go in feed order, so once the delete has come nothing before it is on its way.
+        let received = email.wait_for("the delete", |requests| all_items(requests).len() >= 3);
+        let items = all_items(&received);
+        assert_eq!(
+            ops(&items),
+            [upsert.clone(), upsert.clone(), delete.clone()]
+        );
+        assert_eq!(items[0]["changedFields"], json!(["metadata.email"]));
+        assert_eq!(items[1]["changedFields"], json!(["metadata.email"]));
+        assert!(items[2].get("changedFields").is_none(), "{}", items[2]);
+        let received = country.wait_for("the delete", |requests| all_items(requests).len() >= 2);
+        let items = all_items(&received);
+        assert_eq!(ops(&items), [upsert, delete]);
+        assert_eq!(items[0]["changedFields"], json!(["country", "location"]));
+    });
+}
+
 #[test]
 fn a_receiver_that_fails_five_times_then_recovers_gets_everything_in_order() {
     both_backends(|mut app| {
