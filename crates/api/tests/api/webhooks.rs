@@ -33,20 +33,35 @@ fn subscribe(app: &TestApp, receiver: &Receiver, extra: Value) -> Value {
 }
 
 /// The feed as `GET /changes` shows it from its start: (op, code) in feed order.
-fn feed(app: &TestApp) -> Vec<(String, String)> {
-    let (status, page) = app.get("/changes?limit=1000");
-    assert_eq!(status, StatusCode::OK);
-    page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|item| {
-            (
-                item["op"].as_str().unwrap_or_default().to_owned(),
-                item["code"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect()
+/// The feed as `(op, code)` pairs, once it shows `last` (the test's last write). On
+/// PostgreSQL a committed change stays out of the feed while an older transaction is still
+/// running (the deliverer's own writes included), so a read right after a write may not
+/// show it yet; once the last write shows, every earlier one of the same client does.
+fn feed_through(app: &TestApp, last: (&str, &str)) -> Vec<(String, String)> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let (status, page) = app.get("/changes?limit=1000");
+        assert_eq!(status, StatusCode::OK);
+        let items: Vec<(String, String)> = page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|item| {
+                (
+                    item["op"].as_str().unwrap_or_default().to_owned(),
+                    item["code"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        if items
+            .iter()
+            .any(|(op, code)| (op.as_str(), code.as_str()) == last)
+        {
+            return items;
+        }
+        assert!(Instant::now() < deadline, "{last:?} never reached the feed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn both_backends(scenario: fn(TestApp)) {
@@ -71,7 +86,7 @@ fn every_change_reaches_every_matching_subscription_in_feed_order_signed() {
         // Delivered once everything is written, so the feed sent is the feed as it is now
         // (an upsert delivered before its customer's erasure would be in neither).
         app.deliver_webhooks();
-        let expected = feed(&app);
+        let expected = feed_through(&app, ("delete", "W2"));
         let received = everything.wait_for("every change", |requests| {
             all_items(requests).len() >= expected.len()
         });
@@ -159,7 +174,7 @@ fn a_receiver_that_fails_five_times_then_recovers_gets_everything_in_order() {
         for n in 0..5 {
             app.post(&json!({"code": format!("R{n}")}));
         }
-        let expected = feed(&app);
+        let expected = feed_through(&app, ("upsert", "R4"));
         let received = receiver.wait_for("recovery", |requests| {
             requests
                 .iter()
@@ -298,7 +313,7 @@ fn two_replicas_deliver_each_subscription_once() {
             let server = if n % 2 == 0 { &app } else { &other };
             server.post(&json!({"code": format!("T{n}")}));
         }
-        let expected = feed(&app);
+        let expected = feed_through(&app, ("upsert", "T11"));
         receiver.wait_for("every change", |requests| {
             all_items(requests).len() >= expected.len()
         });
