@@ -41,6 +41,14 @@ pub struct ChangeItem {
     /// than the item's: a later item for it follows); null for a delete and for a customer
     /// erased since.
     customer: Option<Customer>,
+    /// For an upsert, the top-level fields it changed (`isActive`, `country`, `state`,
+    /// `city`, `yearBorn`, `gender`, `location`), and each top-level metadata key it added,
+    /// removed or changed as `metadata.<key>`; empty for a create with defaults only. Names
+    /// only, never values. Absent for a delete (and for an upsert recorded by a version that
+    /// did not keep them).
+    #[serde(rename = "changedFields", skip_serializing_if = "Option::is_none")]
+    #[schema(example = json!(["country", "location", "metadata.tier"]))]
+    changed_fields: Option<Vec<String>>,
 }
 
 impl From<Change> for ChangeItem {
@@ -55,6 +63,7 @@ impl From<Change> for ChangeItem {
             version: change.version,
             at: change.at.to_rfc3339(),
             customer: change.customer,
+            changed_fields: change.changed_fields,
         }
     }
 }

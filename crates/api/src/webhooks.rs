@@ -148,6 +148,17 @@ pub fn subscribe(
             "name at least one field, or leave `fields` out for every upsert",
         ));
     }
+    if let Some(unknown) = subscription
+        .fields
+        .iter()
+        .flatten()
+        .find(|name| !filter::is_field(name))
+    {
+        return Err(ApiError::invalid_field(
+            "fields",
+            &format!("`{unknown}` is not a field; {}", filter::FIELDS_HELP),
+        ));
+    }
     let new = NewWebhook {
         id: new_id("wh"),
         url: url.to_string(),

@@ -3,12 +3,13 @@
 //!
 //! # What is written
 //! Each write transaction that changes customers adds one row per changed customer to
-//! `changes` (code, `upsert` or `delete`, the version written, when), in the same
-//! transaction: a change is in the feed if and only if it committed. A merge that changes
-//! nothing writes nothing, so it adds nothing. Rows carry no customer data: a page joins each
-//! upsert with the customer as it is when the page is read. Erasing a customer deletes its
-//! earlier rows and adds a `delete` row carrying only the code, so nothing of the erased
-//! customer stays in the feed.
+//! `changes` (code, `upsert` or `delete`, the version written, when, and for an upsert the
+//! names of the fields it changed), in the same transaction: a change is in the feed if and
+//! only if it committed. A merge that changes nothing writes nothing, so it adds nothing.
+//! Rows carry no customer data (field names, never values): a page joins each upsert with
+//! the customer as it is when the page is read. Erasing a customer deletes its earlier rows
+//! and adds a `delete` row carrying only the code, so nothing of the erased customer stays
+//! in the feed.
 //!
 //! # Exactly once, in order, across replicas
 //! A follower passes the `next` cursor of each page to the next call and must never miss a
@@ -61,7 +62,7 @@ use std::str::FromStr;
 
 use clientela_core::{Customer, Timestamp};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, SmallInt, Text};
+use diesel::sql_types::{BigInt, Nullable, SmallInt, Text};
 
 use crate::error::StoreError;
 use crate::history::{self, FIRST_EPOCH, digits};
@@ -160,6 +161,10 @@ pub struct Change {
     /// change's: a later item for the same code follows); `None` for a delete, or when the
     /// customer has been erased since.
     pub customer: Option<Customer>,
+    /// For an upsert, the fields it changed ([`Customer::changed_fields`]: `metadata.<key>`
+    /// for a metadata key; empty for a create with defaults only); `None` for a delete, and
+    /// for an upsert recorded before the feed kept them.
+    pub changed_fields: Option<Vec<String>>,
 }
 
 /// A row to add to the feed, inside a write transaction.
@@ -169,6 +174,8 @@ pub(crate) struct NewChange<'a> {
     pub(crate) op: i16,
     pub(crate) version: i64,
     pub(crate) at: i64,
+    /// The changed fields' names as a JSON array (an upsert); `None` for a delete.
+    pub(crate) changed_fields: Option<String>,
 }
 
 impl<'a> NewChange<'a> {
@@ -178,7 +185,14 @@ impl<'a> NewChange<'a> {
             op: op.number(),
             version,
             at: at.micros(),
+            changed_fields: None,
         }
+    }
+
+    /// The names of the fields an upsert changed, kept with its row (names only).
+    pub(crate) fn with_changed_fields(mut self, names: &[String]) -> Self {
+        self.changed_fields = Some(serde_json::to_string(names).unwrap_or_else(|_| "[]".into()));
+        self
     }
 }
 
@@ -196,6 +210,8 @@ struct ChangeRow {
     version: i64,
     #[diesel(sql_type = BigInt)]
     at: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    changed_fields: Option<String>,
 }
 
 impl ChangeRow {
@@ -205,19 +221,18 @@ impl ChangeRow {
 }
 
 /// PostgreSQL: rows after a cursor, below the oldest running transaction, in feed order.
-const PG_PAGE: &str = "SELECT (txid::text)::bigint AS txid, seq, code, op, version, at \
+const PG_PAGE: &str = "SELECT (txid::text)::bigint AS txid, seq, code, op, version, at, changed_fields \
      FROM changes \
      WHERE (txid, seq) > ($1::text::xid8, $2) \
        AND txid < pg_snapshot_xmin(pg_current_snapshot()) \
      ORDER BY txid, seq LIMIT $3";
-const PG_LAST: &str = "SELECT (txid::text)::bigint AS txid, seq, code, op, version, at \
+const PG_LAST: &str = "SELECT (txid::text)::bigint AS txid, seq, code, op, version, at, changed_fields \
      FROM changes \
      WHERE txid < pg_snapshot_xmin(pg_current_snapshot()) \
      ORDER BY txid DESC, seq DESC LIMIT 1";
-const SQLITE_PAGE: &str = "SELECT txid, seq, code, op, version, at FROM changes \
+const SQLITE_PAGE: &str = "SELECT txid, seq, code, op, version, at, changed_fields FROM changes \
      WHERE seq > ? ORDER BY seq LIMIT ?";
-const SQLITE_LAST: &str =
-    "SELECT txid, seq, code, op, version, at FROM changes ORDER BY seq DESC LIMIT 1";
+const SQLITE_LAST: &str = "SELECT txid, seq, code, op, version, at, changed_fields FROM changes ORDER BY seq DESC LIMIT 1";
 
 /// PostgreSQL: how many visible rows follow a cursor (up to `$3`), and the oldest one's time.
 const PG_BEHIND: &str = "SELECT count(*) AS changes, min(at) AS oldest FROM (SELECT at \
@@ -329,6 +344,15 @@ impl Store {
                     ChangeOp::Upsert => current.get(&row.code).cloned(),
                     ChangeOp::Delete => None,
                 };
+                // Written by this crate as a JSON array of names; anything else reads as
+                // "not known", as for a row from before the column existed.
+                let changed_fields = match op {
+                    ChangeOp::Upsert => row
+                        .changed_fields
+                        .as_deref()
+                        .and_then(|names| serde_json::from_str(names).ok()),
+                    ChangeOp::Delete => None,
+                };
                 Change {
                     cursor: row.cursor(epoch),
                     op,
@@ -336,6 +360,7 @@ impl Store {
                     at: Timestamp(row.at),
                     code: row.code,
                     customer,
+                    changed_fields,
                 }
             })
             .collect())

@@ -236,6 +236,9 @@ fn merge_batch(
         *remaining.entry(patch.code.as_str()).or_default() += 1;
     }
     let mut changed: BTreeMap<&str, usize> = BTreeMap::new();
+    // The stored state of a code sent again, from before the batch's first change of it:
+    // its feed row names what the batch changed in all (`current` moves on with each patch).
+    let mut before_batch: HashMap<&str, Option<Customer>> = HashMap::new();
     let mut outcomes = Vec::with_capacity(request.items.len());
     for (_, patch) in request.items {
         let code = patch.code.as_str();
@@ -265,7 +268,8 @@ fn merge_batch(
             && applied.result != MergeResult::Unchanged
         {
             if later > 0 {
-                current.insert(patch.code.clone(), applied.customer.clone());
+                let previous = current.insert(patch.code.clone(), applied.customer.clone());
+                before_batch.entry(code).or_insert(previous);
             }
             changed.insert(code, outcomes.len());
         }
@@ -288,12 +292,18 @@ fn merge_batch(
         let feed: Vec<NewChange<'_>> = written
             .iter()
             .map(|customer| {
+                let code = customer.code.as_str();
+                let before = match before_batch.get(code) {
+                    Some(stored) => stored.as_ref(),
+                    None => current.get(code),
+                };
                 NewChange::new(
-                    &customer.code,
+                    code,
                     ChangeOp::Upsert,
                     customer.version,
                     customer.updated_at,
                 )
+                .with_changed_fields(&customer.changed_fields(before))
             })
             .collect();
         sql.record_changes(&feed)?;

@@ -54,6 +54,7 @@ diesel::table! {
         op -> SmallInt,
         version -> BigInt,
         at -> BigInt,
+        changed_fields -> Nullable<Text>,
     }
 }
 

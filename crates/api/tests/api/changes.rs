@@ -352,3 +352,37 @@ on_both_backends! {
         assert_eq!(app.store.prune_changes(cutoff).expect("prune again"), 0);
     }
 }
+
+on_both_backends! {
+    /// Each upsert names the fields it changed, and nothing else: none for a create with
+    /// defaults only; a metadata key as `metadata.<key>`; a field removed with null. A delete
+    /// names none, and an erased customer's earlier items, names included, leave the feed.
+    fn each_upsert_names_the_fields_it_changed(app: &TestApp) {
+        app.post(&json!({"code": "plain"}));
+        app.post(&json!({"code": "F", "country": "ES", "metadata": {"tier": "gold", "plan": "a"}}));
+        app.post(&json!({"code": "F", "yearBorn": 1990, "metadata": {"tier": "silver"}}));
+        app.post(&json!({"code": "F", "yearBorn": null, "metadata": {"plan": null}}));
+        app.post(&json!({"code": "gone", "metadata": {"erasedKeyName": 1}}));
+        assert_eq!(app.delete("/customers/gone"), StatusCode::NO_CONTENT);
+        let (items, _) = follow(app, None, 100);
+        let fields: Vec<(String, Option<Value>)> = items
+            .iter()
+            .map(|item| {
+                (item["code"].as_str().unwrap_or_default().to_owned(), item.get("changedFields").cloned())
+            })
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                ("plain".into(), Some(json!([]))),
+                ("F".into(), Some(json!(["country", "location", "metadata.tier", "metadata.plan"]))),
+                ("F".into(), Some(json!(["yearBorn", "metadata.tier"]))),
+                ("F".into(), Some(json!(["yearBorn", "metadata.plan"]))),
+                ("gone".into(), None),
+            ]
+        );
+        assert_eq!(items[4]["op"], "delete");
+        let text = serde_json::to_string(&items).unwrap_or_default();
+        assert!(!text.contains("erasedKeyName"), "no name of the erased customer's data: {text}");
+    }
+}

@@ -205,3 +205,20 @@ fn the_documented_request_examples_are_the_seed_and_the_api_accepts_them() {
         assert_eq!(status, StatusCode::OK, "example {name}: {body}");
     }
 }
+
+/// A feed item documents `changedFields`: an optional list of names, with an example.
+#[test]
+fn a_feed_item_documents_the_fields_its_change_changed() {
+    let app = TestApp::sqlite();
+    let document = served_document(&app);
+    let item = &document["components"]["schemas"]["ChangeItem"];
+    let changed = &item["properties"]["changedFields"];
+    assert!(changed["type"].to_string().contains("array"), "{changed}");
+    assert_eq!(changed["items"]["type"], "string", "{changed}");
+    assert!(changed["example"].is_array(), "{changed}");
+    let required = item["required"].as_array().cloned().unwrap_or_default();
+    assert!(
+        !required.contains(&serde_json::json!("changedFields")),
+        "absent for deletes: {item}"
+    );
+}

@@ -310,7 +310,7 @@ fn every_command_resolves_places_with_the_same_overlays() {
     assert_eq!(resolved["country"]["code"], "XT", "{resolved}");
 }
 
-/// `changes` writes the feed as JSON lines; `--after` the cursor of the last line resumes
+/// `changes` writes the feed as JSON lines, each with the fields its change set; `--after` the cursor of the last line resumes
 /// after it, and a dry-run import adds nothing to it.
 #[test]
 fn the_change_feed_comes_out_as_json_lines_and_resumes_after_a_cursor() {
@@ -325,7 +325,11 @@ fn the_change_feed_comes_out_as_json_lines_and_resumes_after_a_cursor() {
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
     let first = folder.path().join("first.jsonl");
-    std::fs::write(&first, "{\"code\": \"F-1\"}\n{\"code\": \"F-2\"}\n").expect("write");
+    std::fs::write(
+        &first,
+        "{\"code\": \"F-1\"}\n{\"code\": \"F-2\", \"yearBorn\": 1990}\n",
+    )
+    .expect("write");
     run(&["import", first.to_str().expect("path")]);
     let lines: Vec<serde_json::Value> = run(&["changes"])
         .lines()
@@ -334,6 +338,9 @@ fn the_change_feed_comes_out_as_json_lines_and_resumes_after_a_cursor() {
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["op"], "upsert");
     assert_eq!(lines[1]["customer"]["code"], "F-2");
+    // Each line names the fields its change set: none for a create with defaults only.
+    assert_eq!(lines[0]["changedFields"], serde_json::json!([]));
+    assert_eq!(lines[1]["changedFields"], serde_json::json!(["yearBorn"]));
     let cursor = lines[1]["cursor"].as_str().expect("cursor").to_owned();
 
     let second = folder.path().join("second.jsonl");

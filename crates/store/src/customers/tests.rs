@@ -87,3 +87,82 @@ fn a_postgres_writer_waiting_on_a_held_code_gives_up_after_the_lock_timeout() {
         .unwrap();
     assert!(!store.delete("held", false).unwrap());
 }
+
+/// A batch that sends one code twice writes one feed row naming everything the batch changed
+/// in all, against the customer as stored before it; a delete names nothing.
+fn a_batch_records_the_fields_it_changed_in_all(store: &Store) {
+    use clientela_core::geo::Resolver;
+    use clientela_core::merge::MergeContext;
+    use clientela_core::{Timestamp, parse_customer};
+    use serde_json::json;
+
+    use crate::{BatchRequest, ChangeOp};
+
+    let resolver = Resolver::builtin();
+    let context = MergeContext {
+        now: Timestamp::now(),
+        resolver: &resolver,
+        strict_geo: false,
+    };
+    let upsert = |values: serde_json::Value| {
+        let items: Vec<(usize, clientela_core::CustomerPatch)> = values
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .map(|(index, value)| (index, parse_customer(value.clone()).unwrap()))
+            .collect();
+        let request = BatchRequest {
+            items: &items,
+            precondition: None,
+            atomic: false,
+            dry_run: false,
+        };
+        store.upsert_batch(&request, &context).unwrap();
+    };
+    upsert(json!([{"code": "A", "yearBorn": 1980, "metadata": {"tier": "gold"}}, {"code": "B"}]));
+    upsert(json!([
+        {"code": "A", "yearBorn": 1990},
+        {"code": "A", "metadata": {"plan": "x"}},
+        {"code": "A", "yearBorn": 1980},
+    ]));
+    assert!(store.delete("B", false).unwrap());
+    let feed = store.changes(None, 100).unwrap();
+    let fields: Vec<(ChangeOp, &str, Option<Vec<String>>)> = feed
+        .iter()
+        .map(|change| {
+            (
+                change.op,
+                change.code.as_str(),
+                change.changed_fields.clone(),
+            )
+        })
+        .collect();
+    let names = |names: &[&str]| Some(names.iter().map(|name| (*name).to_owned()).collect());
+    assert_eq!(
+        fields,
+        vec![
+            (ChangeOp::Upsert, "A", names(&["yearBorn", "metadata.tier"])),
+            // yearBorn went to 1990 and back: in all, only the metadata key changed.
+            (ChangeOp::Upsert, "A", names(&["metadata.plan"])),
+            (ChangeOp::Delete, "B", None),
+        ]
+    );
+}
+
+#[test]
+fn a_batch_records_the_fields_it_changed_in_all_on_sqlite() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("fields.db");
+    let store = Store::open(&StoreOptions::new(format!("sqlite://{}", path.display()))).unwrap();
+    a_batch_records_the_fields_it_changed_in_all(&store);
+}
+
+#[test]
+fn a_batch_records_the_fields_it_changed_in_all_on_postgres() {
+    let Some(schema) = ScratchSchema::for_test("store") else {
+        return;
+    };
+    let store = Store::open(&StoreOptions::new(schema.url())).unwrap();
+    a_batch_records_the_fields_it_changed_in_all(&store);
+}

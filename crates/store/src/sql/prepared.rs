@@ -16,7 +16,7 @@
 use diesel::backend::Backend;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, BigInt, SmallInt, Text};
+use diesel::sql_types::{Array, BigInt, Nullable, SmallInt, Text};
 use diesel::sqlite::Sqlite;
 use diesel::{QueryResult, RunQueryDsl};
 
@@ -167,7 +167,7 @@ pub(crate) struct SqliteRecordChange<'a> {
 
 impl QueryFragment<Sqlite> for SqliteRecordChange<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        out.push_sql("INSERT INTO changes (code, op, version, at) VALUES (");
+        out.push_sql("INSERT INTO changes (code, op, version, at, changed_fields) VALUES (");
         out.push_bind_param::<Text, _>(&self.change.code)?;
         out.push_sql(", ");
         out.push_bind_param::<SmallInt, _>(&self.change.op)?;
@@ -175,18 +175,22 @@ impl QueryFragment<Sqlite> for SqliteRecordChange<'_> {
         out.push_bind_param::<BigInt, _>(&self.change.version)?;
         out.push_sql(", ");
         out.push_bind_param::<BigInt, _>(&self.change.at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.change.changed_fields)?;
         out.push_sql(")");
         Ok(())
     }
 }
 
 /// PostgreSQL: a batch's rows of the change feed, one array per column, in one round trip
-/// and one cached plan for any batch size (as [`PgUpsert`]).
+/// and one cached plan for any batch size (as [`PgUpsert`]). The changed fields' names are
+/// one more array of short texts (NULL for deletes): no extra round trip.
 pub(crate) struct PgRecordChanges<'a> {
     code: Vec<&'a str>,
     op: Vec<i16>,
     version: Vec<i64>,
     at: Vec<i64>,
+    changed_fields: Vec<Option<&'a str>>,
 }
 
 impl<'a> PgRecordChanges<'a> {
@@ -196,13 +200,19 @@ impl<'a> PgRecordChanges<'a> {
             op: changes.iter().map(|change| change.op).collect(),
             version: changes.iter().map(|change| change.version).collect(),
             at: changes.iter().map(|change| change.at).collect(),
+            changed_fields: changes
+                .iter()
+                .map(|change| change.changed_fields.as_deref())
+                .collect(),
         }
     }
 }
 
 impl QueryFragment<Pg> for PgRecordChanges<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("INSERT INTO changes (code, op, version, at) SELECT * FROM unnest(");
+        out.push_sql(
+            "INSERT INTO changes (code, op, version, at, changed_fields) SELECT * FROM unnest(",
+        );
         out.push_bind_param::<Array<Text>, _>(&self.code)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<SmallInt>, _>(&self.op)?;
@@ -210,6 +220,8 @@ impl QueryFragment<Pg> for PgRecordChanges<'_> {
         out.push_bind_param::<Array<BigInt>, _>(&self.version)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<BigInt>, _>(&self.at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.changed_fields)?;
         out.push_sql(")");
         Ok(())
     }
