@@ -8,10 +8,6 @@ use std::path::{Component, Path, PathBuf};
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-/// Pages that other work adds to the repository; until they exist, links to them are
-/// allowed (and their anchors not checked). Once a page exists it is checked like any other.
-const PAGES_WRITTEN_ELSEWHERE: [&str; 1] = ["docs/places.md"];
-
 fn workspace_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
@@ -121,10 +117,7 @@ fn check_link(root: &Path, page: &Path, target: &str) -> Option<String> {
         normalize(&page.parent().unwrap_or(Path::new("")).join(path))
     };
     if !root.join(&file).exists() {
-        let elsewhere = PAGES_WRITTEN_ELSEWHERE
-            .iter()
-            .any(|pending| Path::new(pending) == file);
-        return (!elsewhere).then(|| format!("`{target}`: {} does not exist", file.display()));
+        return Some(format!("`{target}`: {} does not exist", file.display()));
     }
     if anchor.is_empty() || file.extension().is_none_or(|extension| extension != "md") {
         return None;
@@ -285,8 +278,7 @@ fn every_path_a_page_names_in_code_exists() {
         let text = fs::read_to_string(root.join(&page)).expect("a page reads as UTF-8");
         for (line, path) in named_paths(&text) {
             named += 1;
-            let pending = PAGES_WRITTEN_ELSEWHERE.contains(&path.as_str());
-            if !pending && !root.join(&path).exists() {
+            if !root.join(&path).exists() {
                 missing.push(format!("{}:{line}: `{path}`", page.display()));
             }
         }
