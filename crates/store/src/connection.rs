@@ -29,7 +29,6 @@ use crate::error::StoreError;
 
 mod conninfo;
 
-use conninfo::is_keyword_string;
 pub use conninfo::{ConnectionDefaults, redact_password};
 
 /// One connection to either backend; queries written once with diesel's DSL run on both.
@@ -82,13 +81,12 @@ impl Target {
             }
             return Ok(Target::Sqlite(PathBuf::from(path)));
         }
-        if url.starts_with("postgres://")
-            || url.starts_with("postgresql://")
-            || is_keyword_string(url)
-        {
-            return Ok(Target::Postgres(url.to_owned()));
+        // libpq decides what a PostgreSQL connection string is: a URL or keyword/value
+        // pairs it reads, setting at least one keyword.
+        match conninfo::read(url) {
+            Ok(keywords) if !keywords.is_empty() => Ok(Target::Postgres(url.to_owned())),
+            _ => Err(StoreError::UnknownScheme(redact_password(url))),
         }
-        Err(StoreError::UnknownScheme(redact_password(url)))
     }
 }
 
@@ -231,7 +229,9 @@ pub(crate) fn build_pool_with(
         sync,
         timeouts,
         conninfo: match target {
-            Target::Postgres(conninfo) => defaults.apply(conninfo),
+            Target::Postgres(conninfo) => defaults
+                .apply(conninfo)
+                .map_err(|_| StoreError::UnknownScheme(redact_password(conninfo)))?,
             Target::Sqlite(_) => String::new(),
         },
     };
@@ -265,61 +265,69 @@ mod tests {
             Target::parse("mysql://clientela:s3cret@db/x")
                 .map(|_| String::new())
                 .unwrap_or_else(|error| error.to_string()),
+            redact_password("host=db1,db2 password=s3cret dbname=clientela"),
+            redact_password("host=db1 password = 'a \\' s3cret' dbname=clientela"),
+            redact_password("postgres://clientela:s3cr%65t@db1:5432,db2:5432/clientela"),
         ];
-        for text in printed {
-            assert!(!text.contains("s3cret"), "{text}");
-            assert!(text.contains("clientela:…@"), "the user stays: {text}");
+        for text in &printed {
+            assert!(!text.contains("s3cr"), "{text}");
         }
-        assert!(format!("{:?}", crate::StoreOptions::new(url)).contains("sslmode=require"));
-
-        let keywords = "host=db1,db2 password=s3cret dbname=clientela password = 'a \\' s3cret'";
-        let printed = redact_password(keywords);
-        assert!(!printed.contains("s3cret"), "{printed}");
+        assert!(printed[0].contains("user=clientela"), "{}", printed[0]);
+        assert!(printed[0].contains("sslmode=require"), "{}", printed[0]);
         assert!(
-            printed.contains("host=db1,db2") && printed.contains("dbname=clientela"),
-            "{printed}"
+            printed[3].contains("host=db1,db2") && printed[3].contains("dbname=clientela"),
+            "{}",
+            printed[3]
         );
+        assert!(printed[5].contains("port=5432,5432"), "{}", printed[5]);
     }
 
-    /// The dead-connection defaults come before the string's own settings, so that libpq,
-    /// which takes the last value of a keyword, keeps whatever the operator wrote.
+    /// The dead-connection defaults fill in only what the string does not set itself, and
+    /// libpq reads the result back to the string's own settings plus those defaults: the
+    /// operator's values win, whatever form they were written in.
     #[test]
-    fn connection_defaults_go_first_and_the_operators_settings_win() {
+    fn connection_defaults_fill_in_what_the_operator_left_out() {
         let defaults = ConnectionDefaults::default();
-        let url = defaults.apply("postgres://u:p?w@a:5441,b:5442/db?target_session_attrs=read-write&tcp_user_timeout=9000");
-        assert!(
-            url.starts_with("postgres://u:p?w@a:5441,b:5442/db?keepalives=1&"),
-            "{url}"
-        );
-        assert!(
-            url.ends_with("&target_session_attrs=read-write&tcp_user_timeout=9000"),
-            "{url}"
-        );
-        assert!(url.contains("tcp_user_timeout=3000&"), "{url}");
+        let value = |pairs: &[(String, String)], keyword: &str| {
+            pairs
+                .iter()
+                .find(|(set, _)| set == keyword)
+                .map(|(_, value)| value.clone())
+        };
+        let url = "postgres://u:p%3Fw%20x@a:5441,b:5442/db?target_session_attrs=read-write&tcp_user_timeout=9000";
+        let applied = defaults.apply(url).unwrap();
+        let read_back = conninfo::read(&applied).unwrap();
+        assert_eq!(value(&read_back, "password").as_deref(), Some("p?w x"));
+        assert_eq!(value(&read_back, "host").as_deref(), Some("a,b"));
+        assert_eq!(value(&read_back, "port").as_deref(), Some("5441,5442"));
         assert_eq!(
-            defaults.apply("postgres://a/db"),
-            format!(
-                "postgres://a/db?{}",
-                defaults
-                    .pairs()
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join("&")
-            )
+            value(&read_back, "tcp_user_timeout").as_deref(),
+            Some("9000")
         );
-        let keywords = defaults.apply("host=a dbname=db keepalives_idle=60");
-        assert!(keywords.starts_with("keepalives=1 "), "{keywords}");
-        assert!(
-            keywords.ends_with(" host=a dbname=db keepalives_idle=60"),
-            "{keywords}"
+        assert_eq!(value(&read_back, "keepalives").as_deref(), Some("1"));
+        assert_eq!(
+            value(&read_back, "target_session_attrs").as_deref(),
+            Some("read-write")
         );
+        let keywords = conninfo::read(
+            &defaults
+                .apply("host=a dbname=db keepalives_idle=60")
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(value(&keywords, "keepalives_idle").as_deref(), Some("60"));
+        assert_eq!(
+            value(&keywords, "tcp_user_timeout").as_deref(),
+            Some("3000")
+        );
+        assert_eq!(value(&keywords, "dbname").as_deref(), Some("db"));
         assert!(matches!(
             Target::parse("host=a port=5432 dbname=db"),
             Ok(Target::Postgres(_))
         ));
         assert!(Target::parse("mysql://a/db").is_err());
         assert!(Target::parse("just-a-name").is_err());
+        assert!(Target::parse("").is_err());
     }
 
     /// libpq takes a keyword/value string as well as a URL, with the defaults in front.

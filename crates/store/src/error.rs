@@ -5,7 +5,10 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
-    #[error("the database URL `{0}` has an unknown scheme; use sqlite://PATH or postgres://...")]
+    #[error(
+        "the database URL `{0}` is neither sqlite://PATH nor a PostgreSQL connection string \
+         libpq reads (postgres://… or host=… dbname=…)"
+    )]
     UnknownScheme(String),
     #[error("the database is unavailable: {0}")]
     Unavailable(String),

@@ -181,7 +181,12 @@ fn a_bad_setting_stops_the_start_naming_it() {
         .output()
         .expect("run");
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown scheme"));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("neither sqlite://PATH nor a PostgreSQL connection string"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]

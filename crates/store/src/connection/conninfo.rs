@@ -1,59 +1,90 @@
-//! The PostgreSQL connection string: a URL or a libpq keyword/value string, handed to libpq
-//! as written with [`ConnectionDefaults`] in front, and shown with its password hidden.
+//! The PostgreSQL connection string: a URL or a libpq keyword/value string, read by libpq's
+//! own parser (`PQconninfoParse`), never by ours: the keywords it finds are what
+//! [`ConnectionDefaults`] completes and what is printed with the password hidden. Written
+//! back as a keyword/value string, it is exactly what libpq read.
 
+use std::ffi::{CStr, CString, c_char};
 use std::time::Duration;
 
-/// `url` with its password replaced by `…`: the one of a `user:password@` part, and a
-/// `password=` parameter of the query (libpq takes both). For anything that prints a
-/// database URL: settings, options, errors.
-pub fn redact_password(url: &str) -> String {
-    if is_keyword_string(url) {
-        return redact_keyword_password(url);
+/// What libpq reads in `conninfo` (a URL or a keyword/value string): every keyword it sets,
+/// in libpq's order, with its value (percent-decoding and quoting undone by libpq). `Err`
+/// with libpq's message when libpq refuses the string.
+pub(crate) fn read(conninfo: &str) -> Result<Vec<(String, String)>, String> {
+    let text = CString::new(conninfo)
+        .map_err(|_| "a connection string must not hold a NUL character".to_owned())?;
+    let mut message: *mut c_char = std::ptr::null_mut();
+    // SAFETY: `text` is a NUL-terminated string that outlives the call; libpq answers either
+    // an array it allocated, ended by an entry whose keyword is NULL, or NULL and (unless out
+    // of memory) a message it allocated. Each is read before it is freed, once, with the
+    // function libpq documents for it.
+    #[allow(unsafe_code)]
+    unsafe {
+        let options = pq_sys::PQconninfoParse(text.as_ptr(), &raw mut message);
+        if options.is_null() {
+            if message.is_null() {
+                return Err("libpq could not read the connection string".to_owned());
+            }
+            let reason = CStr::from_ptr(message).to_string_lossy().trim().to_owned();
+            pq_sys::PQfreemem(message.cast());
+            return Err(reason);
+        }
+        let mut pairs = Vec::new();
+        let mut option = options;
+        while !(*option).keyword.is_null() {
+            if !(*option).val.is_null() {
+                pairs.push((
+                    CStr::from_ptr((*option).keyword)
+                        .to_string_lossy()
+                        .into_owned(),
+                    CStr::from_ptr((*option).val).to_string_lossy().into_owned(),
+                ));
+            }
+            option = option.add(1);
+        }
+        pq_sys::PQconninfoFree(options);
+        Ok(pairs)
     }
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    // The user part ends at the last `@`: a password may hold `@`, `/` or `?` when it is
-    // not percent-encoded, so anything before that `@` may be part of it.
-    let (user, after_user) = match rest.rfind('@') {
-        Some(at) => {
-            let (user, after) = rest.split_at(at);
-            let user = match user.split_once(':') {
-                Some((name, _password)) => format!("{name}:…"),
-                None => user.to_owned(),
-            };
-            (user, after)
-        }
-        None => (String::new(), rest),
-    };
-    let after_user = match after_user.split_once('?') {
-        Some((location, query)) => {
-            let query: Vec<String> = query
-                .split('&')
-                .map(|pair| match pair.split_once('=') {
-                    Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=…"),
-                    _ => pair.to_owned(),
-                })
-                .collect();
-            format!("{location}?{}", query.join("&"))
-        }
-        None => after_user.to_owned(),
-    };
-    format!("{scheme}://{user}{after_user}")
 }
 
-/// Whether `text` is a libpq keyword/value connection string (`host=… dbname=…`): no
-/// scheme, and a first word that is `keyword=`.
-pub(crate) fn is_keyword_string(text: &str) -> bool {
-    let first = text.split_whitespace().next().unwrap_or("");
-    !text.contains("://")
-        && first.split('=').next().is_some_and(|keyword| {
-            !keyword.is_empty()
-                && keyword
-                    .bytes()
-                    .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
-        })
-        && text.contains('=')
+/// `pairs` as a keyword/value string libpq reads back to the same pairs: a value that is
+/// empty or holds a space, a quote or a backslash is quoted, with `\` and `\'` escaped.
+fn keyword_string<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let quoted = |value: &str| {
+        let plain = !value.is_empty()
+            && !value
+                .chars()
+                .any(|character| character.is_whitespace() || matches!(character, '\'' | '\\'));
+        if plain {
+            value.to_owned()
+        } else {
+            format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
+        }
+    };
+    pairs
+        .into_iter()
+        .map(|(keyword, value)| format!("{keyword}={}", quoted(value)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A database URL for printing (settings, options, errors): a PostgreSQL string as libpq
+/// reads it, in keyword/value form, with the password replaced by `…`; a SQLite URL as it
+/// is. A string libpq cannot read is shown by its scheme only, since where its password
+/// would be is unknown.
+pub fn redact_password(url: &str) -> String {
+    if url.starts_with("sqlite:") {
+        return url.to_owned();
+    }
+    match read(url) {
+        Ok(pairs) => keyword_string(pairs.iter().map(|(keyword, value)| {
+            let shown = if keyword == "password" { "…" } else { value };
+            (keyword.as_str(), shown)
+        })),
+        Err(_) => match url.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://…"),
+            None => "…".to_owned(),
+        },
+    }
 }
 
 /// How libpq finds out that a PostgreSQL server is gone (see the module docs).
@@ -102,77 +133,18 @@ impl ConnectionDefaults {
         pairs
     }
 
-    /// `conninfo` (a URL or a keyword/value string) with these defaults in front of its own
-    /// settings: libpq takes the last value given for a keyword, so whatever the string sets
-    /// itself wins.
-    pub fn apply(&self, conninfo: &str) -> String {
-        let pairs = self.pairs();
-        if is_keyword_string(conninfo) {
-            let defaults: Vec<String> = pairs
-                .iter()
-                .map(|(key, value)| format!("{key}={value}"))
-                .collect();
-            return format!("{} {}", defaults.join(" "), conninfo.trim_start());
-        }
-        let defaults: Vec<String> = pairs
+    /// `conninfo` as libpq reads it, completed with these defaults for every keyword it does
+    /// not set itself, as one keyword/value string; `Err` with libpq's message when libpq
+    /// cannot read it.
+    pub fn apply(&self, conninfo: &str) -> Result<String, String> {
+        let given = read(conninfo)?;
+        let defaults = self.pairs();
+        let missing = defaults
             .iter()
-            .map(|(key, value)| format!("{key}={value}"))
-            .collect();
-        let defaults = defaults.join("&");
-        // The query starts at the first `?` after the user part (a password may hold `?`).
-        let location_start = conninfo.rfind('@').map_or(0, |at| at + 1);
-        match conninfo[location_start..].find('?') {
-            Some(question) => {
-                let (before, query) = conninfo.split_at(location_start + question + 1);
-                if query.is_empty() {
-                    format!("{before}{defaults}")
-                } else {
-                    format!("{before}{defaults}&{query}")
-                }
-            }
-            None => format!("{conninfo}?{defaults}"),
-        }
+            .filter(|(keyword, _)| !given.iter().any(|(set, _)| set == keyword))
+            .map(|(keyword, value)| (*keyword, value.as_str()));
+        Ok(keyword_string(missing.chain(given.iter().map(
+            |(keyword, value)| (keyword.as_str(), value.as_str()),
+        ))))
     }
-}
-
-/// A keyword/value string with the value of each `password` keyword (bare, or quoted with
-/// `'…'` and backslash escapes, as libpq reads it) replaced by `…`.
-fn redact_keyword_password(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(found) = rest.find("password") {
-        let (before, after) = rest.split_at(found);
-        out.push_str(before);
-        out.push_str("password");
-        let after = &after["password".len()..];
-        let keyword_ends = before.is_empty() || before.ends_with(char::is_whitespace);
-        let trimmed = after.trim_start();
-        if !keyword_ends || !trimmed.starts_with('=') {
-            rest = after;
-            continue;
-        }
-        let value = trimmed[1..].trim_start();
-        let value_len = if let Some(quoted) = value.strip_prefix('\'') {
-            let mut escaped = false;
-            let mut end = quoted.len();
-            for (index, character) in quoted.char_indices() {
-                match (escaped, character) {
-                    (true, _) => escaped = false,
-                    (false, '\\') => escaped = true,
-                    (false, '\'') => {
-                        end = index + 1;
-                        break;
-                    }
-                    _ => {}
-                }
-            }
-            1 + end.min(quoted.len())
-        } else {
-            value.find(char::is_whitespace).unwrap_or(value.len())
-        };
-        out.push_str("=…");
-        rest = &value[value_len.min(value.len())..];
-    }
-    out.push_str(rest);
-    out
 }
