@@ -330,7 +330,7 @@ mod tests {
         assert!(Target::parse("").is_err());
     }
 
-    /// libpq takes a keyword/value string as well as a URL, with the defaults in front.
+    /// libpq takes a keyword/value string as well as a URL, with the defaults filled in.
     #[test]
     fn a_keyword_value_string_connects() {
         let Ok(url) = std::env::var("CLIENTELA_TEST_PG") else {
