@@ -17,7 +17,10 @@ pub(crate) fn read(conninfo: &str) -> Result<Vec<(String, String)>, String> {
     // an array it allocated, ended by an entry whose keyword is NULL, or NULL and (unless out
     // of memory) a message it allocated. Each is read before it is freed, once, with the
     // function libpq documents for it.
-    #[allow(unsafe_code)]
+    #[expect(
+        unsafe_code,
+        reason = "libpq's own connection-string parser is a C function"
+    )]
     unsafe {
         let options = pq_sys::PQconninfoParse(text.as_ptr(), &raw mut message);
         if options.is_null() {
