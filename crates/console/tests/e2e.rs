@@ -152,7 +152,7 @@ impl Drop for Api {
 }
 
 /// The console in its own tmux server, on a socket in a temporary folder: the user's own
-/// sessions are never touched, and nothing is left behind.
+/// tmux server is never touched, and nothing is left behind.
 struct Tmux {
     socket: PathBuf,
     _folder: tempfile::TempDir,
