@@ -133,23 +133,20 @@ impl KeyChecker {
         }
     }
 
-    /// The scope of the request's bearer key, if it holds at least `needed`.
+    /// The scope of the request's bearer key, if it holds at least `needed`; `find` reads
+    /// an active key's record by its id from the store.
     pub async fn authorize(
         &self,
         request: &HttpRequest,
-        store: &Store,
         needed: Scope,
+        find: impl AsyncFnOnce(String) -> Result<Option<ApiKeyRecord>, ApiError>,
     ) -> Result<Scope, ApiError> {
         let token = bearer_token(request)?;
         let (id, secret) = parse_token(token).ok_or(ApiError::Unauthorized)?;
         let record = match self.cached(id) {
             Some(record) => record,
             None => {
-                let store = store.clone();
-                let lookup_id = id.to_owned();
-                let found =
-                    actix_web::web::block(move || store.find_active_key(&lookup_id)).await??;
-                let record = found.ok_or(ApiError::Unauthorized)?;
+                let record = find(id.to_owned()).await?.ok_or(ApiError::Unauthorized)?;
                 self.remember(&record);
                 record
             }

@@ -89,6 +89,7 @@ impl WebhookSettings {
             max_retry_age: Duration::from_secs(self.max_retry_age),
             first_retry: Duration::from_millis(self.first_retry_ms),
             allow_private_networks: self.allow_private_networks,
+            ..crate::webhooks::WebhookOptions::default()
         }
     }
 }
@@ -173,6 +174,11 @@ impl Default for RateLimitSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseSettings {
     pub url: Option<DatabaseUrl>,
+    /// A hot standby of the PostgreSQL primary that reads may use (`http::commit_token`).
+    pub read_url: Option<DatabaseUrl>,
+    /// Milliseconds a read that sends a commit token back waits for the standby to replay
+    /// that far before it reads the primary.
+    pub read_wait: u64,
     pub pool_size: u32,
     /// PostgreSQL connections for writes, apart from the `pool_size` read connections.
     pub write_pool_size: u32,
@@ -191,6 +197,8 @@ pub struct DatabaseSettings {
     /// Milliseconds a write request waits for its transaction, commit included (a commit
     /// waits for synchronous standbys), before answering 503 "outcome unknown".
     pub commit_timeout: u64,
+    /// Milliseconds a read request waits for the database before answering 503.
+    pub read_timeout: u64,
     pub sqlite_synchronous: SqliteSync,
     pub migrate: bool,
 }
@@ -201,6 +209,8 @@ impl Default for DatabaseSettings {
         let millis = |duration: Duration| u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
         DatabaseSettings {
             url: None,
+            read_url: None,
+            read_wait: millis(crate::state::DEFAULT_READ_WAIT),
             pool_size: store.pool_size,
             write_pool_size: store.write_pool_size,
             connect_timeout: store.connect_timeout.as_secs(),
@@ -210,6 +220,7 @@ impl Default for DatabaseSettings {
             keepalives_idle: store.connection.keepalives_idle.as_secs(),
             host_connect_timeout: store.connection.host_connect_timeout.as_secs(),
             commit_timeout: millis(crate::state::DEFAULT_COMMIT_TIMEOUT),
+            read_timeout: millis(crate::state::DEFAULT_READ_TIMEOUT),
             sqlite_synchronous: store.sqlite_sync,
             migrate: store.migrate,
         }
@@ -334,6 +345,10 @@ impl Settings {
                 "database.commit_timeout",
                 settings.database.commit_timeout as usize,
             ),
+            (
+                "database.read_timeout",
+                settings.database.read_timeout as usize,
+            ),
         ] {
             if value == 0 {
                 anyhow::bail!("invalid configuration: {key} must be above 0");
@@ -363,9 +378,12 @@ impl Settings {
             keep_alive: Duration::from_secs(server.keep_alive),
             disconnect_timeout: Duration::from_secs(server.disconnect_timeout),
             max_connections: server.max_connections,
-            // The read pool's connections, plus the writers' (one on SQLite).
-            blocking_threads: (self.database.pool_size.max(1)
-                + self.database.write_pool_size.max(1)) as usize,
+            // The read pool's connections, plus the writers' (one on SQLite), and as many
+            // again for calls abandoned at their deadline on a server that stopped
+            // answering (`state.rs`, "Deadlines").
+            blocking_threads: ((self.database.pool_size.max(1)
+                + self.database.write_pool_size.max(1))
+                * clientela_store::SPARE_FACTOR) as usize,
         }
     }
 
@@ -394,6 +412,7 @@ impl Settings {
             },
             sqlite_sync: self.database.sqlite_synchronous,
             migrate: self.database.migrate,
+            read_url: self.database.read_url.as_ref().map(|url| url.0.clone()),
         }
     }
 }

@@ -43,6 +43,7 @@ pub struct Metrics {
     webhooks_paused: IntGauge,
     webhook_lag_changes: IntGaugeVec,
     webhook_lag_seconds: GaugeVec,
+    standby_reads: IntCounterVec,
 }
 
 impl Default for Metrics {
@@ -147,6 +148,14 @@ impl Metrics {
             ),
             &["webhook"],
         )?;
+        let standby_reads = IntCounterVec::new(
+            Opts::new(
+                "clientela_standby_reads_total",
+                "With database.read_url: reads answered by the standby, and by the primary \
+                 (the standby had not replayed the client's commit token in time, or failed).",
+            ),
+            &["server"],
+        )?;
         let build_info = IntGaugeVec::new(
             Opts::new(
                 "clientela_build_info",
@@ -169,6 +178,7 @@ impl Metrics {
         registry.register(Box::new(webhooks_paused.clone()))?;
         registry.register(Box::new(webhook_lag_changes.clone()))?;
         registry.register(Box::new(webhook_lag_seconds.clone()))?;
+        registry.register(Box::new(standby_reads.clone()))?;
         registry.register(Box::new(build_info))?;
         Ok(Metrics {
             registry,
@@ -184,7 +194,14 @@ impl Metrics {
             webhooks_paused,
             webhook_lag_changes,
             webhook_lag_seconds,
+            standby_reads,
         })
+    }
+
+    /// A read that could go to the standby: answered there (`true`) or by the primary.
+    pub fn count_standby_read(&self, on_standby: bool) {
+        let server = if on_standby { "standby" } else { "primary" };
+        self.standby_reads.with_label_values(&[server]).inc();
     }
 
     /// A webhook batch sent: `delivered`, `retried` or `paused`.

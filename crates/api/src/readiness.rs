@@ -8,6 +8,11 @@
 //! each outcome. A request is ready when the last probe succeeded less than [`FRESH_FOR`]
 //! ago; a probe that has not come back for that long counts as a failure. A request
 //! that finds no fresh success waits up to [`FIRST_WAIT`] for a newer probe.
+//!
+//! A probe that has not come back after [`ABANDON_AFTER`] (a frozen server holds it without
+//! end) is left behind: the store is fenced (`Store::fence`, so no call reuses a connection
+//! to that server) and a new probing thread takes over, so `/readyz` turns ready again as
+//! soon as a database answers, through the multi-host list if need be.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,6 +27,8 @@ pub const FRESH_FOR: Duration = Duration::from_secs(1);
 pub const FIRST_WAIT: Duration = Duration::from_millis(500);
 /// How long the probes go on after the last request.
 const KEEP_PROBING: Duration = Duration::from_secs(60);
+/// How long a probe may take before a new probing thread replaces the one waiting on it.
+pub const ABANDON_AFTER: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Default)]
 struct Probes {
@@ -31,6 +38,10 @@ struct Probes {
     last_ok: Option<Instant>,
     asked: Option<Instant>,
     running: bool,
+    /// When the probe under way started.
+    probing_since: Option<Instant>,
+    /// Which probing thread is the current one; an abandoned one stops when it sees a newer.
+    thread: u64,
 }
 
 /// The database's readiness as the background probes last saw it. Cheap to clone.
@@ -79,16 +90,25 @@ impl Readiness {
             return;
         };
         probes.asked = Some(Instant::now());
-        if probes.running {
+        let stuck = probes
+            .probing_since
+            .is_some_and(|since| since.elapsed() > ABANDON_AFTER);
+        if probes.running && !stuck {
             return;
         }
+        if stuck {
+            store.fence();
+        }
         probes.running = true;
+        probes.probing_since = None;
+        probes.thread += 1;
+        let thread = probes.thread;
         drop(probes);
         let shared = self.probes.clone();
         let store = store.clone();
         let spawned = std::thread::Builder::new()
             .name("readiness".into())
-            .spawn(move || probe_while_asked(&shared, &store));
+            .spawn(move || probe_while_asked(&shared, &store, thread));
         if spawned.is_err()
             && let Ok(mut probes) = self.probes.lock()
         {
@@ -97,12 +117,22 @@ impl Readiness {
     }
 }
 
-fn probe_while_asked(shared: &Mutex<Probes>, store: &Store) {
+fn probe_while_asked(shared: &Mutex<Probes>, store: &Store, thread: u64) {
     loop {
+        match shared.lock() {
+            Ok(mut probes) if probes.thread == thread => {
+                probes.probing_since = Some(Instant::now())
+            }
+            _ => return,
+        }
         let outcome = store.ping().map_err(|error| error.to_string());
         let Ok(mut probes) = shared.lock() else {
             return;
         };
+        if probes.thread != thread {
+            return;
+        }
+        probes.probing_since = None;
         let now = Instant::now();
         if outcome.is_ok() {
             probes.last_ok = Some(now);

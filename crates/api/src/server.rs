@@ -14,7 +14,7 @@ use actix_web::{App, web};
 
 use crate::http::connection::{self, HeadDeadlines, Watched};
 use crate::http::refusals::{self, QueryParameters};
-use crate::http::{access_log, request_id};
+use crate::http::{access_log, commit_token, request_id};
 use crate::routes;
 use crate::state::AppState;
 
@@ -172,6 +172,8 @@ fn app(
         // 10. The handlers, one module per resource; anything else is a 404 problem.
         .configure(routes::configure_app)
         .default_service(web::to(routes::not_found))
+        // 10. A write's answer carries its commit token when reads may go to a standby.
+        .wrap(from_fn(commit_token::add_commit_token))
         // 9. Answers compressed when the client asks (`Accept-Encoding: gzip` or `zstd`).
         .wrap(actix_web::middleware::Compress::default())
         // 8. A query parameter the matched route does not take: 400 naming it.

@@ -63,6 +63,9 @@ pub struct WebhookOptions {
     pub first_retry: Duration,
     /// Allow URLs that resolve to loopback, private, link-local or metadata addresses.
     pub allow_private_networks: bool,
+    /// How long one of the deliverer's database calls may take before it is abandoned and
+    /// the store fenced, as a request's would be (`database.read_timeout`).
+    pub store_deadline: Duration,
 }
 
 impl Default for WebhookOptions {
@@ -72,6 +75,7 @@ impl Default for WebhookOptions {
             max_retry_age: Duration::from_secs(24 * 60 * 60),
             first_retry: Duration::from_secs(1),
             allow_private_networks: false,
+            store_deadline: crate::state::DEFAULT_READ_TIMEOUT,
         }
     }
 }

@@ -15,10 +15,27 @@
 //! of the string is needed. A connection that failed is refused by the ping of the next
 //! check-out (libpq knows it is closed, so that costs nothing) and the pool opens a new one
 //! through the whole multi-host list.
+//!
+//! # Abandoned calls (PostgreSQL)
+//! A server that is frozen (its kernel still acknowledges every packet) holds a call on it
+//! for as long as it stays frozen: no TCP setting ends that wait, and libpq has no deadline
+//! of its own. The API gives every call a deadline and answers 503 when it passes; the
+//! call's thread and connection stay behind until the server answers or dies. Two things
+//! keep such calls from taking the service down with them:
+//! - a *fence* ([`Pool::fence`], raised when a call passes its deadline): every connection
+//!   opened before it is closed instead of being checked out again (without the ping, which
+//!   would hang on the same server) or put back, so the calls after it open connections
+//!   through the multi-host list again, to the new primary once there is one;
+//! - room for them: each PostgreSQL pool may open twice its size ([`SPARE_FACTOR`]), while
+//!   the API lets at most its size of calls run at once (its read and write slots), so the
+//!   calls abandoned on a dead server cannot use up the connections of the live ones.
+//!
 //! We connect to the variant the scheme names ourselves rather than through
 //! `MultiConnection::establish`, which would try every backend in turn.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -38,7 +55,70 @@ pub enum DbConnection {
     Postgres(PgConnection),
 }
 
-pub(crate) type Pool = r2d2::Pool<Manager>;
+/// How many connections a PostgreSQL pool may open per connection the API uses at once: the
+/// rest is room for calls abandoned at their deadline (see the module docs).
+pub const SPARE_FACTOR: u32 = 2;
+
+/// A pool of connections to one database, with its fence (see the module docs). Cheap to
+/// clone; clones share the connections and the fence.
+#[derive(Clone)]
+pub(crate) struct Pool {
+    inner: r2d2::Pool<Manager>,
+    fence: Arc<AtomicU64>,
+    /// How many connections the API uses at once (the pool may open more, for abandoned
+    /// calls).
+    size: u32,
+}
+
+/// A connection checked out of a [`Pool`]; goes back when dropped.
+pub(crate) struct Checkout(r2d2::PooledConnection<Manager>);
+
+impl std::ops::Deref for Checkout {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.0.connection
+    }
+}
+
+impl std::ops::DerefMut for Checkout {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.0.connection
+    }
+}
+
+impl Pool {
+    /// A connection, waiting up to the pool's connection timeout for one.
+    pub fn get(&self) -> Result<Checkout, r2d2::PoolError> {
+        self.inner.get().map(Checkout)
+    }
+
+    /// A connection, only if one is idle right now.
+    pub fn try_get(&self) -> Option<Checkout> {
+        self.inner.try_get().map(Checkout)
+    }
+
+    pub fn state(&self) -> r2d2::State {
+        self.inner.state()
+    }
+
+    /// How many connections the API uses at once.
+    pub fn size(&self) -> u32 {
+        self.size
+    }
+
+    /// Closes every connection opened until now as soon as it is idle, instead of checking
+    /// it out again: a call on one of them passed its deadline, so the server behind them
+    /// may not be answering (see the module docs).
+    pub fn fence(&self) {
+        self.fence.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A pooled connection and the fence it was opened under.
+pub(crate) struct Fenced {
+    connection: DbConnection,
+    fence: u64,
+}
 
 /// How SQLite makes a commit durable: `Normal` survives a crash of the process (the WAL is
 /// written before the commit is acknowledged), `Full` also survives power loss. The API's
@@ -117,13 +197,49 @@ pub(crate) struct Manager {
     pub timeouts: Timeouts,
     /// On PostgreSQL, the connection string with [`ConnectionDefaults`] applied.
     pub conninfo: String,
+    /// The pool's fence: connections opened under an older value are closed.
+    pub fence: Arc<AtomicU64>,
+}
+
+impl Manager {
+    fn fenced_off(&self, connection: &Fenced) -> bool {
+        connection.fence < self.fence.load(Ordering::SeqCst)
+    }
 }
 
 impl ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = Fenced;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+    fn connect(&self) -> Result<Fenced, r2d2::Error> {
+        let fence = self.fence.load(Ordering::SeqCst);
+        Ok(Fenced {
+            connection: self.open()?,
+            fence,
+        })
+    }
+
+    /// Pings the connection, unless a fence raised since it was opened already condemns it
+    /// (the ping could hang on the server that made the call before it pass its deadline).
+    fn is_valid(&self, connection: &mut Fenced) -> Result<(), r2d2::Error> {
+        if self.fenced_off(connection) {
+            return Err(r2d2::Error::QueryError(
+                diesel::result::Error::BrokenTransactionManager,
+            ));
+        }
+        connection
+            .connection
+            .ping()
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, connection: &mut Fenced) -> bool {
+        self.fenced_off(connection) || connection.connection.is_broken()
+    }
+}
+
+impl Manager {
+    fn open(&self) -> Result<DbConnection, r2d2::Error> {
         match &self.target {
             Target::Sqlite(path) => {
                 let path = path.to_string_lossy();
@@ -167,14 +283,6 @@ impl ManageConnection for Manager {
             }
         }
     }
-
-    fn is_valid(&self, connection: &mut DbConnection) -> Result<(), r2d2::Error> {
-        connection.ping().map_err(r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, connection: &mut DbConnection) -> bool {
-        connection.is_broken()
-    }
 }
 
 /// Connects once before the pool is built, so a database that cannot be reached is reported
@@ -199,6 +307,14 @@ fn first_connection(manager: &Manager, timeout: Duration) -> Result<(), StoreErr
     }
 }
 
+/// Whether building a pool waits for its first connection (and fails without one), or
+/// connects later, when a connection is first asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FirstConnection {
+    Wait,
+    Later,
+}
+
 #[cfg(test)]
 pub(crate) fn build_pool(
     target: &Target,
@@ -213,6 +329,7 @@ pub(crate) fn build_pool(
         ConnectionDefaults::default(),
         size,
         timeout,
+        FirstConnection::Wait,
     )
 }
 
@@ -223,11 +340,14 @@ pub(crate) fn build_pool_with(
     defaults: ConnectionDefaults,
     size: u32,
     timeout: Duration,
+    first: FirstConnection,
 ) -> Result<Pool, StoreError> {
+    let fence = Arc::new(AtomicU64::new(0));
     let manager = Manager {
         target: target.clone(),
         sync,
         timeouts,
+        fence: fence.clone(),
         conninfo: match target {
             Target::Postgres(conninfo) => defaults
                 .apply(conninfo)
@@ -238,15 +358,22 @@ pub(crate) fn build_pool_with(
     // A PostgreSQL connection may have died in the pool (a restart, a failover): checking
     // it out pings it first, so a dead one is replaced instead of failing a request, and
     // the API recovers by itself once the database is back. SQLite connections are files.
-    let check_on_checkout = matches!(target, Target::Postgres(_));
-    first_connection(&manager, timeout)?;
-    r2d2::Pool::builder()
-        .max_size(size)
+    let postgres = matches!(target, Target::Postgres(_));
+    let builder = r2d2::Pool::builder()
+        .max_size(if postgres { size * SPARE_FACTOR } else { size })
         .min_idle(Some(1))
         .connection_timeout(timeout)
-        .test_on_check_out(check_on_checkout)
-        .build(manager)
-        .map_err(|error| StoreError::Unavailable(error.to_string()))
+        .test_on_check_out(postgres);
+    let inner = match first {
+        FirstConnection::Wait => {
+            first_connection(&manager, timeout)?;
+            builder
+                .build(manager)
+                .map_err(|error| StoreError::Unavailable(error.to_string()))?
+        }
+        FirstConnection::Later => builder.build_unchecked(manager),
+    };
+    Ok(Pool { inner, fence, size })
 }
 
 #[cfg(test)]

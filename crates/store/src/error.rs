@@ -10,6 +10,11 @@ pub enum StoreError {
          libpq reads (postgres://… or host=… dbname=…)"
     )]
     UnknownScheme(String),
+    #[error(
+        "database.read_url names a PostgreSQL standby, for a PostgreSQL database only (not \
+         SQLite)"
+    )]
+    ReadUrl,
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error("database error: {0}")]

@@ -51,9 +51,8 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
-use diesel::r2d2::PooledConnection;
 
-use crate::connection::{DbConnection, Manager, Pool};
+use crate::connection::{Checkout, DbConnection, Pool};
 use crate::error::StoreError;
 use crate::sql::WriteSql;
 
@@ -75,7 +74,7 @@ pub(crate) struct GroupCommit {
 
 /// A transaction that members have written into and that nobody has committed yet.
 struct OpenGroup {
-    connection: PooledConnection<Manager>,
+    connection: Checkout,
     members: usize,
     commit: Arc<CommitOutcome>,
 }

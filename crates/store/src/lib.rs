@@ -49,6 +49,7 @@ mod rows;
 mod schema;
 mod scratch;
 mod sql;
+mod standby;
 mod suppression_key;
 mod webhooks;
 
@@ -61,7 +62,7 @@ use diesel::prelude::*;
 
 pub use changes::{BadCursor, Change, ChangeOp, Cursor, FeedLag};
 pub use connection::{
-    ConnectionDefaults, DbConnection, SqliteSync, Target, Timeouts, redact_password,
+    ConnectionDefaults, DbConnection, SPARE_FACTOR, SqliteSync, Target, Timeouts, redact_password,
 };
 pub use customers::{
     BatchRequest, Count, EXACT_COUNT_LIMIT, ItemOutcome, ListQuery, Precondition, Suppression,
@@ -77,7 +78,7 @@ pub use suppression_key::{SuppressionKey, legacy_hash, sha256_hex};
 pub use webhooks::{AfterFailure, Delivery, KEPT_DELIVERIES, NewWebhook, NextBatch, Webhook};
 
 use checkpoint::Checkpointer;
-use connection::{Pool, build_pool_with};
+use connection::{FirstConnection, Pool, build_pool_with};
 use group_commit::GroupCommit;
 use sql::WriteSql;
 
@@ -104,6 +105,9 @@ pub struct StoreOptions {
     pub sqlite_sync: SqliteSync,
     /// Apply pending migrations while opening.
     pub migrate: bool,
+    /// A hot standby of the PostgreSQL primary to read from (`standby.rs`); `None` reads
+    /// from the primary.
+    pub read_url: Option<String>,
 }
 
 impl StoreOptions {
@@ -127,6 +131,7 @@ impl StoreOptions {
             connection: ConnectionDefaults::default(),
             sqlite_sync: SqliteSync::default(),
             migrate: true,
+            read_url: None,
         }
     }
 }
@@ -143,6 +148,7 @@ impl std::fmt::Debug for StoreOptions {
             connection,
             sqlite_sync,
             migrate,
+            read_url,
         } = self;
         formatter
             .debug_struct("StoreOptions")
@@ -155,6 +161,7 @@ impl std::fmt::Debug for StoreOptions {
             .field("connection", connection)
             .field("sqlite_sync", sqlite_sync)
             .field("migrate", migrate)
+            .field("read_url", &read_url.as_deref().map(redact_password))
             .finish()
     }
 }
@@ -183,6 +190,8 @@ pub struct WriteGroups {
 pub struct Store {
     readers: Pool,
     writer: Pool,
+    /// Connections to the hot standby reads may use (`standby.rs`).
+    standby: Option<Pool>,
     target: Target,
     suppression_key: SuppressionKey,
     /// SQLite's group commit of concurrent writes (`group_commit.rs`); `None` on PostgreSQL.
@@ -208,15 +217,31 @@ impl Store {
         if let Target::Sqlite(path) = &target {
             files::prepare_sqlite_files(path)?;
         }
-        let pool = |size: u32| {
+        let pool_of = |target: &Target, size: u32, first: FirstConnection| {
             build_pool_with(
-                &target,
+                target,
                 options.sqlite_sync,
                 options.timeouts,
                 options.connection,
                 size,
                 options.connect_timeout,
+                first,
             )
+        };
+        let pool = |size: u32| pool_of(&target, size, FirstConnection::Wait);
+        let standby = match (&options.read_url, &target) {
+            (None, _) => None,
+            (Some(url), Target::Postgres(_)) => match Target::parse(url)? {
+                // A standby that is down when the API starts is no reason not to start:
+                // reads go to the primary until it answers.
+                standby @ Target::Postgres(_) => Some(pool_of(
+                    &standby,
+                    options.pool_size,
+                    FirstConnection::Later,
+                )?),
+                Target::Sqlite(_) => return Err(StoreError::ReadUrl),
+            },
+            (Some(_), Target::Sqlite(_)) => return Err(StoreError::ReadUrl),
         };
         let (readers, writer, checkpointer) = match &target {
             Target::Sqlite(path) => {
@@ -235,6 +260,7 @@ impl Store {
         let store = Store {
             readers,
             writer,
+            standby,
             group_commit: matches!(target, Target::Sqlite(_)).then(Arc::default),
             target,
             suppression_key: match &options.suppression_key_file {
@@ -314,7 +340,7 @@ impl Store {
                 pool: name,
                 open: state.connections,
                 idle: state.idle_connections,
-                max: pool.max_size(),
+                max: pool.size(),
             }
         };
         vec![usage("read", &self.readers), usage("write", &self.writer)]
@@ -340,6 +366,14 @@ impl Store {
         if let Some(checkpointer) = &self.checkpointer {
             checkpointer.scrub(&self.writer);
         }
+    }
+
+    /// Closes every connection open now as soon as it is idle, rather than use it again: a
+    /// call on one of them passed its deadline, and the server behind them may be frozen
+    /// (see `connection.rs`, "Abandoned calls"). The calls after open new connections.
+    pub fn fence(&self) {
+        self.readers.fence();
+        self.writer.fence();
     }
 
     /// Checks that the database answers (for `/readyz`).

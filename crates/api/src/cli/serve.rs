@@ -33,8 +33,14 @@ pub fn serve(settings: &Settings) -> anyhow::Result<()> {
     state.write_slots = Arc::new(tokio::sync::Semaphore::new(
         settings.database.write_pool_size.max(1) as usize,
     ));
-    state.write_slot_timeout = Duration::from_secs(settings.database.connect_timeout.max(1));
+    state.read_slots = Arc::new(tokio::sync::Semaphore::new(
+        settings.database.pool_size.max(1) as usize,
+    ));
+    state.slot_timeout = Duration::from_secs(settings.database.connect_timeout.max(1));
     state.commit_timeout = Duration::from_millis(settings.database.commit_timeout.max(1));
+    state.read_timeout = Duration::from_millis(settings.database.read_timeout.max(1));
+    state.standby =
+        crate::state::Standby::of(&store, Duration::from_millis(settings.database.read_wait));
     let rate_limit = &settings.rate_limit;
     state.keys = Arc::new(KeyChecker::with_rate_limit(RateLimit::per_second(
         rate_limit.per_second,
@@ -42,6 +48,7 @@ pub fn serve(settings: &Settings) -> anyhow::Result<()> {
     )));
 
     state.webhooks = settings.webhooks.options();
+    state.webhooks.store_deadline = state.read_timeout;
 
     prune_changes_in_background(store.clone(), settings.changes.retention)?;
     let deliverer = crate::webhooks::deliverer::Deliverer::start(

@@ -62,7 +62,9 @@ impl<S: NeededScope> FromRequest for Authorized<S> {
                 .ok_or_else(|| ApiError::Internal("the app has no AppState".into()))?;
             let held = state
                 .keys
-                .authorize(&request, &state.store, S::SCOPE)
+                .authorize(&request, S::SCOPE, async |id| {
+                    state.read(move |store| store.find_active_key(&id)).await
+                })
                 .await?;
             Ok(Authorized {
                 held,

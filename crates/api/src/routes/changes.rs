@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use clientela_core::wire::Problem;
 use clientela_store::Cursor;
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::error::ApiError;
 use crate::feed::ChangeItem;
 use crate::http::authorized::{Authorized, Read};
+use crate::http::commit_token;
 use crate::openapi::{DatabaseUnavailable, KeyRefused, NeedsRead};
 use crate::state::AppState;
 
@@ -80,8 +81,10 @@ pub struct ChangesPage {
 pub async fn get_changes(
     state: web::Data<AppState>,
     params: web::Query<ChangesParams>,
+    request: HttpRequest,
     _: Authorized<Read>,
 ) -> Result<HttpResponse, ApiError> {
+    let token = commit_token::presented(&request)?;
     let after = match params.after.as_deref() {
         // After the newest change visible now: a follower that has just copied every
         // customer, or a screen that only shows what is new.
@@ -113,7 +116,9 @@ pub async fn get_changes(
     loop {
         // Listen before reading, so a commit between the read and the wait still wakes us.
         let woken = state.feed.next_change();
-        let changes = state.read(move |store| store.changes(after, limit)).await?;
+        let changes = state
+            .read_recent(token, move |store| store.changes(after, limit))
+            .await?;
         let now = Instant::now();
         if !changes.is_empty() || now >= deadline {
             let next = changes

@@ -57,7 +57,9 @@ impl Deliverer {
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
-            .max_blocking_threads(4)
+            // Four for its store calls, and as many again for calls abandoned on a server
+            // that stopped answering.
+            .max_blocking_threads(4 * clientela_store::SPARE_FACTOR as usize)
             .thread_name("webhooks")
             .enable_all()
             .build()?;
@@ -99,15 +101,27 @@ impl Shared {
         *self.stopped.borrow()
     }
 
-    /// Runs a store call on a blocking thread.
+    /// Runs a store call on a blocking thread, abandoned (and the store fenced) past its
+    /// deadline, as a request's call is (`state.rs`, "Deadlines").
     async fn store<T: Send + 'static>(
         self: &Arc<Self>,
         call: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let store = self.store.clone();
-        tokio::task::spawn_blocking(move || call(&store))
+        let deadline = self.options.store_deadline;
+        match tokio::time::timeout(deadline, tokio::task::spawn_blocking(move || call(&store)))
             .await
-            .map_err(|error| StoreError::Unavailable(format!("webhook task: {error}")))?
+        {
+            Ok(outcome) => outcome
+                .map_err(|error| StoreError::Unavailable(format!("webhook task: {error}")))?,
+            Err(_) => {
+                self.store.fence();
+                Err(StoreError::Unavailable(format!(
+                    "the database did not answer within {} ms",
+                    deadline.as_millis()
+                )))
+            }
+        }
     }
 
     /// Waits up to `wait`, less if this replica commits a change or the deliverer stops.

@@ -23,7 +23,7 @@ fn body_for(path: &str) -> serde_json::Value {
 fn with_every_write_slot_taken_each_writing_route_waits_then_answers_503_and_writes_nothing() {
     let app = TestApp::sqlite_tuned(Box::new(|state, _| {
         state.write_slots = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
-        state.write_slot_timeout = Duration::from_millis(200);
+        state.slot_timeout = Duration::from_millis(200);
     }));
     let document = clientela_api::openapi_document();
     let mut checked = Vec::new();

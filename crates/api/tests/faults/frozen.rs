@@ -76,9 +76,9 @@ impl Forwarder {
 
 /// A database that stops answering without closing its connections (frozen, or the
 /// network to it black-holed): `/readyz` still answers within a second (503), and a write
-/// answers 503 by `database.commit_timeout` saying its outcome is unknown, instead of
-/// holding the client for as long as the database takes; once the database answers again
-/// the API is back by itself.
+/// answers 503 by `database.commit_timeout` at the latest, instead of holding the client for
+/// as long as the database takes; once the database answers again the API is back by
+/// itself.
 #[test]
 fn a_database_that_stops_answering_gets_answers_within_their_deadlines() {
     if std::env::var("CLIENTELA_TEST_PG").is_err() {
@@ -129,12 +129,16 @@ fn a_database_that_stops_answering_gets_answers_within_their_deadlines() {
         slowest_ready = slowest_ready.max(took);
     }
     let (status, retry_after, body, write_took) = timed(post("during"));
+    // 503 either way: "outcome unknown, a retry is safe" when the write was under way at its
+    // deadline, "unavailable" when no connection could be had (the readiness probe that
+    // went unanswered already had the connections to the silent server closed).
     assert_eq!(status, 503, "{body}");
     assert!(retry_after);
     assert!(
-        body["detail"]
-            .as_str()
-            .is_some_and(|detail| detail.contains("sending the same request again is safe")),
+        body["detail"].as_str().is_some_and(|detail| {
+            detail.contains("sending the same request again is safe")
+                || detail.contains("unavailable")
+        }),
         "{body}"
     );
     eprintln!(

@@ -20,6 +20,7 @@ mod outage;
 mod receiver;
 mod schemathesis;
 mod shutdown;
+mod standby;
 mod support;
 mod webhooks;
 

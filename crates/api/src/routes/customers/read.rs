@@ -1,7 +1,7 @@
 //! `GET /customers/{code}` (with its ETag) and `GET /customers` (a page, by cursor).
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clientela_core::Customer;
@@ -13,6 +13,7 @@ use utoipa::IntoParams;
 
 use crate::error::ApiError;
 use crate::http::authorized::{Authorized, Read};
+use crate::http::commit_token;
 use crate::openapi::{DatabaseUnavailable, KeyRefused, NeedsRead, PathRefused, examples};
 use crate::state::AppState;
 
@@ -43,14 +44,18 @@ const DEFAULT_LIMIT: usize = 50;
 pub async fn get_customer(
     state: web::Data<AppState>,
     code: web::Path<String>,
+    request: HttpRequest,
     _: Authorized<Read>,
 ) -> Result<HttpResponse, ApiError> {
     let code = code.into_inner();
+    let token = commit_token::presented(&request)?;
     let found = match state.store.get_inline(&code) {
         Some(found) => found?,
         None => {
             let lookup = code.clone();
-            state.read(move |store| store.get(&lookup)).await?
+            state
+                .read_recent(token, move |store| store.get(&lookup))
+                .await?
         }
     };
     let customer =
@@ -104,8 +109,10 @@ pub struct ListParams {
 pub async fn list_customers(
     state: web::Data<AppState>,
     params: web::Query<ListParams>,
+    request: HttpRequest,
     _: Authorized<Read>,
 ) -> Result<HttpResponse, ApiError> {
+    let token = commit_token::presented(&request)?;
     let params = params.into_inner();
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if !LIMITS.contains(&limit) {
@@ -159,7 +166,7 @@ pub async fn list_customers(
     };
     let counted = params.count.unwrap_or(false);
     let (items, more, total) = state
-        .read(move |store| {
+        .read_recent(token, move |store| {
             let (items, more) = store.list_page(&query)?;
             let total = if counted {
                 let count = store.count(&query)?;
