@@ -92,12 +92,12 @@ impl Readiness {
         probes.asked = Some(Instant::now());
         let stuck = probes
             .probing_since
-            .is_some_and(|since| since.elapsed() > ABANDON_AFTER);
-        if probes.running && !stuck {
+            .filter(|since| since.elapsed() > ABANDON_AFTER);
+        if probes.running && stuck.is_none() {
             return;
         }
-        if stuck {
-            store.fence();
+        if let Some(since) = stuck {
+            store.fence(since);
         }
         probes.running = true;
         probes.probing_since = None;

@@ -176,11 +176,12 @@ impl AppState {
     {
         let _slot = self.slot(&self.read_slots, "read").await?;
         let on = store.clone();
+        let started = Instant::now();
         let call = web::block(move || read(&on));
         match actix_web::rt::time::timeout(self.read_timeout, call).await {
             Ok(outcome) => outcome?.map_err(Into::into),
             Err(_) => {
-                store.fence();
+                store.fence(started);
                 Err(ApiError::Unavailable(format!(
                     "the database did not answer within {} ms",
                     self.read_timeout.as_millis()
@@ -209,13 +210,14 @@ impl AppState {
     {
         let _slot = self.slot(&self.write_slots, "write").await?;
         let store = self.store.clone();
+        let started = Instant::now();
         let call = web::block(move || write(&store));
         let outcome = actix_web::rt::time::timeout(self.commit_timeout, call).await;
         self.feed.changed();
         match outcome {
             Ok(outcome) => outcome?.map_err(Into::into),
             Err(_) => {
-                self.store.fence();
+                self.store.fence(started);
                 Err(ApiError::OutcomeUnknown {
                     millis: u64::try_from(self.commit_timeout.as_millis()).unwrap_or(u64::MAX),
                 })

@@ -23,9 +23,11 @@
 //! call's thread and connection stay behind until the server answers or dies. Two things
 //! keep such calls from taking the service down with them:
 //! - a *fence* ([`Pool::fence`], raised when a call passes its deadline): every connection
-//!   opened before it is closed instead of being checked out again (without the ping, which
-//!   would hang on the same server) or put back, so the calls after it open connections
-//!   through the multi-host list again, to the new primary once there is one;
+//!   opened before that call started is closed instead of being checked out again (without
+//!   the ping, which would hang on the same server) or put back, so the calls after it open
+//!   connections through the multi-host list again, to the new primary once there is one.
+//!   Connections opened since the call started are kept: another call abandoned later, but
+//!   started as long ago, does not throw away the ones that found the new primary;
 //! - room for them: each PostgreSQL pool may open twice its size ([`SPARE_FACTOR`]), while
 //!   the API lets at most its size of calls run at once (its read and write slots), so the
 //!   calls abandoned on a dead server cannot use up the connections of the live ones.
@@ -35,8 +37,9 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -64,7 +67,10 @@ pub const SPARE_FACTOR: u32 = 2;
 #[derive(Clone)]
 pub(crate) struct Pool {
     inner: r2d2::Pool<Manager>,
+    /// Connections opened before this moment ([`moment`]) are closed, not used again.
     fence: Arc<AtomicU64>,
+    /// Whether a thread is opening a connection after a fence.
+    reconnecting: Arc<AtomicBool>,
     /// How many connections the API uses at once (the pool may open more, for abandoned
     /// calls).
     size: u32,
@@ -106,18 +112,63 @@ impl Pool {
         self.size
     }
 
-    /// Closes every connection opened until now as soon as it is idle, instead of checking
-    /// it out again: a call on one of them passed its deadline, so the server behind them
-    /// may not be answering (see the module docs).
-    pub fn fence(&self) {
-        self.fence.fetch_add(1, Ordering::SeqCst);
+    /// Closes every connection opened before `started` as soon as it is idle, instead of
+    /// checking it out again: a call that started then passed its deadline, so the server
+    /// behind them may not be answering (see the module docs).
+    ///
+    /// A thread then opens one new connection right away, so the next call finds it ready
+    /// rather than paying for the host list itself (a new connection skips a frozen server
+    /// only after `host_connect_timeout`).
+    pub fn fence(&self, started: Instant) {
+        let at = moment(started);
+        if self.fence.fetch_max(at, Ordering::SeqCst) >= at
+            || self.reconnecting.swap(true, Ordering::SeqCst)
+        {
+            return;
+        }
+        let pool = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("reconnect".into())
+            .spawn(move || {
+                drop(pool.inner.get());
+                pool.reconnecting.store(false, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            self.reconnecting.store(false, Ordering::SeqCst);
+        }
     }
 }
 
-/// A pooled connection and the fence it was opened under.
+/// `at` as nanoseconds since a second before the first moment asked for, for fences.
+fn moment(at: Instant) -> u64 {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    let origin = *ORIGIN.get_or_init(|| at.checked_sub(Duration::from_secs(1)).unwrap_or(at));
+    u64::try_from(at.saturating_duration_since(origin).as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Why a connection was closed at check-out by a fence (not an error worth logging).
+const FENCED_OFF: &str = "opened before a call on it passed its deadline";
+
+/// What r2d2 reports of the connections it fails to open or check: logged as warnings,
+/// except connections a fence closed.
+#[derive(Debug)]
+struct PoolErrors;
+
+impl r2d2::HandleError<r2d2::Error> for PoolErrors {
+    fn handle_error(&self, error: r2d2::Error) {
+        let text = error.to_string();
+        if text.contains(FENCED_OFF) {
+            tracing::debug!("a connection opened before a missed deadline was closed");
+        } else {
+            tracing::warn!(error = %text.trim(), "a database connection failed");
+        }
+    }
+}
+
+/// A pooled connection and when it was opened ([`moment`]).
 pub(crate) struct Fenced {
     connection: DbConnection,
-    fence: u64,
+    opened: u64,
 }
 
 /// How SQLite makes a commit durable: `Normal` survives a crash of the process (the WAL is
@@ -197,13 +248,13 @@ pub(crate) struct Manager {
     pub timeouts: Timeouts,
     /// On PostgreSQL, the connection string with [`ConnectionDefaults`] applied.
     pub conninfo: String,
-    /// The pool's fence: connections opened under an older value are closed.
+    /// The pool's fence: connections opened before it are closed.
     pub fence: Arc<AtomicU64>,
 }
 
 impl Manager {
     fn fenced_off(&self, connection: &Fenced) -> bool {
-        connection.fence < self.fence.load(Ordering::SeqCst)
+        connection.opened < self.fence.load(Ordering::SeqCst)
     }
 }
 
@@ -212,10 +263,10 @@ impl ManageConnection for Manager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<Fenced, r2d2::Error> {
-        let fence = self.fence.load(Ordering::SeqCst);
+        let opened = moment(Instant::now());
         Ok(Fenced {
             connection: self.open()?,
-            fence,
+            opened,
         })
     }
 
@@ -363,6 +414,7 @@ pub(crate) fn build_pool_with(
         .max_size(if postgres { size * SPARE_FACTOR } else { size })
         .min_idle(Some(1))
         .connection_timeout(timeout)
+        .error_handler(Box::new(PoolErrors))
         .test_on_check_out(postgres);
     let inner = match first {
         FirstConnection::Wait => {
@@ -373,7 +425,12 @@ pub(crate) fn build_pool_with(
         }
         FirstConnection::Later => builder.build_unchecked(manager),
     };
-    Ok(Pool { inner, fence, size })
+    Ok(Pool {
+        inner,
+        fence,
+        reconnecting: Arc::default(),
+        size,
+    })
 }
 
 #[cfg(test)]

@@ -368,12 +368,16 @@ impl Store {
         }
     }
 
-    /// Closes every connection open now as soon as it is idle, rather than use it again: a
-    /// call on one of them passed its deadline, and the server behind them may be frozen
-    /// (see `connection.rs`, "Abandoned calls"). The calls after open new connections.
-    pub fn fence(&self) {
-        self.readers.fence();
-        self.writer.fence();
+    /// Closes every connection opened before `started` as soon as it is idle, rather than
+    /// use it again: a call that started then passed its deadline, and the server behind
+    /// them may be frozen (see `connection.rs`, "Abandoned calls"). The calls after open
+    /// new connections.
+    pub fn fence(&self, started: std::time::Instant) {
+        self.readers.fence(started);
+        self.writer.fence(started);
+        if let Some(standby) = &self.standby {
+            standby.fence(started);
+        }
     }
 
     /// Checks that the database answers (for `/readyz`).

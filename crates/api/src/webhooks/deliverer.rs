@@ -109,13 +109,14 @@ impl Shared {
     ) -> Result<T, StoreError> {
         let store = self.store.clone();
         let deadline = self.options.store_deadline;
+        let started = Instant::now();
         match tokio::time::timeout(deadline, tokio::task::spawn_blocking(move || call(&store)))
             .await
         {
             Ok(outcome) => outcome
                 .map_err(|error| StoreError::Unavailable(format!("webhook task: {error}")))?,
             Err(_) => {
-                self.store.fence();
+                self.store.fence(started);
                 Err(StoreError::Unavailable(format!(
                     "the database did not answer within {} ms",
                     deadline.as_millis()
