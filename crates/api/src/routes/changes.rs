@@ -66,7 +66,11 @@ pub struct ChangesPage {
 /// resume from after copying every customer again (`GET /customers`).
 #[utoipa::path(
     tag = "changes",
-    params(ChangesParams),
+    params(
+        ChangesParams,
+        ("X-Clientela-Commit" = Option<String>, Header,
+            description = "With `database.read_url`: the commit token a write's answer carried; the read then sees that write (docs/postgres.md)"),
+    ),
     responses(
         (status = 200, description = "The changes after the cursor (possibly none)", body = ChangesPage),
         (status = 400, description = "A cursor this service did not give out, or limit / wait out of range", body = Problem, content_type = "application/problem+json"),

@@ -69,7 +69,10 @@ pub struct PostParams {
     ),
     responses(
         (status = 200, description = "Applied. One object: the customer as now stored; an array: one result per item.",
-            headers(("ETag" = String, description = "The customer's version (single object only)")),
+            headers(
+                ("ETag" = String, description = "The customer's version (single object only)"),
+                ("X-Clientela-Commit" = Option<String>, description = "With `database.read_url`: the commit token; send it back on a read to see this write"),
+            ),
             body = PostCustomersResponse,
             examples(
                 ("one" = (value = json!(examples::single_response()))),

@@ -27,7 +27,11 @@ const DEFAULT_LIMIT: usize = 50;
 /// only that version.
 #[utoipa::path(
     tag = "customers",
-    params(("code" = String, Path, description = "The customer's code, percent-encoded as one path segment")),
+    params(
+        ("code" = String, Path, description = "The customer's code, percent-encoded as one path segment"),
+        ("X-Clientela-Commit" = Option<String>, Header,
+            description = "With `database.read_url`: the commit token a write's answer carried; the read then sees that write (docs/postgres.md)"),
+    ),
     responses(
         (status = 200, description = "The customer", body = Customer,
             headers(("ETag" = String, description = "The customer's version, quoted")),
@@ -93,7 +97,11 @@ pub struct ListParams {
 /// List customers, a page at a time, ordered by code.
 #[utoipa::path(
     tag = "customers",
-    params(ListParams),
+    params(
+        ListParams,
+        ("X-Clientela-Commit" = Option<String>, Header,
+            description = "With `database.read_url`: the commit token a write's answer carried; the read then sees that write (docs/postgres.md)"),
+    ),
     responses(
         (status = 200, description = "A page, the cursor of the next one (null on the last page) and, when the page was asked for with a cursor and more may come before it, the cursor of the previous one (for `before`)",
             body = ListPage, example = json!(examples::list_page())),
