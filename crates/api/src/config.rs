@@ -220,7 +220,7 @@ impl Default for DatabaseSettings {
             keepalives_idle: store.connection.keepalives_idle.as_secs(),
             host_connect_timeout: store.connection.host_connect_timeout.as_secs(),
             commit_timeout: millis(crate::state::DEFAULT_COMMIT_TIMEOUT),
-            read_timeout: millis(crate::state::DEFAULT_READ_TIMEOUT),
+            read_timeout: millis(crate::limits::DEFAULT_READ_TIMEOUT),
             sqlite_synchronous: store.sqlite_sync,
             migrate: store.migrate,
         }

@@ -27,3 +27,6 @@ pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
 /// so this bounds the memory greedy clients can take: the other large bodies wait, unread,
 /// in their connections (TCP stops them), not in our memory.
 pub const LARGE_BODY_SLOTS: usize = 2;
+
+/// How long a read waits for the database unless told otherwise (`database.read_timeout`).
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);

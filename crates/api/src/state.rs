@@ -31,8 +31,6 @@ use crate::{http, limits, webhooks};
 /// How long a write waits for its transaction, commit included, unless told otherwise
 /// (`database.commit_timeout`).
 pub const DEFAULT_COMMIT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a read waits for the database unless told otherwise (`database.read_timeout`).
-pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a read with a commit token waits for the standby unless told otherwise
 /// (`database.read_wait`).
 pub const DEFAULT_READ_WAIT: Duration = Duration::from_millis(500);
@@ -105,7 +103,7 @@ impl AppState {
                 StoreOptions::DEFAULT_POOL_SIZE as usize,
             )),
             slot_timeout: StoreOptions::DEFAULT_CONNECT_TIMEOUT,
-            read_timeout: DEFAULT_READ_TIMEOUT,
+            read_timeout: limits::DEFAULT_READ_TIMEOUT,
             commit_timeout: DEFAULT_COMMIT_TIMEOUT,
             feed: Arc::default(),
             readiness: crate::readiness::Readiness::default(),

@@ -75,7 +75,7 @@ impl Default for WebhookOptions {
             max_retry_age: Duration::from_secs(24 * 60 * 60),
             first_retry: Duration::from_secs(1),
             allow_private_networks: false,
-            store_deadline: crate::state::DEFAULT_READ_TIMEOUT,
+            store_deadline: crate::limits::DEFAULT_READ_TIMEOUT,
         }
     }
 }
