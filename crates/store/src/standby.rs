@@ -67,3 +67,25 @@ impl Store {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Store, StoreError, StoreOptions};
+
+    /// A standby is a PostgreSQL server's: with SQLite, `read_url` stops the start with a
+    /// message saying so, rather than being ignored.
+    #[test]
+    fn a_standby_to_read_from_is_for_postgresql_only() {
+        let folder = tempfile::tempdir().unwrap();
+        let mut options =
+            StoreOptions::new(format!("sqlite://{}", folder.path().join("db").display()));
+        options.read_url = Some("postgres://reader@127.0.0.1:1/clientela".into());
+        let refused = Store::open(&options).err();
+        assert!(matches!(refused, Some(StoreError::ReadUrl)), "{refused:?}");
+        assert!(
+            refused
+                .map(|error| error.to_string())
+                .is_some_and(|message| message.contains("PostgreSQL database only"))
+        );
+    }
+}
