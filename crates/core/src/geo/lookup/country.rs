@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use crate::geo::fold::fold;
 use crate::geo::forms;
-use crate::geo::gazetteer::NameRank;
+use crate::geo::gazetteer::{DoubtBasis, NameRank};
 use crate::geo::index::Place;
 use crate::geo::qualifiers::{self, Parts};
 use crate::geo::spelling;
@@ -26,6 +26,11 @@ use super::Places;
 pub(in crate::geo) enum CountryReading {
     /// One country, read as written or by one of its spellings.
     Found(u32),
+    /// One country, by a spelling the gazetteer has doubts about: what else it could mean.
+    Doubted {
+        country: u32,
+        doubts: Vec<DoubtBasis>,
+    },
     /// One country, read from a close misspelling (the country the near miss is of).
     NearMiss(u32),
     /// Several countries, none of which is more the value's than the others; `unread` is a
@@ -105,15 +110,16 @@ impl Places {
         let key = fold(text);
         let exact = self.countries_named(&key);
         if !exact.is_empty() {
-            return several_or_one(exact);
+            return self.with_doubts(&key, several_or_one(exact));
         }
         if self.gazetteer.region_names.get(&key).next().is_some() {
             return CountryReading::Region;
         }
         for spelling in spelling::rearrangements(text).iter().skip(1) {
-            let found = self.countries_named(&fold(spelling));
+            let key = fold(spelling);
+            let found = self.countries_named(&key);
             if !found.is_empty() {
-                return several_or_one(found);
+                return self.with_doubts(&key, several_or_one(found));
             }
         }
         if let Some(parts) = qualifiers::split(text) {
@@ -126,6 +132,19 @@ impl Places {
             Some(country) => CountryReading::NearMiss(country),
             None => CountryReading::Unknown,
         }
+    }
+
+    /// `reading` of the spelling `key`, with the gazetteer's doubts about it when it names
+    /// one country.
+    fn with_doubts(&self, key: &str, reading: CountryReading) -> CountryReading {
+        let CountryReading::Found(country) = reading else {
+            return reading;
+        };
+        let doubts: Vec<DoubtBasis> = self.gazetteer.country_doubts(key, country).collect();
+        if doubts.is_empty() {
+            return reading;
+        }
+        CountryReading::Doubted { country, doubts }
     }
 
     /// The distinct countries a folded key names.
