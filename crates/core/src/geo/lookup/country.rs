@@ -108,18 +108,15 @@ impl Places {
             return CountryReading::Found(*position);
         }
         let key = fold(text);
-        let exact = self.countries_named(&key);
-        if !exact.is_empty() {
-            return self.with_doubts(&key, several_or_one(exact));
+        if let Some(found) = self.named_by(&key) {
+            return found;
         }
         if self.gazetteer.region_names.get(&key).next().is_some() {
             return CountryReading::Region;
         }
         for spelling in spelling::rearrangements(text).iter().skip(1) {
-            let key = fold(spelling);
-            let found = self.countries_named(&key);
-            if !found.is_empty() {
-                return self.with_doubts(&key, several_or_one(found));
+            if let Some(found) = self.named_by(&fold(spelling)) {
+                return found;
             }
         }
         if let Some(parts) = qualifiers::split(text) {
@@ -134,17 +131,29 @@ impl Places {
         }
     }
 
-    /// `reading` of the spelling `key`, with the gazetteer's doubts about it when it names
-    /// one country.
-    fn with_doubts(&self, key: &str, reading: CountryReading) -> CountryReading {
-        let CountryReading::Found(country) = reading else {
-            return reading;
-        };
-        let doubts: Vec<DoubtBasis> = self.gazetteer.country_doubts(key, country).collect();
-        if doubts.is_empty() {
-            return reading;
+    /// What the spelling `key` (folded) names, if anything, with the gazetteer's doubts
+    /// about it when it names one country. Doubts are only ever about spellings that no
+    /// source gives as the country's own name, so only those are looked up.
+    fn named_by(&self, key: &str) -> Option<CountryReading> {
+        let mut found: BTreeSet<u32> = BTreeSet::new();
+        let mut own_name = false;
+        for (country, rank) in self.gazetteer.country_names.get(key) {
+            found.insert(country);
+            own_name |= rank < NameRank::Alternate;
         }
-        CountryReading::Doubted { country, doubts }
+        let reading = several_or_one(found);
+        match reading {
+            CountryReading::Unknown => None,
+            CountryReading::Found(country) if !own_name => {
+                let doubts: Vec<DoubtBasis> = self.gazetteer.country_doubts(key, country).collect();
+                if doubts.is_empty() {
+                    Some(reading)
+                } else {
+                    Some(CountryReading::Doubted { country, doubts })
+                }
+            }
+            _ => Some(reading),
+        }
     }
 
     /// The distinct countries a folded key names.
