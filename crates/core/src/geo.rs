@@ -19,7 +19,8 @@
 //!   other spellings of a name, the parts of a value such as "Congo (Brazzaville)");
 //! - `location`: the answer's types and warnings; `numeric_state_codes`: the numeric-state-code
 //!   rule whole (policy, decision, warnings);
-//! - `gazetteer`: the records and name tables, and their file form;
+//! - `gazetteer`: the records and name tables (`gazetteer/name_table.rs`), and their file
+//!   form;
 //! - `index`: the code and WikiData maps built when a gazetteer is loaded;
 //! - `lookup`: what one sent value may mean (`lookup/country.rs` for countries: qualifiers,
 //!   regions, misspellings);
@@ -27,12 +28,14 @@
 //! - `overlay`: extra data merged into a gazetteer before it is indexed (it uses the text
 //!   modules and `gazetteer` only).
 //!
-//! Rules, and where each lives: never guessing between countries (`resolve.rs`,
-//! `choose_country`), nor between states of two countries when no country was sent
-//! (`choose_state`); the field decides the kind (`lookup.rs`); nesting (`lookup.rs`,
-//! `state_within`); numeric state codes (`numeric_state_codes.rs`); qualifiers and
-//! misspellings of countries (`lookup/country.rs`); the population rule for towns
-//! (`resolve.rs`, `choose_among_cities`). docs/places.md states them for users.
+//! Rules, and where each lives: never guessing between countries, and a warning on a country
+//! read from a doubtful spelling (`resolve/country.rs`, `choose_country`; the doubts are
+//! the gazetteer's, made by `tools/gazetteer/src/doubts.rs`), nor between states of two
+//! countries when no country was sent (`resolve.rs`, `choose_state`); the field decides the
+//! kind (`lookup.rs`); nesting (`lookup.rs`, `state_within`); numeric state codes
+//! (`numeric_state_codes.rs`); qualifiers and misspellings of countries
+//! (`lookup/country.rs`); the population rule for towns (`resolve.rs`,
+//! `choose_among_cities`). docs/places.md states them for users.
 //!
 //! Architecture Invariant: resolving never guesses at random. A value that stays ambiguous
 //! after the other fields narrowed it is either settled by population (towns only), with a

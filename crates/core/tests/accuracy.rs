@@ -2,7 +2,7 @@
 //! `cargo xtask gazetteer cases` from sources independent of the gazetteer where one
 //! exists), per input kind, with the built-in gazetteer and with the reference overlay.
 //! `cargo test -p clientela-core --test accuracy -- --nocapture` prints the report that
-//! docs/places.md records.
+//! docs/places-accuracy.md records.
 //!
 //! A case is *correct* when the field it is about resolves to the expected place, *wrong*
 //! when it resolves to another one, *missed* when it stays unresolved. For cases about
@@ -381,7 +381,7 @@ fn every_case() -> Vec<Case> {
     })
 }
 
-/// The targets of docs/places.md, on the committed cases: at least 97% correct over the
+/// The targets of docs/places-accuracy.md, on the committed cases: at least 97% correct over the
 /// kinds the contract covers, at most 0.3% wrong, and no value that is no place (or
 /// contradicts the country) resolved.
 fn assert_targets(score: &Score) {
@@ -393,7 +393,7 @@ fn assert_targets(score: &Score) {
 }
 
 /// On the cases from the reference extract: at least `least_correct`% correct, at most
-/// `most_wrong`% wrong, at most `most_negatives` negatives resolved. docs/places.md says
+/// `most_wrong`% wrong, at most `most_negatives` negatives resolved. docs/places-accuracy.md says
 /// why the built-in gazetteer alone stays below the committed cases' target here.
 fn assert_reference(score: &Score, least_correct: f64, most_wrong: f64, most_negatives: usize) {
     if score.reference.cases == 0 {

@@ -175,7 +175,7 @@ fn decide(group: &[Claim]) -> (BTreeSet<u32>, u8) {
 }
 
 /// The language of a translation's source ("kn" for "iso-codes:kn", "pt" for "cldr:pt-PT").
-fn language(source: &str) -> Option<&str> {
+pub fn language(source: &str) -> Option<&str> {
     let (_, locale) = source.split_once(':')?;
     locale.split(['_', '-']).next()
 }

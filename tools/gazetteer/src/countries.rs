@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use super::cldr::{self, DisplayName};
 use super::collisions::{self, Claim, HAND_WRITTEN, REGION};
+use super::doubts;
 use super::fixtures;
 use super::{Draft, SourceDirs, iso_translations, position, read_json};
 
@@ -313,6 +314,9 @@ pub fn add(draft: &mut Draft, dirs: &SourceDirs) -> Result<()> {
         }
     }
     let (kept, collisions) = collisions::settle(claims);
+    let (doubts, translations) = doubts::of_claims(&kept, &collisions, &draft.country_by_alpha2);
+    draft.country_doubts = doubts;
+    draft.country_translations = Some(translations);
     for claim in kept {
         if claim.target == REGION {
             draft.region_names.add_folded(&claim.key, 0, claim.rank);

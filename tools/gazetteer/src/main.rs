@@ -28,6 +28,7 @@ mod city_states;
 mod cldr;
 mod collisions;
 mod countries;
+mod doubts;
 mod fetch;
 mod fips;
 mod fixtures;
@@ -43,7 +44,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use clientela_core::geo::gazetteer::{FORMAT_VERSION, Gazetteer, NameTableBuilder};
+use clientela_core::geo::gazetteer::{DoubtBasis, FORMAT_VERSION, Gazetteer, NameTableBuilder};
 use serde::de::DeserializeOwned;
 
 use fetch::{Registry, Source};
@@ -110,6 +111,10 @@ pub struct Draft {
     pub region_names: NameTableBuilder,
     /// Spellings two countries (or a country and a region) claimed, and how each was settled.
     pub country_collisions: Vec<collisions::Collision>,
+    /// Country spellings read with a warning (`doubts.rs`), as far as the names alone tell.
+    pub country_doubts: Vec<clientela_core::geo::gazetteer::CountryDoubt>,
+    /// The spellings only translations give, which the states may add doubts to.
+    pub country_translations: Option<doubts::Translations>,
     /// ISO alpha-2 → country index.
     pub country_by_alpha2: HashMap<String, u32>,
     /// ISO 3166-2 code → state index.
@@ -216,6 +221,8 @@ fn build(dirs: &SourceDirs, report_dir: &Path) -> Result<Gazetteer> {
         city_names,
         region_names,
         country_collisions,
+        country_doubts,
+        country_translations,
         geonames_state,
         ..
     } = draft;
@@ -227,6 +234,12 @@ fn build(dirs: &SourceDirs, report_dir: &Path) -> Result<Gazetteer> {
     report_collisions(&gazetteer, &country_collisions, report_dir)?;
     let report = fixtures::apply(&mut gazetteer, dirs)?;
     gazetteer.state_names = states::settle_collisions(&gazetteer);
+    let by_state_names = country_translations
+        .map(|translations| doubts::of_state_names(&translations, &gazetteer))
+        .unwrap_or_default();
+    gazetteer.country_doubts =
+        doubts::sorted(country_doubts.into_iter().chain(by_state_names).collect());
+    report_doubts(&gazetteer, report_dir)?;
     let cities = city_states::settle(&mut gazetteer, &geonames_state, dirs)?;
     eprintln!(
         "city states: {} cities the sources place in two states ({} settled by the nearest \
@@ -276,6 +289,49 @@ fn report_collisions(
             .map(|rule| by_rule.get(&rule).copied().unwrap_or(0))
             .collect::<Vec<_>>(),
         by_rule.get(&0).copied().unwrap_or(0),
+        path.display()
+    );
+    Ok(())
+}
+
+/// Prints how many country spellings are read with a warning, by rule, and writes each to
+/// `target/gazetteer-doubts.tsv`.
+fn report_doubts(gazetteer: &Gazetteer, report_dir: &Path) -> Result<()> {
+    let country = |target: u32| {
+        gazetteer
+            .countries
+            .get(target as usize)
+            .map_or_else(String::new, |record| record.alpha2.clone())
+    };
+    let mut text = String::from("spelling\tread as\trule\tmay mean\n");
+    let mut spellings: [std::collections::BTreeSet<&str>; 3] = Default::default();
+    for doubt in &gazetteer.country_doubts {
+        let (rule, other) = match doubt.basis {
+            DoubtBasis::Disputed { other } => (1, country(other)),
+            DoubtBasis::OneLanguage { other } => (2, country(other)),
+            DoubtBasis::StateName { state } => (
+                3,
+                gazetteer
+                    .states
+                    .get(state as usize)
+                    .map_or_else(String::new, |record| record.code.clone()),
+            ),
+        };
+        spellings[rule - 1].insert(&doubt.key);
+        text.push_str(&format!(
+            "{}\t{}\t{rule}\t{other}\n",
+            doubt.key,
+            country(doubt.country)
+        ));
+    }
+    let path = report_dir.join("gazetteer-doubts.tsv");
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!(
+        "country spellings read with a warning: {} the sources dispute, {} only one language \
+         gives to a look-alike, {} that are a state's own name elsewhere; each one is in {}",
+        spellings[0].len(),
+        spellings[1].len(),
+        spellings[2].len(),
         path.display()
     );
     Ok(())

@@ -109,7 +109,10 @@ pub enum WarningKind {
     Unresolved,
     /// Several places matched: a town chosen by population, or a region chosen over the
     /// districts inside it; otherwise none was chosen, and never one of several countries
-    /// (or of states of several countries when no country was sent).
+    /// (or of states of several countries when no country was sent). Also a country read
+    /// from a doubtful spelling (the sources dispute it, one language alone gives it to one
+    /// of several look-alikes, or it is a state's own name elsewhere), with what else it
+    /// may mean.
     Ambiguous,
     /// Found, but not inside the country or state also given.
     Contradiction,

@@ -7,11 +7,11 @@ use super::forms;
 use super::gazetteer::{NameRank, SAME_PLACE_DEGREES};
 use super::index::Place;
 use super::location::{GeoField, GeoInput, GeoWarning, Location, Resolution, WarningKind};
-use super::lookup::country::CountryReading;
 use super::lookup::{Candidates, Places};
 use super::numeric_state_codes::{self, NumericStateCodes};
 use super::spelling;
 
+mod country;
 mod describe;
 mod disputed;
 
@@ -72,68 +72,6 @@ impl Places {
                 status: Default::default(),
             },
             warnings,
-        }
-    }
-
-    /// The country a `country` value names. Never a choice between countries: a value that
-    /// names several stays unresolved, every one named in the warning.
-    fn choose_country(&self, text: &str, warnings: &mut Vec<GeoWarning>) -> Option<u32> {
-        let warning = |kind, message| GeoWarning {
-            field: GeoField::Country,
-            kind,
-            message,
-        };
-        match self.country_reading(text) {
-            CountryReading::Found(country) => Some(country),
-            CountryReading::NearMiss(country) => {
-                warnings.push(warning(
-                    WarningKind::Approximate,
-                    format!(
-                        "`{text}` is not a known country name; did you mean {}? Read as {}",
-                        self.country_name(country),
-                        self.country_label(country)
-                    ),
-                ));
-                Some(country)
-            }
-            CountryReading::Several { countries, unread } => {
-                let unread = unread
-                    .map(|text| format!("; `{text}` says nothing that tells them apart"))
-                    .unwrap_or_default();
-                warnings.push(warning(
-                    WarningKind::Ambiguous,
-                    format!(
-                        "`{text}` may mean {}{unread}; send the ISO code; kept as sent",
-                        self.country_list(&countries)
-                    ),
-                ));
-                None
-            }
-            CountryReading::Contradiction {
-                countries,
-                qualifier,
-            } => {
-                warnings.push(warning(
-                    WarningKind::Ambiguous,
-                    format!(
-                        "`{text}`: `{qualifier}` does not fit the rest ({}); send the ISO \
-                         code; kept as sent",
-                        self.country_list(&countries)
-                    ),
-                ));
-                None
-            }
-            CountryReading::Region => {
-                warnings.push(warning(
-                    WarningKind::Unresolved,
-                    format!("`{text}` names a region, not a country; kept as sent"),
-                ));
-                None
-            }
-            CountryReading::Unknown => {
-                warnings.push(self.unresolved(GeoField::Country, text));
-                None
-            }
         }
     }
 

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use crate::geo::fold::fold;
 use crate::geo::forms;
-use crate::geo::gazetteer::NameRank;
+use crate::geo::gazetteer::{DoubtBasis, NameRank};
 use crate::geo::index::Place;
 use crate::geo::qualifiers::{self, Parts};
 use crate::geo::spelling;
@@ -26,6 +26,11 @@ use super::Places;
 pub(in crate::geo) enum CountryReading {
     /// One country, read as written or by one of its spellings.
     Found(u32),
+    /// One country, by a spelling the gazetteer has doubts about: what else it could mean.
+    Doubted {
+        country: u32,
+        doubts: Vec<DoubtBasis>,
+    },
     /// One country, read from a close misspelling (the country the near miss is of).
     NearMiss(u32),
     /// Several countries, none of which is more the value's than the others; `unread` is a
@@ -103,17 +108,15 @@ impl Places {
             return CountryReading::Found(*position);
         }
         let key = fold(text);
-        let exact = self.countries_named(&key);
-        if !exact.is_empty() {
-            return several_or_one(exact);
+        if let Some(found) = self.named_by(&key) {
+            return found;
         }
         if self.gazetteer.region_names.get(&key).next().is_some() {
             return CountryReading::Region;
         }
         for spelling in spelling::rearrangements(text).iter().skip(1) {
-            let found = self.countries_named(&fold(spelling));
-            if !found.is_empty() {
-                return several_or_one(found);
+            if let Some(found) = self.named_by(&fold(spelling)) {
+                return found;
             }
         }
         if let Some(parts) = qualifiers::split(text) {
@@ -125,6 +128,31 @@ impl Places {
         match self.near_miss(&key) {
             Some(country) => CountryReading::NearMiss(country),
             None => CountryReading::Unknown,
+        }
+    }
+
+    /// What the spelling `key` (folded) names, if anything, with the gazetteer's doubts
+    /// about it when it names one country. Doubts are only ever about spellings that no
+    /// source gives as the country's own name, so only those are looked up.
+    fn named_by(&self, key: &str) -> Option<CountryReading> {
+        let mut found: BTreeSet<u32> = BTreeSet::new();
+        let mut own_name = false;
+        for (country, rank) in self.gazetteer.country_names.get(key) {
+            found.insert(country);
+            own_name |= rank < NameRank::Alternate;
+        }
+        let reading = several_or_one(found);
+        match reading {
+            CountryReading::Unknown => None,
+            CountryReading::Found(country) if !own_name => {
+                let doubts: Vec<DoubtBasis> = self.gazetteer.country_doubts(key, country).collect();
+                if doubts.is_empty() {
+                    Some(reading)
+                } else {
+                    Some(CountryReading::Doubted { country, doubts })
+                }
+            }
+            _ => Some(reading),
         }
     }
 

@@ -1,0 +1,247 @@
+//! Country spellings the resolver reads with a warning: it takes the country the sources
+//! support best, and says what else the spelling could mean. A spelling is doubted when
+//! 1. another source gives it to another country, and the cross-check of the sources
+//!    (`collisions.rs`, rules 2, 4 and 5: a name as written over one cut from a longer
+//!    name, CLDR over another source in its language, a clear lead among translations)
+//!    kept it for a country that only translations name so;
+//! 2. only translations in one language give it, and fewer than three sources, to a country
+//!    in one of the groups of look-alikes below: nothing confirms which of the look-alikes
+//!    it is, and look-alikes are where translations get swapped;
+//! 3. only translations give it, and it is the own name of a state of another country
+//!    (`Norfolk`, the English county, is Norfolk Island in Czech and Dutch).
+//!
+//! A country's own names (ISO, English, native, the hand-written aliases) and its codes are
+//! never doubted: `Congo`, `Guinea` and `Georgia` resolve without a warning.
+
+use std::collections::{BTreeSet, HashMap};
+
+use clientela_core::geo::gazetteer::{CountryDoubt, DoubtBasis, Gazetteer, NameRank};
+
+use super::collisions::{Claim, Collision, REGION, language};
+
+/// Countries whose names differ by a word or a letter, which translations confuse (the
+/// table this builder was checked against files Kazakh "South Korea" under North Korea).
+/// Bonaire, Curaçao and Sint Maarten are the parts of the former Netherlands Antilles.
+pub const LOOK_ALIKES: &[&[&str]] = &[
+    &["CD", "CG"],
+    &["KR", "KP"],
+    &["MF", "SX"],
+    &["BQ", "CW", "SX"],
+    &["GN", "GW", "GQ", "GY", "GF"],
+    &["NE", "NG"],
+    &["DM", "DO"],
+    &["VG", "VI"],
+    &["SD", "SS"],
+    &["WS", "AS"],
+    &["SK", "SI"],
+];
+
+/// A translation in one language is confirmed when this many sources give it (CLDR,
+/// iso-codes and countries-states-cities all translate country names): "Corée du Sud".
+const CORROBORATING_SOURCES: usize = 3;
+
+/// The rules of a collision whose winner a doubt follows (see the module comment).
+const WEIGHED_RULES: [u8; 3] = [2, 4, 5];
+
+/// Spellings that only translations give, each to one country: what rule 3 looks at once
+/// the states are known.
+pub struct Translations(Vec<(String, u32)>);
+
+/// The doubts of rules 1 and 2, and the spellings rule 3 looks at. `kept` are the claims
+/// the collisions left, sorted by key.
+pub fn of_claims(
+    kept: &[Claim],
+    collisions: &[Collision],
+    by_alpha2: &HashMap<String, u32>,
+) -> (Vec<CountryDoubt>, Translations) {
+    let mut doubts = Vec::new();
+    for collision in collisions {
+        let [winner] = collision.kept.as_slice() else {
+            continue;
+        };
+        if !WEIGHED_RULES.contains(&collision.rule) || *winner == REGION {
+            continue;
+        }
+        let own_name = kept.iter().any(|claim| {
+            claim.key == collision.key
+                && claim.target == *winner
+                && claim.rank < NameRank::Alternate
+        });
+        if own_name {
+            continue;
+        }
+        for (other, _) in &collision.claimed {
+            if other != winner && *other != REGION {
+                doubts.push(CountryDoubt {
+                    key: collision.key.clone(),
+                    country: *winner,
+                    basis: DoubtBasis::Disputed { other: *other },
+                });
+            }
+        }
+    }
+    let mut translations = Vec::new();
+    for group in kept.chunk_by(|left, right| left.key == right.key) {
+        let targets: BTreeSet<u32> = group.iter().map(|claim| claim.target).collect();
+        let [country] = targets.into_iter().collect::<Vec<_>>()[..] else {
+            continue;
+        };
+        if country == REGION || group.iter().any(|claim| claim.rank < NameRank::Alternate) {
+            continue;
+        }
+        let key = &group[0].key;
+        translations.push((key.clone(), country));
+        let languages: BTreeSet<Option<&str>> =
+            group.iter().map(|claim| language(&claim.source)).collect();
+        let sources: BTreeSet<&str> = group
+            .iter()
+            .map(|claim| claim.source.split(':').next().unwrap_or_default())
+            .collect();
+        if languages.len() == 1 && sources.len() < CORROBORATING_SOURCES {
+            for other in look_alikes(country, by_alpha2) {
+                doubts.push(CountryDoubt {
+                    key: key.clone(),
+                    country,
+                    basis: DoubtBasis::OneLanguage { other },
+                });
+            }
+        }
+    }
+    (doubts, Translations(translations))
+}
+
+/// The countries in a group of look-alikes with `country`.
+fn look_alikes(country: u32, by_alpha2: &HashMap<String, u32>) -> BTreeSet<u32> {
+    let position = |code: &&str| by_alpha2.get(*code).copied();
+    LOOK_ALIKES
+        .iter()
+        .filter(|group| group.iter().filter_map(position).any(|at| at == country))
+        .flat_map(|group| group.iter().filter_map(position))
+        .filter(|other| *other != country)
+        .collect()
+}
+
+/// The doubts of rule 3: translations that are a state's own name in another country (not
+/// in the country the translated one belongs to: Puerto Rico is a US state too).
+pub fn of_state_names(translations: &Translations, gazetteer: &Gazetteer) -> Vec<CountryDoubt> {
+    let mut doubts = Vec::new();
+    for (key, country) in &translations.0 {
+        if key.chars().count() < 4 {
+            continue;
+        }
+        let sovereign = gazetteer
+            .countries
+            .get(*country as usize)
+            .and_then(|record| record.sovereign);
+        for (state, rank) in gazetteer.state_names.get(key) {
+            let Some(record) = gazetteer.states.get(state as usize) else {
+                continue;
+            };
+            let elsewhere = record.country != *country && Some(record.country) != sovereign;
+            if rank < NameRank::Alternate && elsewhere {
+                doubts.push(CountryDoubt {
+                    key: key.clone(),
+                    country: *country,
+                    basis: DoubtBasis::StateName { state },
+                });
+            }
+        }
+    }
+    doubts
+}
+
+/// All doubts in the order the resolver searches them, each once.
+pub fn sorted(mut doubts: Vec<CountryDoubt>) -> Vec<CountryDoubt> {
+    doubts.sort_by(|left, right| {
+        (left.key.as_str(), left.country, left.basis).cmp(&(
+            right.key.as_str(),
+            right.country,
+            right.basis,
+        ))
+    });
+    doubts.dedup();
+    doubts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claim(key: &str, target: u32, rank: NameRank, source: &str) -> Claim {
+        Claim {
+            key: key.into(),
+            target,
+            rank,
+            source: source.into(),
+            derived: false,
+        }
+    }
+
+    fn codes() -> HashMap<String, u32> {
+        [("KR", 1), ("KP", 2), ("FR", 3)]
+            .into_iter()
+            .map(|(code, at)| (code.to_owned(), at))
+            .collect()
+    }
+
+    #[test]
+    fn one_languages_translation_of_a_look_alike_is_doubted() {
+        let kept = vec![
+            claim("ontustikkoreia", 1, NameRank::Alternate, "cldr:kk"),
+            claim("ontustikkoreia", 1, NameRank::Alternate, "iso-codes:kk"),
+            claim("sudkorea", 1, NameRank::Alternate, "cldr:de"),
+            claim("sudkorea", 1, NameRank::Alternate, "cldr:lb"),
+            claim("coreedusud", 1, NameRank::Alternate, "cldr:fr"),
+            claim("coreedusud", 1, NameRank::Alternate, "iso-codes:fr"),
+            claim(
+                "coreedusud",
+                1,
+                NameRank::Alternate,
+                "countries-states-cities:fr",
+            ),
+            claim("southkorea", 1, NameRank::Native, "aliases"),
+            claim("southkorea", 1, NameRank::Alternate, "cldr:fy"),
+            claim("frankreich", 3, NameRank::Alternate, "cldr:de"),
+        ];
+        let (doubts, _) = of_claims(&kept, &[], &codes());
+        assert_eq!(
+            doubts,
+            vec![CountryDoubt {
+                key: "ontustikkoreia".into(),
+                country: 1,
+                basis: DoubtBasis::OneLanguage { other: 2 },
+            }]
+        );
+    }
+
+    #[test]
+    fn a_spelling_the_cross_check_settled_is_doubted_unless_it_is_an_own_name() {
+        let kept = vec![
+            claim("giana", 1, NameRank::Alternate, "cldr:ps"),
+            claim("congo", 2, NameRank::Primary, "iso-codes"),
+        ];
+        let collisions = vec![
+            Collision {
+                key: "giana".into(),
+                claimed: vec![(1, 1), (3, 1)],
+                kept: vec![1],
+                rule: 4,
+            },
+            Collision {
+                key: "congo".into(),
+                claimed: vec![(1, 1), (2, 1)],
+                kept: vec![2],
+                rule: 2,
+            },
+        ];
+        let (doubts, _) = of_claims(&kept, &collisions, &HashMap::new());
+        assert_eq!(
+            doubts,
+            vec![CountryDoubt {
+                key: "giana".into(),
+                country: 1,
+                basis: DoubtBasis::Disputed { other: 3 },
+            }]
+        );
+    }
+}
