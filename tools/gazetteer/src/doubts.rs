@@ -5,8 +5,10 @@
 //!    name, CLDR over another source in its language, a clear lead among translations)
 //!    kept it for a country that only translations name so;
 //! 2. only translations in one language give it, and fewer than three sources, to a country
-//!    in one of the groups of look-alikes below: nothing confirms which of the look-alikes
-//!    it is, and look-alikes are where translations get swapped;
+//!    in one of the groups of look-alikes below, and that language is not one the country
+//!    speaks itself: nothing confirms which of the look-alikes it is, and look-alikes are
+//!    where translations get swapped (a Korean writes 한국 for South Korea every day; a
+//!    Kazakh translation of it is what a table swapped);
 //! 3. only translations give it, and it is the own name of a state of another country
 //!    (`Norfolk`, the English county, is Norfolk Island in Czech and Dutch).
 //!
@@ -35,6 +37,47 @@ pub const LOOK_ALIKES: &[&[&str]] = &[
     &["WS", "AS"],
     &["SK", "SI"],
 ];
+
+/// The languages spoken in each country of [`LOOK_ALIKES`] (official or by most people):
+/// a country's name in its own language is how its people write it, not a translation
+/// to doubt.
+const OWN_LANGUAGES: &[(&str, &[&str])] = &[
+    ("CD", &["fr", "ln", "sw", "kg", "lu"]),
+    ("CG", &["fr", "ln", "kg"]),
+    ("KR", &["ko"]),
+    ("KP", &["ko"]),
+    ("MF", &["fr"]),
+    ("SX", &["nl", "en"]),
+    ("BQ", &["nl", "pap"]),
+    ("CW", &["nl", "pap", "en"]),
+    ("GN", &["fr"]),
+    ("GW", &["pt"]),
+    ("GQ", &["es", "fr", "pt"]),
+    ("GY", &["en"]),
+    ("GF", &["fr"]),
+    ("NE", &["fr", "ha"]),
+    ("NG", &["en", "ha", "yo", "ig"]),
+    ("DM", &["en"]),
+    ("DO", &["es"]),
+    ("VG", &["en"]),
+    ("VI", &["en"]),
+    ("SD", &["ar", "en"]),
+    ("SS", &["en"]),
+    ("WS", &["sm", "en"]),
+    ("AS", &["en", "sm"]),
+    ("SK", &["sk"]),
+    ("SI", &["sl"]),
+];
+
+/// Whether `language` is one `country` (its position) speaks itself.
+fn speaks(country: u32, language: Option<&str>, by_alpha2: &HashMap<String, u32>) -> bool {
+    let Some(language) = language else {
+        return false;
+    };
+    OWN_LANGUAGES
+        .iter()
+        .any(|(code, spoken)| by_alpha2.get(*code) == Some(&country) && spoken.contains(&language))
+}
 
 /// A translation in one language is confirmed when this many sources give it (CLDR,
 /// iso-codes and countries-states-cities all translate country names): "Corée du Sud".
@@ -97,7 +140,10 @@ pub fn of_claims(
             .iter()
             .map(|claim| claim.source.split(':').next().unwrap_or_default())
             .collect();
-        if languages.len() == 1 && sources.len() < CORROBORATING_SOURCES {
+        let own_language = languages
+            .iter()
+            .all(|language| speaks(country, *language, by_alpha2));
+        if languages.len() == 1 && sources.len() < CORROBORATING_SOURCES && !own_language {
             for other in look_alikes(country, by_alpha2) {
                 doubts.push(CountryDoubt {
                     key: key.clone(),
@@ -202,6 +248,8 @@ mod tests {
             claim("southkorea", 1, NameRank::Native, "aliases"),
             claim("southkorea", 1, NameRank::Alternate, "cldr:fy"),
             claim("frankreich", 3, NameRank::Alternate, "cldr:de"),
+            // South Korea in Korean, its own language: how its people write it.
+            claim("hangug", 1, NameRank::Alternate, "cldr:ko"),
         ];
         let (doubts, _) = of_claims(&kept, &[], &codes());
         assert_eq!(
