@@ -213,7 +213,17 @@ pub(crate) fn build_pool(
         ConnectionDefaults::default(),
         size,
         timeout,
+        Opened::AtOnce,
     )
+}
+
+/// When a pool opens its first connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Opened {
+    /// While it is built, which fails if the database cannot be reached.
+    AtOnce,
+    /// When a connection is first asked for (a pool that may never be used).
+    OnFirstUse,
 }
 
 pub(crate) fn build_pool_with(
@@ -223,6 +233,7 @@ pub(crate) fn build_pool_with(
     defaults: ConnectionDefaults,
     size: u32,
     timeout: Duration,
+    opened: Opened,
 ) -> Result<Pool, StoreError> {
     let manager = Manager {
         target: target.clone(),
@@ -239,10 +250,12 @@ pub(crate) fn build_pool_with(
     // it out pings it first, so a dead one is replaced instead of failing a request, and
     // the API recovers by itself once the database is back. SQLite connections are files.
     let check_on_checkout = matches!(target, Target::Postgres(_));
-    first_connection(&manager, timeout)?;
+    if opened == Opened::AtOnce {
+        first_connection(&manager, timeout)?;
+    }
     r2d2::Pool::builder()
         .max_size(size)
-        .min_idle(Some(1))
+        .min_idle(Some(u32::from(opened == Opened::AtOnce)))
         .connection_timeout(timeout)
         .test_on_check_out(check_on_checkout)
         .build(manager)
