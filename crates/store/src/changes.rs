@@ -99,6 +99,14 @@ impl Cursor {
     fn position(self) -> (i64, i64) {
         (self.txid, self.seq)
     }
+
+    /// Whether this row is at or before `end`'s position, whatever history either names: a
+    /// batch recorded up to `end` in one history and read again in the next, where the rows
+    /// it inherited keep their positions but are named by the new history (comparing the
+    /// cursors themselves would put every one of them after `end`).
+    pub fn at_or_before(self, end: Cursor) -> bool {
+        self.position() <= end.position()
+    }
 }
 
 impl fmt::Display for Cursor {
@@ -638,6 +646,15 @@ mod tests {
         let parse = |text: &str| text.parse::<Cursor>().expect("a cursor");
         assert!(parse("5-9") < parse("6-1"));
         assert!(parse("6-1") < parse("6-2"));
+    }
+
+    #[test]
+    fn a_position_compares_across_histories() {
+        let parse = |text: &str| text.parse::<Cursor>().expect("a cursor");
+        assert!(parse("2.6-1").at_or_before(parse("6-1")));
+        assert!(parse("2.5-9").at_or_before(parse("6-1")));
+        assert!(!parse("2.6-2").at_or_before(parse("6-1")));
+        assert!(parse("6-1").at_or_before(parse("2.6-1")));
     }
 
     /// On PostgreSQL the feed's queries read the primary key `(txid, seq)` in order and never

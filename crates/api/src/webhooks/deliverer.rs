@@ -409,7 +409,7 @@ async fn next_step(shared: &Arc<Shared>, subscription: &Webhook) -> Result<Step,
     let end_cursor: Option<Cursor> = end.parse().ok();
     let items: Vec<ChangeItem> = page
         .into_iter()
-        .filter(|change| end_cursor.is_none_or(|end| change.cursor <= end))
+        .filter(|change| end_cursor.is_none_or(|end| change.cursor.at_or_before(end)))
         .filter(|change| filter.sends(change))
         .map(ChangeItem::from)
         .collect();
