@@ -11,8 +11,10 @@
 //!   it), one batch in flight per subscription. A batch is recorded (its message id and last
 //!   cursor) before it is sent, so after a crash the next deliverer sends the same changes
 //!   under the same `webhook-id`: receivers deduplicate on it.
-//! - **Current data only.** The customer is read when the batch is read, so an erased customer
-//!   is never sent after its erasure (the erasure removes its earlier feed items).
+//! - **Current data only.** The customer is read when the batch is sent (its feed rows may
+//!   be read ahead, never its customers), so an erased customer is never sent after its
+//!   erasure (the erasure removes its earlier feed items, and a batch drops the upserts of a
+//!   customer no longer there).
 //! - **One deliverer per subscription across replicas**, by a lease in the database
 //!   (`clientela_store::webhooks`): renewed while delivering, taken over within [`LEASE`] of
 //!   its holder dying.

@@ -99,6 +99,14 @@ impl Cursor {
     fn position(self) -> (i64, i64) {
         (self.txid, self.seq)
     }
+
+    /// Whether this row is at or before `end`'s position, whatever history either names: a
+    /// batch recorded up to `end` in one history and read again in the next, where the rows
+    /// it inherited keep their positions but are named by the new history (comparing the
+    /// cursors themselves would put every one of them after `end`).
+    pub fn at_or_before(self, end: Cursor) -> bool {
+        self.position() <= end.position()
+    }
 }
 
 impl fmt::Display for Cursor {
@@ -212,6 +220,9 @@ struct ChangeRow {
     at: i64,
     #[diesel(sql_type = Nullable<Text>)]
     changed_fields: Option<String>,
+    /// The newest history as the same statement saw it (SQLite: the one).
+    #[diesel(sql_type = BigInt)]
+    newest_epoch: i64,
 }
 
 impl ChangeRow {
@@ -221,18 +232,28 @@ impl ChangeRow {
 }
 
 /// PostgreSQL: rows after a cursor, below the oldest running transaction, in feed order.
-const PG_PAGE: &str = "SELECT (txid::text)::bigint AS txid, seq, code, op, version, at, changed_fields \
+///
+/// The output names `txid` the column read as a BIGINT, and an `ORDER BY` name means an
+/// output column before a table column: `ORDER BY txid` would sort by that expression,
+/// which no index holds, reading and sorting the whole feed for every page. The order is
+/// therefore written `changes.txid`, the primary key's column, read in index order
+/// (`feed_queries_read_the_primary_key_in_order` checks every such query's plan).
+const PG_PAGE: &str = "SELECT (txid::text)::bigint AS txid, seq, code, op, version, at, changed_fields, \
+       (SELECT max(epoch) FROM feed_histories) AS newest_epoch \
      FROM changes \
      WHERE (txid, seq) > ($1::text::xid8, $2) \
        AND txid < pg_snapshot_xmin(pg_current_snapshot()) \
-     ORDER BY txid, seq LIMIT $3";
-const PG_LAST: &str = "SELECT (txid::text)::bigint AS txid, seq, code, op, version, at, changed_fields \
+     ORDER BY changes.txid, changes.seq LIMIT $3";
+const PG_LAST: &str = "SELECT (txid::text)::bigint AS txid, seq, code, op, version, at, changed_fields, \
+       (SELECT max(epoch) FROM feed_histories) AS newest_epoch \
      FROM changes \
      WHERE txid < pg_snapshot_xmin(pg_current_snapshot()) \
-     ORDER BY txid DESC, seq DESC LIMIT 1";
-const SQLITE_PAGE: &str = "SELECT txid, seq, code, op, version, at, changed_fields FROM changes \
+     ORDER BY changes.txid DESC, changes.seq DESC LIMIT 1";
+const SQLITE_PAGE: &str = "SELECT txid, seq, code, op, version, at, changed_fields, \
+     1 AS newest_epoch FROM changes \
      WHERE seq > ? ORDER BY seq LIMIT ?";
-const SQLITE_LAST: &str = "SELECT txid, seq, code, op, version, at, changed_fields FROM changes ORDER BY seq DESC LIMIT 1";
+const SQLITE_LAST: &str = "SELECT txid, seq, code, op, version, at, changed_fields, \
+     1 AS newest_epoch FROM changes ORDER BY seq DESC LIMIT 1";
 
 /// PostgreSQL: how many visible rows follow a cursor (up to `$3`), and the oldest one's time.
 const PG_BEHIND: &str = "SELECT count(*) AS changes, min(at) AS oldest FROM (SELECT at \
@@ -269,43 +290,73 @@ pub(crate) struct HorizonRow {
 
 impl Store {
     /// Up to `limit` changes after `after` (from the oldest kept when `None`), in feed
-    /// order. Refuses a cursor older than what retention kept.
+    /// order, each upsert with its customer as it is now. Refuses a cursor older than what
+    /// retention kept.
     pub fn changes(&self, after: Option<Cursor>, limit: usize) -> Result<Vec<Change>, StoreError> {
         let mut connection = self.readers.get()?;
-        let mut histories = history::all(&mut connection)?;
+        let mut changes = self.rows_after(&mut connection, after, limit)?;
+        attach_customers(&mut connection, &mut changes)?;
+        Ok(changes)
+    }
+
+    /// [`Store::changes`] without the customers (every `customer` is `None`), for a reader
+    /// that reads them when it uses the rows ([`Store::with_customers`]): a webhook deliverer
+    /// reading ahead of the batch it sends.
+    pub fn change_rows(
+        &self,
+        after: Option<Cursor>,
+        limit: usize,
+    ) -> Result<Vec<Change>, StoreError> {
+        self.rows_after(&mut *self.readers.get()?, after, limit)
+    }
+
+    /// Sets the customer of each upsert in `changes` as it is now, `None` for one erased
+    /// since (whose upserts the feed no longer holds), as [`Store::changes`] does.
+    pub fn with_customers(&self, mut changes: Vec<Change>) -> Result<Vec<Change>, StoreError> {
+        if changes.iter().any(|change| change.op == ChangeOp::Upsert) {
+            attach_customers(&mut *self.readers.get()?, &mut changes)?;
+        }
+        Ok(changes)
+    }
+
+    /// The rows of [`Store::changes`], without their customers.
+    fn rows_after(
+        &self,
+        connection: &mut DbConnection,
+        asked: Option<Cursor>,
+        wanted: usize,
+    ) -> Result<Vec<Change>, StoreError> {
+        let after = asked;
+        let mut histories = history::all(connection)?;
         let mut epoch = histories.last().map_or(FIRST_EPOCH, |newest| newest.epoch);
-        let mut horizon = horizon(&mut connection, epoch)?;
+        let mut horizon = horizon(connection, epoch)?;
         let after = match after {
-            Some(after) => Some(
-                match in_history(&mut connection, after, &histories, horizon) {
-                    // Past the newest change: on a primary just promoted that no write has
-                    // reached yet, the new history is not recorded; record it and look again
-                    // (the cursor is then past its fork point: 410).
-                    Err(StoreError::BadCursor(_))
-                        if history::record_if_new(&mut connection)? != epoch =>
-                    {
-                        histories = history::all(&mut connection)?;
-                        epoch = histories.last().map_or(FIRST_EPOCH, |newest| newest.epoch);
-                        horizon = self::horizon(&mut connection, epoch)?;
-                        in_history(&mut connection, after, &histories, horizon)?
-                    }
-                    outcome => outcome?,
-                },
-            ),
+            Some(after) => Some(match in_history(connection, after, &histories, horizon) {
+                // Past the newest change: on a primary just promoted that no write has
+                // reached yet, the new history is not recorded; record it and look again
+                // (the cursor is then past its fork point: 410).
+                Err(StoreError::BadCursor(_)) if history::record_if_new(connection)? != epoch => {
+                    histories = history::all(connection)?;
+                    epoch = histories.last().map_or(FIRST_EPOCH, |newest| newest.epoch);
+                    horizon = self::horizon(connection, epoch)?;
+                    in_history(connection, after, &histories, horizon)?
+                }
+                outcome => outcome?,
+            }),
             None => None,
         };
         self.epoch.saw(epoch);
         if let (Some(after), Some(horizon)) = (after, horizon)
             && after < horizon
         {
-            let resume = last_row(&mut connection)?.map_or(horizon, |row| row.cursor(epoch));
+            let resume = last_row(connection)?.map_or(horizon, |row| row.cursor(epoch));
             return Err(StoreError::CursorExpired {
                 resume: resume.to_string(),
             });
         }
         let after = after.unwrap_or(Cursor::at(epoch, 0, 0));
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows: Vec<ChangeRow> = match &mut *connection {
+        let limit = i64::try_from(wanted).unwrap_or(i64::MAX);
+        let rows: Vec<ChangeRow> = match connection {
             DbConnection::Postgres(postgres) => diesel::sql_query(PG_PAGE)
                 .bind::<Text, _>(after.txid.to_string())
                 .bind::<BigInt, _>(after.seq)
@@ -316,21 +367,12 @@ impl Store {
                 .bind::<BigInt, _>(limit)
                 .load(sqlite)?,
         };
-        let codes: Vec<&str> = rows
-            .iter()
-            .filter(|row| row.op == ChangeOp::Upsert.number())
-            .map(|row| row.code.as_str())
-            .collect();
-        let mut current: HashMap<String, Customer> = HashMap::with_capacity(codes.len());
-        if !codes.is_empty() {
-            let stored: Vec<CustomerRow> = customers::table
-                .filter(customers::code.eq_any(&codes))
-                .select(CustomerRow::as_select())
-                .load(&mut *connection)?;
-            for row in stored {
-                let customer = row.into_customer()?;
-                current.insert(customer.code.clone(), customer);
-            }
+        // The histories were read before the page, each statement in a snapshot of its own:
+        // a promotion's first write may have recorded a new history, and rows in it, in
+        // between. The page's own statement says which history is the newest; rows read
+        // under an older one would be given cursors of that history: read again.
+        if rows.first().is_some_and(|row| row.newest_epoch != epoch) {
+            return self.rows_after(connection, asked, wanted);
         }
         Ok(rows
             .into_iter()
@@ -339,10 +381,6 @@ impl Store {
                     ChangeOp::Delete
                 } else {
                     ChangeOp::Upsert
-                };
-                let customer = match op {
-                    ChangeOp::Upsert => current.get(&row.code).cloned(),
-                    ChangeOp::Delete => None,
                 };
                 // Written by this crate as a JSON array of names; anything else reads as
                 // "not known", as for a row from before the column existed.
@@ -359,7 +397,7 @@ impl Store {
                     version: row.version,
                     at: Timestamp(row.at),
                     code: row.code,
-                    customer,
+                    customer: None,
                     changed_fields,
                 }
             })
@@ -410,6 +448,37 @@ impl Store {
         }
         Ok(removed)
     }
+}
+
+/// Sets each upsert's customer as stored now (`None` when there is none).
+fn attach_customers(
+    connection: &mut DbConnection,
+    changes: &mut [Change],
+) -> Result<(), StoreError> {
+    let codes: Vec<&str> = changes
+        .iter()
+        .filter(|change| change.op == ChangeOp::Upsert)
+        .map(|change| change.code.as_str())
+        .collect();
+    if codes.is_empty() {
+        return Ok(());
+    }
+    let stored: Vec<CustomerRow> = customers::table
+        .filter(customers::code.eq_any(&codes))
+        .select(CustomerRow::as_select())
+        .load(connection)?;
+    let mut current: HashMap<String, Customer> = HashMap::with_capacity(stored.len());
+    for row in stored {
+        let customer = row.into_customer()?;
+        current.insert(customer.code.clone(), customer);
+    }
+    for change in changes.iter_mut() {
+        change.customer = match change.op {
+            ChangeOp::Upsert => current.get(&change.code).cloned(),
+            ChangeOp::Delete => None,
+        };
+    }
+    Ok(())
 }
 
 fn horizon(connection: &mut DbConnection, epoch: i64) -> Result<Option<Cursor>, StoreError> {
@@ -490,10 +559,11 @@ fn last_row(connection: &mut DbConnection) -> Result<Option<ChangeRow>, StoreErr
 ///
 /// `$txid` reads the transaction id as a BIGINT (PostgreSQL's is an `xid8`); `$below` and
 /// `$upto` select the rows before, and up to, the position `($1, $2)`; `$order` and
-/// `$reverse` are the feed order and its reverse. SQLite's `txid` is always 0, so there
-/// they compare and order by `seq` alone, which reads the rowid in order (a row value
-/// `(txid, seq)` would scan the table). SQLite numbers `$N` parameters in the order they
-/// first appear, so `$1` must come before `$2` in each text.
+/// `$reverse` are the feed order and its reverse (on PostgreSQL naming `changes.txid`, the
+/// column, not the BIGINT the output calls `txid`: see [`PG_PAGE`]). SQLite's `txid` is
+/// always 0, so there they compare and order by `seq` alone, which reads the rowid in order
+/// (a row value `(txid, seq)` would scan the table). SQLite numbers `$N` parameters in the
+/// order they first appear, so `$1` must come before `$2` in each text.
 macro_rules! prune_changes_body {
     (
         $connection:expr, $cutoff:expr, $txid:literal, $below:literal, $upto:literal,
@@ -576,5 +646,70 @@ mod tests {
         let parse = |text: &str| text.parse::<Cursor>().expect("a cursor");
         assert!(parse("5-9") < parse("6-1"));
         assert!(parse("6-1") < parse("6-2"));
+    }
+
+    #[test]
+    fn a_position_compares_across_histories() {
+        let parse = |text: &str| text.parse::<Cursor>().expect("a cursor");
+        assert!(parse("2.6-1").at_or_before(parse("6-1")));
+        assert!(parse("2.5-9").at_or_before(parse("6-1")));
+        assert!(!parse("2.6-2").at_or_before(parse("6-1")));
+        assert!(parse("6-1").at_or_before(parse("2.6-1")));
+    }
+
+    /// On PostgreSQL the feed's queries read the primary key `(txid, seq)` in order and never
+    /// sort: an `ORDER BY txid` that meant the BIGINT the output calls `txid` sorted the whole
+    /// feed for every page, slower with every change kept. Sorts and sequential scans are
+    /// made as dear as they can be, so a plan holds a sort only when no index gives the order.
+    #[test]
+    fn feed_queries_read_the_primary_key_in_order() {
+        use diesel::RunQueryDsl;
+        use diesel::connection::SimpleConnection;
+        use diesel::sql_types::Text;
+
+        #[derive(diesel::QueryableByName)]
+        struct Plan {
+            #[diesel(sql_type = Text)]
+            plan: String,
+        }
+        let Some(scratch) = crate::ScratchSchema::for_test("feed_plans") else {
+            return;
+        };
+        let store = crate::Store::open(&crate::StoreOptions::new(scratch.url())).expect("store");
+        let mut connection = store.readers.get().expect("a connection");
+        let crate::DbConnection::Postgres(postgres) = &mut *connection else {
+            panic!("a PostgreSQL connection");
+        };
+        postgres
+            .batch_execute(
+                "SET enable_sort = off; SET enable_seqscan = off; \
+                 CREATE FUNCTION pg_temp.plan_of(query text) RETURNS text AS $$ \
+                 DECLARE line text; plan text := ''; BEGIN \
+                 FOR line IN EXECUTE 'EXPLAIN ' || query LOOP plan := plan || line || E'\\n'; \
+                 END LOOP; RETURN plan; END $$ LANGUAGE plpgsql",
+            )
+            .expect("set up");
+        let bound = |query: &str| {
+            query
+                .replace("$1", "'812'")
+                .replace("$2", "40")
+                .replace("$3", "100")
+        };
+        for query in [
+            bound(super::PG_PAGE),
+            bound(super::PG_LAST),
+            bound(super::PG_BEHIND),
+            bound(crate::history::PG_NEWEST_ROW),
+        ] {
+            let plan: Plan = diesel::sql_query("SELECT pg_temp.plan_of($1) AS plan")
+                .bind::<Text, _>(&query)
+                .get_result(postgres)
+                .expect("a plan");
+            assert!(
+                plan.plan.contains("Index") && !plan.plan.contains("Sort"),
+                "{query}\n{}",
+                plan.plan
+            );
+        }
     }
 }

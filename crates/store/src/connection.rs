@@ -358,14 +358,6 @@ fn first_connection(manager: &Manager, timeout: Duration) -> Result<(), StoreErr
     }
 }
 
-/// Whether building a pool waits for its first connection (and fails without one), or
-/// connects later, when a connection is first asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FirstConnection {
-    Wait,
-    Later,
-}
-
 #[cfg(test)]
 pub(crate) fn build_pool(
     target: &Target,
@@ -380,8 +372,17 @@ pub(crate) fn build_pool(
         ConnectionDefaults::default(),
         size,
         timeout,
-        FirstConnection::Wait,
+        Opened::AtOnce,
     )
+}
+
+/// When a pool opens its first connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Opened {
+    /// While it is built, which fails if the database cannot be reached.
+    AtOnce,
+    /// When a connection is first asked for (a pool that may never be used).
+    OnFirstUse,
 }
 
 pub(crate) fn build_pool_with(
@@ -391,7 +392,7 @@ pub(crate) fn build_pool_with(
     defaults: ConnectionDefaults,
     size: u32,
     timeout: Duration,
-    first: FirstConnection,
+    opened: Opened,
 ) -> Result<Pool, StoreError> {
     let fence = Arc::new(AtomicU64::new(0));
     let manager = Manager {
@@ -412,18 +413,18 @@ pub(crate) fn build_pool_with(
     let postgres = matches!(target, Target::Postgres(_));
     let builder = r2d2::Pool::builder()
         .max_size(if postgres { size * SPARE_FACTOR } else { size })
-        .min_idle(Some(1))
+        .min_idle(Some(u32::from(opened == Opened::AtOnce)))
         .connection_timeout(timeout)
         .error_handler(Box::new(PoolErrors))
         .test_on_check_out(postgres);
-    let inner = match first {
-        FirstConnection::Wait => {
+    let inner = match opened {
+        Opened::AtOnce => {
             first_connection(&manager, timeout)?;
             builder
                 .build(manager)
                 .map_err(|error| StoreError::Unavailable(error.to_string()))?
         }
-        FirstConnection::Later => builder.build_unchecked(manager),
+        Opened::OnFirstUse => builder.build_unchecked(manager),
     };
     Ok(Pool {
         inner,

@@ -44,6 +44,11 @@ use crate::error::StoreError;
 const PG_TIMELINE: &str =
     "('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint";
 
+/// The newest change row, whatever the snapshot: a new history's fork point (ordered by the
+/// column `changes.txid`, not the BIGINT the output calls `txid`: see `changes.rs`).
+pub(crate) const PG_NEWEST_ROW: &str = "SELECT (txid::text)::bigint AS txid, seq FROM changes \
+     ORDER BY changes.txid DESC, changes.seq DESC LIMIT 1";
+
 /// The epoch of the only history of a SQLite database, and of cursors and ETags that name
 /// none (those given out before histories were recorded).
 pub const FIRST_EPOCH: i64 = 1;
@@ -101,12 +106,9 @@ pub(crate) fn enter(postgres: &mut PgConnection) -> Result<i64, StoreError> {
     if seen.timeline == seen.current {
         return Ok(seen.epoch);
     }
-    let fork: Option<ForkRow> = diesel::sql_query(
-        "SELECT (txid::text)::bigint AS txid, seq FROM changes \
-         ORDER BY txid DESC, seq DESC LIMIT 1",
-    )
-    .get_result(postgres)
-    .optional()?;
+    let fork: Option<ForkRow> = diesel::sql_query(PG_NEWEST_ROW)
+        .get_result(postgres)
+        .optional()?;
     let (fork_txid, fork_seq) = fork.map_or((0, 0), |row| (row.txid, row.seq));
     let epoch = seen.epoch + 1;
     diesel::sql_query(

@@ -78,7 +78,7 @@ pub use suppression_key::{SuppressionKey, legacy_hash, sha256_hex};
 pub use webhooks::{AfterFailure, Delivery, KEPT_DELIVERIES, NewWebhook, NextBatch, Webhook};
 
 use checkpoint::Checkpointer;
-use connection::{FirstConnection, Pool, build_pool_with};
+use connection::{Opened, Pool, build_pool_with};
 use group_commit::GroupCommit;
 use sql::WriteSql;
 
@@ -166,6 +166,12 @@ impl std::fmt::Debug for StoreOptions {
     }
 }
 
+/// PostgreSQL connections for the writes of webhook state (a deliverer's lease, its cursor,
+/// its attempts; `webhooks.rs`), apart from the writer pool: each is a small write of one
+/// subscription's row that takes no customer's lock, and in the writer pool it would wait
+/// for a connection behind every ingest write, which is what bounded delivery under load.
+pub const WEBHOOK_WRITE_CONNECTIONS: u32 = 1;
+
 /// The state of one connection pool: connections open, of which idle, and the most it opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolUsage {
@@ -192,6 +198,9 @@ pub struct Store {
     writer: Pool,
     /// Connections to the hot standby reads may use (`standby.rs`).
     standby: Option<Pool>,
+    /// PostgreSQL: the connection webhook state is written on ([`WEBHOOK_WRITE_CONNECTIONS`]),
+    /// opened when first used; `None` on SQLite, where those writes join the group commit.
+    webhook_writer: Option<Pool>,
     target: Target,
     suppression_key: SuppressionKey,
     /// SQLite's group commit of concurrent writes (`group_commit.rs`); `None` on PostgreSQL.
@@ -217,7 +226,7 @@ impl Store {
         if let Target::Sqlite(path) = &target {
             files::prepare_sqlite_files(path)?;
         }
-        let pool_of = |target: &Target, size: u32, first: FirstConnection| {
+        let pool_of = |target: &Target, size: u32, opened: Opened| {
             build_pool_with(
                 target,
                 options.sqlite_sync,
@@ -225,20 +234,19 @@ impl Store {
                 options.connection,
                 size,
                 options.connect_timeout,
-                first,
+                opened,
             )
         };
-        let pool = |size: u32| pool_of(&target, size, FirstConnection::Wait);
+        let pool = |size: u32| pool_of(&target, size, Opened::AtOnce);
+        let pool_opened = |size: u32, opened: Opened| pool_of(&target, size, opened);
         let standby = match (&options.read_url, &target) {
             (None, _) => None,
             (Some(url), Target::Postgres(_)) => match Target::parse(url)? {
                 // A standby that is down when the API starts is no reason not to start:
                 // reads go to the primary until it answers.
-                standby @ Target::Postgres(_) => Some(pool_of(
-                    &standby,
-                    options.pool_size,
-                    FirstConnection::Later,
-                )?),
+                standby @ Target::Postgres(_) => {
+                    Some(pool_of(&standby, options.pool_size, Opened::OnFirstUse)?)
+                }
                 Target::Sqlite(_) => return Err(StoreError::ReadUrl),
             },
             (Some(_), Target::Sqlite(_)) => return Err(StoreError::ReadUrl),
@@ -257,10 +265,17 @@ impl Store {
                 None,
             ),
         };
+        let webhook_writer = match &target {
+            Target::Sqlite(_) => None,
+            Target::Postgres(_) => {
+                Some(pool_opened(WEBHOOK_WRITE_CONNECTIONS, Opened::OnFirstUse)?)
+            }
+        };
         let store = Store {
             readers,
             writer,
             standby,
+            webhook_writer,
             group_commit: matches!(target, Target::Sqlite(_)).then(Arc::default),
             target,
             suppression_key: match &options.suppression_key_file {
@@ -331,8 +346,8 @@ impl Store {
         migrate::run_pending(&mut *self.writer.get()?)
     }
 
-    /// How busy the connection pools are (for `/metrics`): a reader pool and a writer pool
-    /// (one connection on SQLite).
+    /// How busy the connection pools are (for `/metrics`): a reader pool, a writer pool (one
+    /// connection on SQLite), and on PostgreSQL the webhook writes' connection.
     pub fn pool_usage(&self) -> Vec<PoolUsage> {
         let usage = |name: &'static str, pool: &Pool| {
             let state = pool.state();
@@ -343,7 +358,11 @@ impl Store {
                 max: pool.size(),
             }
         };
-        vec![usage("read", &self.readers), usage("write", &self.writer)]
+        let mut pools = vec![usage("read", &self.readers), usage("write", &self.writer)];
+        if let Some(webhook_writer) = &self.webhook_writer {
+            pools.push(usage("webhook", webhook_writer));
+        }
+        pools
     }
 
     /// SQLite's group commit so far (for `/metrics`); `None` on PostgreSQL, where every
@@ -375,8 +394,8 @@ impl Store {
     pub fn fence(&self, started: std::time::Instant) {
         self.readers.fence(started);
         self.writer.fence(started);
-        if let Some(standby) = &self.standby {
-            standby.fence(started);
+        for pool in [&self.standby, &self.webhook_writer].into_iter().flatten() {
+            pool.fence(started);
         }
     }
 
@@ -398,12 +417,23 @@ impl Store {
     fn write_transaction<T>(
         &self,
         codes: &[&str],
+        body: impl FnMut(&mut dyn WriteSql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.write_transaction_on(&self.writer, codes, body)
+    }
+
+    /// [`Store::write_transaction`] on a connection of `pool` (on PostgreSQL; SQLite has its
+    /// one writer).
+    fn write_transaction_on<T>(
+        &self,
+        pool: &Pool,
+        codes: &[&str],
         mut body: impl FnMut(&mut dyn WriteSql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         if let Some(group_commit) = &self.group_commit {
             return group_commit.run(&self.writer, body);
         }
-        let mut connection = self.writer.get()?;
+        let mut connection = pool.get()?;
         retry::with_retries(|| match &mut *connection {
             DbConnection::Sqlite(sqlite) => sqlite.immediate_transaction(|sqlite| body(sqlite)),
             DbConnection::Postgres(postgres) => postgres.transaction(|postgres| {

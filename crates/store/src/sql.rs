@@ -161,8 +161,8 @@ impl WriteSql for PgConnection {
             "(txid::text)::bigint",
             "(txid, seq) < (($1::text)::xid8, $2)",
             "(txid, seq) <= (($1::text)::xid8, $2)",
-            "txid, seq",
-            "txid DESC, seq DESC"
+            "changes.txid, changes.seq",
+            "changes.txid DESC, changes.seq DESC"
         )
     }
 }

@@ -17,7 +17,10 @@
 //!
 //! Every write goes through the store's write transactions ([`WebhookWrite`], run by
 //! `WriteSql::webhook_write`), so on SQLite it joins the group commit of the writes in
-//! progress instead of waiting for the writer behind them: a deliverer keeps up with ingest.
+//! progress instead of waiting for the writer behind them, and on PostgreSQL it runs on a
+//! connection of its own ([`crate::WEBHOOK_WRITE_CONNECTIONS`]) instead of waiting for one
+//! of the writer pool behind the ingest writes holding them all: a deliverer keeps up with
+//! ingest. Those writes touch only the webhook tables and take no customer's lock.
 
 use diesel::prelude::*;
 use rand::{Rng, RngCore};
@@ -164,7 +167,8 @@ pub(crate) enum WebhookWrite<'a> {
 
 impl Store {
     fn webhook_write(&self, write: &WebhookWrite<'_>) -> Result<bool, StoreError> {
-        self.write_transaction(&[], |sql| Ok(sql.webhook_write(write)?))
+        let pool = self.webhook_writer.as_ref().unwrap_or(&self.writer);
+        self.write_transaction_on(pool, &[], |sql| Ok(sql.webhook_write(write)?))
     }
 
     /// Stores a new subscription with a fresh signing secret; returns the secret (32 bytes),

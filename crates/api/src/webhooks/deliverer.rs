@@ -7,14 +7,23 @@
 //! the subscription wants, record the batch, send it signed, then move the cursor (2xx) or
 //! schedule the retry. Every write of that state is conditional on the lease, which the task
 //! renews before each step and gives up when it stops.
+//!
+//! # Keeping up
+//! One batch is in flight per subscription, so what a batch costs besides its request is
+//! what bounds delivery. While a batch is in flight the task reads the feed's next rows
+//! ahead ([`ReadAhead`], up to [`READ_AHEAD`] batches, rows only); once the receiver took
+//! it, one write moves the cursor and records the next batch while, at the same time, the
+//! next batch's customers are read; then it is sent. After a write it made itself the task
+//! knows the subscription's state, and reads it again only after anything else (a failure,
+//! a wait, a write that did not apply: a replay or a removal meanwhile).
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use clientela_core::Timestamp;
 use clientela_store::{
-    AfterFailure, Change, Cursor, Delivery, NextBatch, Store, StoreError, Webhook,
+    AfterFailure, Change, ChangeOp, Cursor, Delivery, NextBatch, Store, StoreError, Webhook,
 };
 use tokio::sync::watch;
 
@@ -27,6 +36,9 @@ use crate::metrics::Metrics;
 /// How often the deliverer looks for subscriptions to take, and a task with nothing to send
 /// looks for changes other replicas committed.
 pub const TICK: Duration = Duration::from_millis(250);
+
+/// How many batches' worth of feed rows a task reads ahead at most.
+pub const READ_AHEAD: usize = 10;
 
 /// The running deliverer; stops (giving its leases up) when dropped.
 #[derive(Debug)]
@@ -222,8 +234,12 @@ async fn deliver(shared: &Arc<Shared>, id: &str) {
     // seconds, not four a second.
     let mut held_until = 0;
     let mut lag_measured: Option<Instant> = None;
+    let mut lag_task: Option<tokio::task::JoinHandle<()>> = None;
     // The batch recorded as in flight by the last finish, sent without reading it again.
     let mut carried: Option<Batch> = None;
+    // The subscription as the last finish left it, used instead of reading it again.
+    let mut known: Option<Webhook> = None;
+    let mut ahead = ReadAhead::default();
     let mut secret: Option<[u8; 32]> = None;
     while !shared.stopping() {
         let now = Timestamp::now().micros();
@@ -238,19 +254,32 @@ async fn deliver(shared: &Arc<Shared>, id: &str) {
             }
             held_until = until;
         }
-        let wanted = id.to_owned();
-        let subscription = match shared.store(move |store| store.webhook(&wanted)).await {
-            Ok(Some(subscription)) if subscription.paused_reason.is_none() => subscription,
-            Ok(_) => break,
-            Err(error) => {
-                tracing::warn!(%error, webhook = id, "could not read a webhook subscription");
-                shared.pause(Duration::from_secs(1)).await;
-                continue;
+        let subscription = match known.take() {
+            Some(subscription) => subscription,
+            None => {
+                let wanted = id.to_owned();
+                match shared.store(move |store| store.webhook(&wanted)).await {
+                    Ok(Some(subscription)) if subscription.paused_reason.is_none() => subscription,
+                    Ok(_) => break,
+                    Err(error) => {
+                        tracing::warn!(%error, webhook = id, "could not read a webhook subscription");
+                        shared.pause(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                }
             }
         };
-        if lag_measured.is_none_or(|at| at.elapsed() >= LAG_EVERY) {
+        // Measured beside delivery, never in its way (counting a long lag takes a while).
+        if lag_measured.is_none_or(|at| at.elapsed() >= LAG_EVERY)
+            && lag_task
+                .as_ref()
+                .is_none_or(tokio::task::JoinHandle::is_finished)
+        {
             lag_measured = Some(Instant::now());
-            measure_lag(shared, &subscription).await;
+            lag_task = Some(tokio::spawn(measure_lag(
+                shared.clone(),
+                subscription.clone(),
+            )));
         }
         if let Some(at) = subscription.next_attempt_at
             && at > now
@@ -263,7 +292,10 @@ async fn deliver(shared: &Arc<Shared>, id: &str) {
             Some(batch) if subscription.batch_id.as_deref() == Some(batch.message_id.as_str()) => {
                 Ok(Step::Send(batch))
             }
-            _ => next_step(shared, &subscription).await,
+            _ => {
+                ahead.clear();
+                next_step(shared, &subscription).await
+            }
         };
         match step {
             Ok(Step::Wait) => shared.pause(TICK).await,
@@ -296,8 +328,18 @@ async fn deliver(shared: &Arc<Shared>, id: &str) {
                     };
                 }
                 let Some(key) = &secret else { continue };
-                if let Some(delivery) = send(shared, &subscription, key, &batch).await {
-                    carried = finish(shared, &subscription, &batch, delivery).await;
+                // While the receiver reads this batch, read the rows that follow it.
+                ahead.follow(&batch.end);
+                let (delivery, ()) = tokio::join!(
+                    send(shared, &subscription, key, &batch),
+                    ahead.fill(shared, 2 * shared.options.batch_size.max(1)),
+                );
+                match delivery {
+                    Some(delivery) => {
+                        (carried, known) =
+                            finish(shared, &subscription, &batch, delivery, &mut ahead).await;
+                    }
+                    None => ahead.clear(),
                 }
             }
             Err(StoreError::CursorExpired { resume }) => {
@@ -337,6 +379,10 @@ async fn deliver(shared: &Arc<Shared>, id: &str) {
             }
         }
     }
+    if let Some(task) = lag_task {
+        task.abort();
+        let _ = task.await;
+    }
     shared.metrics.forget_webhook_lag(id);
 }
 
@@ -347,7 +393,7 @@ const LAG_EVERY: Duration = Duration::from_secs(1);
 const LAG_CAP: i64 = 100_000;
 
 /// Sets the subscription's lag gauges: changes not sent yet, and the oldest one's age.
-async fn measure_lag(shared: &Arc<Shared>, subscription: &Webhook) {
+async fn measure_lag(shared: Arc<Shared>, subscription: Webhook) {
     let Ok(after) = subscription.cursor.parse::<Cursor>() else {
         return;
     };
@@ -378,7 +424,7 @@ async fn next_step(shared: &Arc<Shared>, subscription: &Webhook) -> Result<Step,
     let end_cursor: Option<Cursor> = end.parse().ok();
     let items: Vec<ChangeItem> = page
         .into_iter()
-        .filter(|change| end_cursor.is_none_or(|end| change.cursor <= end))
+        .filter(|change| end_cursor.is_none_or(|end| change.cursor.at_or_before(end)))
         .filter(|change| filter.sends(change))
         .map(ChangeItem::from)
         .collect();
@@ -494,38 +540,144 @@ async fn send(
     None
 }
 
-/// After a delivery the receiver took: reads the next batch, then in one write moves the
-/// cursor past the delivered one and records the next as in flight. Returns the next batch
-/// when it is recorded (the caller sends it at once).
+/// After a delivery the receiver took: takes the next batch from the rows read ahead (reading
+/// more first when they are short of one), then in one write moves the cursor past the
+/// delivered batch and records the next as in flight, while the next batch's customers are
+/// read. Returns the next batch when it is recorded and holds something to send (the caller
+/// sends it at once), and the subscription as the write left it when it applied.
 async fn finish(
     shared: &Arc<Shared>,
     subscription: &Webhook,
     delivered: &Batch,
     delivery: Delivery,
-) -> Option<Batch> {
+    ahead: &mut ReadAhead,
+) -> (Option<Batch>, Option<Webhook>) {
+    let size = shared.options.batch_size.max(1);
+    ahead.follow(&delivered.end);
+    ahead.fill(shared, size).await;
     let filter = Filter::of(subscription);
-    let next = match read_after(shared, &filter, &subscription.id, &delivered.end).await {
-        Ok(Step::Send(batch)) => Some(batch),
-        _ => None,
-    };
-    let recorded = next.as_ref().map(|batch| NextBatch {
-        message_id: batch.message_id.clone(),
-        end: batch.end.clone(),
+    let next = ahead.take(size, &filter);
+    let recorded = next.as_ref().map(|(end, _)| NextBatch {
+        message_id: new_id("msg"),
+        end: end.clone(),
     });
+    let rows = next.map(|(_, rows)| rows).unwrap_or_default();
     let holder = shared.holder.clone();
-    let finished = shared
-        .store(move |store| store.finish_webhook_batch(&holder, &delivery, recorded.as_ref()))
-        .await;
+    let written = recorded.clone();
+    let last_success_at = delivery.at;
+    let (finished, rows) = tokio::join!(
+        shared.store(move |store| store.finish_webhook_batch(&holder, &delivery, written.as_ref())),
+        shared.store(move |store| store.with_customers(rows)),
+    );
     match finished {
-        Ok(true) => next.map(|batch| Batch {
-            new: false,
-            ..batch
-        }),
-        Ok(false) => None,
+        Ok(true) => {}
+        Ok(false) => {
+            ahead.clear();
+            return (None, None);
+        }
         Err(error) => {
             tracing::warn!(%error, webhook = %subscription.id, "could not move a webhook's cursor");
-            None
+            ahead.clear();
+            return (None, None);
         }
+    }
+    let known = Webhook {
+        cursor: delivered.end.clone(),
+        batch_id: recorded.as_ref().map(|next| next.message_id.clone()),
+        batch_end: recorded.as_ref().map(|next| next.end.clone()),
+        attempts: 0,
+        failing_since: None,
+        next_attempt_at: None,
+        last_success_at: Some(last_success_at),
+        ..subscription.clone()
+    };
+    // The customers as they are now; an upsert of a customer erased since is gone from the
+    // feed (the erasure removed it), and from the batch. A batch left empty, or whose
+    // customers could not be read, is sent (or skipped) the long way, from the feed.
+    let carried = match (recorded, rows) {
+        (Some(next), Ok(rows)) => {
+            let items: Vec<ChangeItem> = rows
+                .into_iter()
+                .filter(|change| change.op == ChangeOp::Delete || change.customer.is_some())
+                .map(ChangeItem::from)
+                .collect();
+            (!items.is_empty()).then(|| Batch {
+                message_id: next.message_id,
+                end: next.end,
+                items,
+                new: false,
+            })
+        }
+        _ => None,
+    };
+    (carried, Some(known))
+}
+
+/// Feed rows read ahead of the batch in flight: those after `after`, in feed order, none in
+/// a batch yet, their customers not read (that is done when their batch is sent).
+#[derive(Default)]
+struct ReadAhead {
+    /// The cursor the rows follow: the end of the batch in flight (`None`: nothing read).
+    after: Option<String>,
+    rows: VecDeque<Change>,
+}
+
+impl ReadAhead {
+    fn clear(&mut self) {
+        self.after = None;
+        self.rows.clear();
+    }
+
+    /// Makes these the rows after `end` (a batch about to be sent, or just delivered):
+    /// kept when they are, dropped when they follow anything else.
+    fn follow(&mut self, end: &str) {
+        if self.after.as_deref() != Some(end) {
+            self.rows.clear();
+            self.after = Some(end.to_owned());
+        }
+    }
+
+    /// Reads more rows when fewer than `wanted` are held: up to [`READ_AHEAD`] batches'
+    /// worth. A failure drops what was read ahead: the batch in flight goes on from the
+    /// subscription's cursor, where the error (a fork, an expired cursor) is dealt with.
+    async fn fill(&mut self, shared: &Arc<Shared>, wanted: usize) {
+        if self.rows.len() >= wanted {
+            return;
+        }
+        let Some(from) = self.rows.back().map(|row| row.cursor).or_else(|| {
+            self.after
+                .as_deref()
+                .and_then(|after| after.parse::<Cursor>().ok())
+        }) else {
+            return;
+        };
+        let limit = shared.options.batch_size.max(1) * READ_AHEAD;
+        match shared
+            .store(move |store| store.change_rows(Some(from), limit))
+            .await
+        {
+            Ok(rows) => self.rows.extend(rows),
+            Err(_) => self.clear(),
+        }
+    }
+
+    /// The next batch: up to `size` rows (those the subscription sends) and the cursor of
+    /// the last; `None` when no row is held, or none of the next `size` is sent (those are
+    /// skipped the long way).
+    fn take(&mut self, size: usize, filter: &Filter) -> Option<(String, Vec<Change>)> {
+        let count = size.min(self.rows.len());
+        let end = self.rows.get(count.checked_sub(1)?)?.cursor.to_string();
+        let rows: Vec<Change> = self
+            .rows
+            .drain(..count)
+            .filter(|change| filter.sends(change))
+            .collect();
+        if rows.is_empty() {
+            self.clear();
+            return None;
+        }
+        self.after = Some(end.clone());
+        Some((end, rows))
     }
 }
 

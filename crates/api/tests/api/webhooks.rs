@@ -1,5 +1,6 @@
 //! Webhooks against a local receiver that records what it gets and checks every signature:
-//! every change reaches every matching subscription in feed order; failures are retried in
+//! every change reaches every matching subscription in feed order, a long feed written while
+//! it is delivered included; failures are retried in
 //! order; 410 pauses and resume goes on where it stopped; replay resends; two replicas deliver
 //! each subscription once; a private address is refused by default; an erased customer is
 //! never delivered after its erasure.
@@ -113,6 +114,40 @@ fn every_change_reaches_every_matching_subscription_in_feed_order_signed() {
             ops(&all_items(&only_deletes)),
             [("delete".to_owned(), "W2".to_owned())]
         );
+    });
+}
+
+/// A feed much longer than what a deliverer reads ahead (ten batches), written while it
+/// delivers: every change arrives once, in feed order, in batches of at most `batch_size`,
+/// each under an id of its own.
+#[test]
+fn a_long_feed_written_while_delivering_arrives_whole_and_in_order() {
+    both_backends(|mut app| {
+        let receiver = Receiver::start();
+        subscribe(&app, &receiver, json!({}));
+        app.deliver_webhooks();
+        for request in 0..6 {
+            let batch: Vec<Value> = (0..25)
+                .map(|n| json!({"code": format!("L{:03}", request * 25 + n), "yearBorn": 1990}))
+                .collect();
+            app.post(&json!(batch));
+        }
+        app.post(&json!([{"code": "L007", "yearBorn": 1991}, {"code": "L999"}]));
+        let expected = feed_through(&app, ("upsert", "L999"));
+        let received = receiver.wait_for("every change", |requests| {
+            ops(&all_items(requests)).last() == expected.last()
+        });
+        assert_eq!(
+            ops(&all_items(&received)),
+            expected,
+            "feed order, each once"
+        );
+        assert!(received.iter().all(|request| request.items().len() <= 3));
+        let ids: std::collections::HashSet<&str> = received
+            .iter()
+            .map(|request| request.message_id.as_str())
+            .collect();
+        assert_eq!(ids.len(), received.len(), "a webhook-id per batch");
     });
 }
 
