@@ -120,18 +120,23 @@ fn the_document_is_openapi_3_1_with_the_bearer_scheme_on_protected_operations() 
     }
     let problem = &get_customer["responses"]["404"]["content"]["application/problem+json"];
     assert_eq!(problem["schema"]["$ref"], "#/components/schemas/Problem");
-    let list_parameters: Vec<&str> = document["paths"]["/customers"]["get"]["parameters"]
-        .as_array()
-        .expect("parameters")
-        .iter()
-        .filter_map(|parameter| parameter["name"].as_str())
-        .collect();
+    let list_parameters = |place: &str| -> Vec<String> {
+        document["paths"]["/customers"]["get"]["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .filter(|parameter| parameter["in"] == place)
+            .filter_map(|parameter| parameter["name"].as_str().map(str::to_owned))
+            .collect()
+    };
     assert_eq!(
-        list_parameters,
+        list_parameters("query"),
         [
             "limit", "after", "before", "count", "q", "active", "country"
         ]
     );
+    // The commit token a read may send back to see a write (reads from a standby).
+    assert_eq!(list_parameters("header"), ["X-Clientela-Commit"]);
 }
 
 #[test]
