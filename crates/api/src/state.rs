@@ -9,9 +9,9 @@
 //! connections (a frozen server; TCP settings end only a server whose packets stop coming
 //! back) would otherwise hold each request for as long as it stays frozen. Past the
 //! deadline the client gets 503, the call's slot is freed, and the store is fenced
-//! ([`Store::fence`]): the connections open until then are closed instead of being used
-//! again, so the next calls connect anew, through the multi-host list to the new primary
-//! once there is one. The abandoned call keeps its thread and connection until the server
+//! ([`Store::fence`]): the connections opened before the call started are closed instead
+//! of being used again, so the next calls connect anew, through the multi-host list to the
+//! new primary once there is one. The abandoned call keeps its thread and connection until the server
 //! answers or dies; the store's pools and the blocking threads have room for as many of
 //! them as there are slots ([`clientela_store::SPARE_FACTOR`]).
 
