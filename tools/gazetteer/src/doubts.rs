@@ -8,7 +8,11 @@
 //!    in one of the groups of look-alikes below, and that language is not one the country
 //!    speaks itself: nothing confirms which of the look-alikes it is, and look-alikes are
 //!    where translations get swapped (a Korean writes 한국 for South Korea every day; a
-//!    Kazakh translation of it is what a table swapped);
+//!    Kazakh translation of it is what a table swapped). The same holds for a country whose
+//!    name CLDR writes one letter off another country's in that language, when CLDR does
+//!    not give the spelling and it is a variant of CLDR's name (at most two letters off):
+//!    iso-codes' Cherokee ᏍᏆᏂᏱ for Spain, beside CLDR's ᎠᏂᏍᏆᏂᏱ (Spain) and ᎠᏂᏍᏆᏂ
+//!    (Mexico), is Mexico in a table of country names;
 //! 3. only translations give it, and it is the own name of a state of another country
 //!    (`Norfolk`, the English county, is Norfolk Island in Czech and Dutch).
 //!
@@ -123,6 +127,7 @@ pub fn of_claims(
             }
         }
     }
+    let cldr = CldrNames::of(kept);
     let mut translations = Vec::new();
     for group in kept.chunk_by(|left, right| left.key == right.key) {
         let targets: BTreeSet<u32> = group.iter().map(|claim| claim.target).collect();
@@ -144,7 +149,14 @@ pub fn of_claims(
             .iter()
             .all(|language| speaks(country, *language, by_alpha2));
         if languages.len() == 1 && sources.len() < CORROBORATING_SOURCES && !own_language {
-            for other in look_alikes(country, by_alpha2) {
+            let mut others = look_alikes(country, by_alpha2);
+            let from_cldr = group
+                .iter()
+                .any(|claim| claim.source.starts_with(CLDR_SOURCE));
+            if let (false, Some(Some(language))) = (from_cldr, languages.first()) {
+                others.extend(cldr.look_alikes(language, country, key));
+            }
+            for other in others {
                 doubts.push(CountryDoubt {
                     key: key.clone(),
                     country,
@@ -154,6 +166,88 @@ pub fn of_claims(
         }
     }
     (doubts, Translations(translations))
+}
+
+/// The source tag prefix of CLDR's translations ("cldr:fr").
+const CLDR_SOURCE: &str = "cldr:";
+
+/// CLDR's names of the countries in each language, folded: the reference a language's other
+/// translations are read against (as in `collisions.rs`, rule 4).
+struct CldrNames<'a>(HashMap<&'a str, Vec<(u32, &'a str)>>);
+
+impl<'a> CldrNames<'a> {
+    fn of(kept: &'a [Claim]) -> Self {
+        let mut names: HashMap<&str, Vec<(u32, &str)>> = HashMap::new();
+        for claim in kept {
+            if !claim.source.starts_with(CLDR_SOURCE) || claim.target == REGION || claim.derived {
+                continue;
+            }
+            if let Some(language) = language(&claim.source) {
+                names
+                    .entry(language)
+                    .or_default()
+                    .push((claim.target, claim.key.as_str()));
+            }
+        }
+        for found in names.values_mut() {
+            found.sort_unstable();
+            found.dedup();
+        }
+        CldrNames(names)
+    }
+
+    /// The countries CLDR names in `language` one letter away from a name it gives
+    /// `country` there, when `spelling` is a variant of that name (at most
+    /// [`VARIANT_LETTERS`] letters off): a variant of one of two look-alikes may be a
+    /// variant of the other. Cherokee ᏍᏆᏂᏱ (iso-codes: Spain) is two letters off CLDR's
+    /// ᎠᏂᏍᏆᏂᏱ (Spain), one letter off its ᎠᏂᏍᏆᏂ (Mexico). Names shorter than
+    /// [`LOOK_ALIKE_LETTERS`] are left out: 中国 and 美国 are not look-alikes.
+    fn look_alikes(&self, language: &str, country: u32, spelling: &str) -> BTreeSet<u32> {
+        let Some(names) = self.0.get(language) else {
+            return BTreeSet::new();
+        };
+        let long_enough = |key: &str| key.chars().count() >= LOOK_ALIKE_LETTERS;
+        let own: Vec<&str> = names
+            .iter()
+            .filter(|(target, key)| {
+                *target == country
+                    && long_enough(key)
+                    && edit_distance(key, spelling) <= VARIANT_LETTERS
+            })
+            .map(|(_, key)| *key)
+            .collect();
+        names
+            .iter()
+            .filter(|(target, key)| {
+                *target != country
+                    && long_enough(key)
+                    && own.iter().any(|name| edit_distance(name, key) <= 1)
+            })
+            .map(|(target, _)| *target)
+            .collect()
+    }
+}
+
+/// The shortest CLDR name (in letters) that [`CldrNames::look_alikes`] compares.
+const LOOK_ALIKE_LETTERS: usize = 4;
+
+/// How many letters a spelling may be off a CLDR name to count as a variant of it.
+const VARIANT_LETTERS: usize = 2;
+
+/// Letters to add, drop or replace to turn `left` into `right`.
+fn edit_distance(left: &str, right: &str) -> usize {
+    let right: Vec<char> = right.chars().collect();
+    let mut row: Vec<usize> = (0..=right.len()).collect();
+    for (index, one) in left.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = index + 1;
+        for (at, other) in right.iter().enumerate() {
+            let replaced = diagonal + usize::from(one != *other);
+            diagonal = row[at + 1];
+            row[at + 1] = replaced.min(row[at] + 1).min(diagonal + 1);
+        }
+    }
+    row[right.len()]
 }
 
 /// The countries in a group of look-alikes with `country`.
@@ -260,6 +354,48 @@ mod tests {
                 basis: DoubtBasis::OneLanguage { other: 2 },
             }]
         );
+    }
+
+    #[test]
+    fn another_sources_translation_of_a_country_cldr_names_like_another_is_doubted() {
+        // CLDR's Cherokee names of Spain (3) and Mexico (4) are one letter apart; iso-codes
+        // writes Spain otherwise in Cherokee, and nothing else confirms it.
+        let mut codes = codes();
+        codes.insert("ES".into(), 3);
+        codes.insert("MX".into(), 4);
+        codes.remove("FR");
+        let kept = vec![
+            claim("ᏍᏆᏂᏱ", 3, NameRank::Alternate, "iso-codes:chr"),
+            claim("ᎠᏂᏍᏆᏂᏱ", 3, NameRank::Alternate, "cldr:chr"),
+            claim("ᎠᏂᏍᏆᏂ", 4, NameRank::Alternate, "cldr:chr"),
+            // Written otherwise in a language where the two are not alike: no doubt.
+            claim("espagne", 3, NameRank::Alternate, "iso-codes:fr"),
+            claim("espagne", 3, NameRank::Alternate, "cldr:fr"),
+            claim("spanje", 3, NameRank::Alternate, "iso-codes:nl"),
+            claim("spanje", 3, NameRank::Alternate, "cldr:nl"),
+            claim("mexique", 4, NameRank::Alternate, "cldr:fr"),
+        ];
+        let mut kept = kept;
+        kept.sort_by(|left, right| left.key.cmp(&right.key));
+        let (doubts, _) = of_claims(&kept, &[], &codes);
+        assert_eq!(
+            doubts,
+            vec![CountryDoubt {
+                key: "ᏍᏆᏂᏱ".into(),
+                country: 3,
+                basis: DoubtBasis::OneLanguage { other: 4 },
+            }]
+        );
+    }
+
+    #[test]
+    fn edit_distance_counts_letters_not_bytes() {
+        assert_eq!(edit_distance("ᎠᏂᏍᏆᏂᏱ", "ᎠᏂᏍᏆᏂ"), 1);
+        assert_eq!(edit_distance("ᏍᏆᏂᏱ", "ᎠᏂᏍᏆᏂᏱ"), 2);
+        assert_eq!(edit_distance("ᏍᏆᏂᏱ", "ᎠᏂᏍᏆᏂ"), 3);
+        assert_eq!(edit_distance("gambia", "zambia"), 1);
+        assert_eq!(edit_distance("niger", "nigeria"), 2);
+        assert_eq!(edit_distance("", "iran"), 4);
     }
 
     #[test]
