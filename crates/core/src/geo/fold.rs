@@ -11,6 +11,9 @@ use unicode_normalization::char::is_combining_mark;
 /// and the optional vowel points of Arabic and Hebrew. The vowel signs of the Indic and
 /// South-East Asian scripts, and the Japanese voicing marks, are letters of the word: without
 /// them Tamil கினியா (Guinea) and கென்யா (Kenya) would be one key.
+///
+/// The Persian and Urdu forms of three Arabic letters fold to the Arabic ones (ک to ك, ی to
+/// ي, ہ to ه): one name is written with either, as Urdu لاہور and Arabic لاهور (Lahore).
 pub fn fold(text: &str) -> String {
     let mut folded = String::with_capacity(text.len());
     for character in text.nfkd() {
@@ -30,10 +33,21 @@ pub fn fold(text: &str) -> String {
         }
         match latin_letter_without_decomposition(character) {
             Some(spelled) => folded.push_str(spelled),
-            None => folded.extend(character.to_lowercase()),
+            None => folded.extend(arabic_form(character).to_lowercase()),
         }
     }
     folded
+}
+
+/// The Arabic letter that Persian and Urdu write in another form: keheh, farsi yeh and heh
+/// goal as kaf, yeh and heh. Other letters are returned as they are.
+fn arabic_form(character: char) -> char {
+    match character {
+        '\u{06A9}' => '\u{0643}',
+        '\u{06CC}' => '\u{064A}',
+        '\u{06C1}' => '\u{0647}',
+        other => other,
+    }
 }
 
 /// A mark that spelling leaves out without changing the word.
@@ -113,6 +127,16 @@ mod tests {
     fn arabic_vowel_points_and_japanese_voicing_are_told_apart_as_writers_do() {
         assert_eq!(fold("مِصْر"), fold("مصر"));
         assert_ne!(fold("ガーナ"), fold("カーナ"));
+    }
+
+    #[test]
+    fn persian_and_urdu_forms_of_arabic_letters_fold_to_the_arabic_ones() {
+        assert_eq!(fold("لاہور"), fold("لاهور"));
+        assert_eq!(fold("کرمان"), fold("كرمان"));
+        assert_eq!(fold("کراچی"), fold("كراچي"));
+        // Presentation forms reach the same letters through NFKD.
+        assert_eq!(fold("\u{FB8F}"), fold("ك"));
+        assert_ne!(fold("ھ"), fold("ه"));
     }
 
     #[test]

@@ -69,6 +69,26 @@ fn a_town_written_with_or_without_the_word_for_its_kind_is_found() {
 }
 
 #[test]
+fn a_town_written_with_the_persian_or_urdu_letters_or_the_arabic_ones_is_found() {
+    // Karachi and Lahore in Urdu (ی, ہ) and in Arabic letters (ي, ه); Kerman in Persian (ک)
+    // and Arabic (ك): the sources have one form of each, the reader may send the other.
+    for (country, sent, lat) in [
+        ("PK", "کراچی", 24.86),
+        ("PK", "كراچي", 24.86),
+        ("PK", "لاہور", 31.56),
+        ("PK", "لاهور", 31.56),
+        ("IR", "کرمان", 30.28),
+        ("IR", "كرمان", 30.28),
+    ] {
+        let (name, found, _) = place(Some(country), None, sent);
+        assert!(
+            found.is_some_and(|found| (found - lat).abs() < 0.3),
+            "{sent}: {name:?} at {found:?}"
+        );
+    }
+}
+
+#[test]
 fn a_city_whose_state_the_sources_dispute_takes_the_one_its_neighbours_lie_in_and_says_so() {
     // Dongshigu (Q10870219) lies east of Tianjin; countries-states-cities files it under
     // Shandong, GeoNames and its neighbours under Tianjin.
