@@ -1,11 +1,14 @@
 //! `clientela-bench webhooks`: what pushing the feed costs and how late it arrives.
 //!
-//! Three phases of `--seconds` each, on one server:
-//! 1. ingest at full speed with no subscription: the rate to compare with;
+//! Four phases of `--seconds` each, on one server:
+//! 1. ingest at full speed with no subscription;
 //! 2. the same with one subscription delivering to a local receiver: the ingest rate it
-//!    leaves (its slowdown), the changes delivered per second, and the delivery lag;
-//! 3. ingest at half the rate of phase 1 with the subscription: the lag a receiver sees when
-//!    the server is not saturated.
+//!    leaves, the changes delivered per second, and the delivery lag;
+//! 3. ingest at full speed again, the subscription removed: with phase 1, the rate to
+//!    compare phase 2 with (their mean, so that what the database's growth and the machine's
+//!    drift do to the rate weighs on both sides alike);
+//! 4. ingest at half that rate with a new subscription: the lag a receiver sees when the
+//!    server is not saturated.
 //!
 //! The lag of a change is the time from its commit (the item's `at`) to the moment the
 //! receiver holds its batch. Changes still undelivered when a phase ends are waited for (up to
@@ -130,12 +133,11 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         )
     };
 
-    let alone = ingest("alone", None)?;
-    let alone_rate = alone.per_second(batch);
+    let before = ingest("alone", None)?.per_second(batch);
 
     let deliveries = Arc::new(Mutex::new(Deliveries::default()));
     let (url, receiver) = start_receiver(deliveries.clone())?;
-    subscribe(&server, &url)?;
+    let subscription = subscribe(&server, &url)?;
     let phase = |run: &'static str, pace: Option<f64>| -> anyhow::Result<Phase> {
         if let Ok(mut deliveries) = deliveries.lock() {
             deliveries.lags.clear();
@@ -168,6 +170,10 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         })
     };
     let saturated = phase("full", None)?;
+    unsubscribe(&server, &subscription)?;
+    let after = ingest("again", None)?.per_second(batch);
+    let alone_rate = f64::midpoint(before, after);
+    subscribe(&server, &url)?;
     let half_requests = alone_rate / batch as f64 / 2.0;
     let half = phase("half", Some(half_requests))?;
     drop(server);
@@ -182,7 +188,9 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     );
     println!("| phase | ingest customers/s | delivered changes/s | lag p50 ms | lag p99 ms |");
     println!("|---|---:|---:|---:|---:|");
-    println!("| no subscription | {alone_rate:.0} | – | – | – |");
+    println!(
+        "| no subscription, before and after | {alone_rate:.0} ({before:.0}, {after:.0}) | – | – | – |"
+    );
     for (name, phase) in [
         ("full speed, subscribed", &saturated),
         ("half speed, subscribed", &half),
@@ -196,21 +204,42 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         );
     }
     println!(
-        "\ningest with one subscription / without: {:.2}",
+        "\ningest with one subscription / without (the mean of before and after): {:.2}",
         saturated.ingest / alone_rate
     );
     Ok(())
 }
 
-fn subscribe(server: &Server, url: &str) -> anyhow::Result<()> {
+/// Subscribes the receiver at `url`; returns the subscription's id.
+fn subscribe(server: &Server, url: &str) -> anyhow::Result<String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let subscription: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/webhooks", server.base))
+            .bearer_auth(&server.key)
+            .json(&json!({"url": url}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        subscription["id"]
+            .as_str()
+            .map(str::to_owned)
+            .context("a subscription without an id")
+    })
+}
+
+fn unsubscribe(server: &Server, id: &str) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
         reqwest::Client::new()
-            .post(format!("{}/webhooks", server.base))
+            .delete(format!("{}/webhooks/{id}", server.base))
             .bearer_auth(&server.key)
-            .json(&json!({"url": url}))
             .send()
             .await?
             .error_for_status()?;
