@@ -11,10 +11,10 @@
 //!   it), one batch in flight per subscription. A batch is recorded (its message id and last
 //!   cursor) before it is sent, so after a crash the next deliverer sends the same changes
 //!   under the same `webhook-id`: receivers deduplicate on it.
-//! - **Current data only.** The customer is read when the batch is sent (its feed rows may
-//!   be read ahead, never its customers), so an erased customer is never sent after its
-//!   erasure (the erasure removes its earlier feed items, and a batch drops the upserts of a
-//!   customer no longer there).
+//! - **Current data only.** A batch's customers are read just before it goes, while the
+//!   batch before it is in flight (its feed rows may be read further ahead, never its
+//!   customers), so a customer erased before then is not sent (the erasure removes its
+//!   earlier feed items, and a batch drops the upserts of a customer no longer there).
 //! - **One deliverer per subscription across replicas**, by a lease in the database
 //!   (`clientela_store::webhooks`): renewed while delivering, taken over within [`LEASE`] of
 //!   its holder dying.
@@ -30,6 +30,7 @@ pub mod address;
 mod attempt;
 pub mod deliverer;
 mod filter;
+mod plan;
 pub mod signing;
 
 use std::time::Duration;

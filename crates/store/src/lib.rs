@@ -75,7 +75,9 @@ pub use reindex::ReindexPage;
 pub use scratch::ScratchSchema;
 pub use sql::advisory_lock_key;
 pub use suppression_key::{SuppressionKey, legacy_hash, sha256_hex};
-pub use webhooks::{AfterFailure, Delivery, KEPT_DELIVERIES, NewWebhook, NextBatch, Webhook};
+pub use webhooks::{
+    AfterFailure, Delivery, KEPT_DELIVERIES, NewWebhook, NextBatch, Progress, Webhook,
+};
 
 use checkpoint::Checkpointer;
 use connection::{Opened, Pool, build_pool_with};

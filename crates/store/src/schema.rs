@@ -79,6 +79,7 @@ diesel::table! {
         last_success_at -> Nullable<BigInt>,
         lease_holder -> Nullable<Text>,
         lease_until -> Nullable<BigInt>,
+        queued -> Nullable<Text>,
     }
 }
 

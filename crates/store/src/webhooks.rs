@@ -8,10 +8,13 @@
 //!   its holder, taken over by another replica once it expires (its holder died). Every
 //!   write of delivery state is conditional on holding the lease, so a replica that lost it
 //!   (paused too long) can no longer move the cursor.
-//! - **At least once, in order.** The cursor moves only once a batch was answered 2xx
-//!   ([`Store::finish_webhook_batch`]). A batch is recorded before it is sent
-//!   ([`Store::start_webhook_batch`]): after a crash the next holder sends the same changes
-//!   again, under the same message id.
+//! - **At least once, in order.** A batch is recorded (its message id and the cursor of its
+//!   last change) before it is sent, and the cursor moves past it only once it was answered
+//!   2xx ([`Store::advance_webhook`]): after a crash the next holder sends the recorded
+//!   batches again, under the same message ids. One write records several batches to send
+//!   next (the first in flight, the rest `queued`) and moves the cursor past all those the
+//!   receiver took since the last write, so a deliverer keeping up writes once every few
+//!   batches, not twice per batch.
 //! - **Secrets the database alone cannot use.** A signing secret is stored encrypted with a
 //!   pad derived from the suppression secret, which is kept outside the database.
 //!
@@ -58,6 +61,33 @@ pub struct Webhook {
     pub last_success_at: Option<i64>,
     pub lease_holder: Option<String>,
     pub lease_until: Option<i64>,
+    /// The batches recorded to follow the one in flight, as stored: see
+    /// [`Webhook::recorded_batches`].
+    pub queued: Option<String>,
+}
+
+impl Webhook {
+    /// The batches recorded to send next, in order: the one in flight, then those queued
+    /// behind it. A queue that does not read (written by nothing but this crate) is taken
+    /// as empty: those changes are then sent in new batches.
+    pub fn recorded_batches(&self) -> Vec<NextBatch> {
+        let (Some(message_id), Some(end)) = (&self.batch_id, &self.batch_end) else {
+            return Vec::new();
+        };
+        let mut batches = vec![NextBatch {
+            message_id: message_id.clone(),
+            end: end.clone(),
+        }];
+        if let Some(queued) = &self.queued {
+            let pairs: Vec<(String, String)> = serde_json::from_str(queued).unwrap_or_default();
+            batches.extend(
+                pairs
+                    .into_iter()
+                    .map(|(message_id, end)| NextBatch { message_id, end }),
+            );
+        }
+        batches
+    }
 }
 
 /// A new subscription.
@@ -109,11 +139,50 @@ pub enum AfterFailure {
     Pause(String),
 }
 
-/// The next batch, recorded as in flight in the same write that finishes the one before.
+/// A batch recorded before it is sent: the `webhook-id` it carries on every attempt, and the
+/// cursor of the last change it covers (after the end of the batch before it, or the cursor).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NextBatch {
     pub message_id: String,
     pub end: String,
+}
+
+/// Where a deliverer has got to, written in one go ([`Store::advance_webhook`],
+/// [`Store::fail_webhook_batch`]) and only while nothing else moved the subscription: its
+/// holder still holds the lease, and the cursor and batch in flight are still those the
+/// deliverer last read or wrote (a replay, a skip past a forked history or a removal since
+/// wins, and the deliverer reads the subscription again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    pub webhook_id: String,
+    pub holder: String,
+    /// The cursor and the message id of the batch in flight as stored now.
+    pub stored_cursor: String,
+    pub stored_batch: Option<String>,
+    /// The cursor after every change the receiver took (or the subscription does not send).
+    pub cursor: String,
+    /// The log entries of the batches the receiver took since the last write, oldest first.
+    pub delivered: Vec<Delivery>,
+    /// The batches recorded to send next, in order: the first is in flight.
+    pub next: Vec<NextBatch>,
+}
+
+impl Progress {
+    /// The batches after the first, as the `queued` column holds them.
+    pub(crate) fn queued(&self) -> Option<String> {
+        let queued: Vec<(&str, &str)> = self
+            .next
+            .iter()
+            .skip(1)
+            .map(|batch| (batch.message_id.as_str(), batch.end.as_str()))
+            .collect();
+        (!queued.is_empty()).then(|| serde_json::to_string(&queued).unwrap_or_default())
+    }
+
+    /// Whether the batch in flight changes (its failures are then forgotten).
+    pub(crate) fn new_batch_in_flight(&self) -> bool {
+        self.next.first().map(|batch| batch.message_id.as_str()) != self.stored_batch.as_deref()
+    }
 }
 
 /// A write of webhook state; each runs in a write transaction of its own (see the module
@@ -136,25 +205,10 @@ pub(crate) enum WebhookWrite<'a> {
         id: &'a str,
         holder: &'a str,
     },
-    Start {
-        id: &'a str,
-        holder: &'a str,
-        message_id: &'a str,
-        end: &'a str,
-    },
-    Skip {
-        id: &'a str,
-        holder: &'a str,
-        cursor: &'a str,
-    },
-    Finish {
-        holder: &'a str,
-        delivery: &'a Delivery,
-        next: Option<&'a NextBatch>,
-    },
+    Advance(&'a Progress),
     Fail {
-        holder: &'a str,
-        delivery: &'a Delivery,
+        progress: &'a Progress,
+        failed: &'a Delivery,
         after: &'a AfterFailure,
     },
     Pause {
@@ -262,63 +316,25 @@ impl Store {
         Ok(())
     }
 
-    /// Records the batch about to be sent (its message id and last cursor), if `holder`
-    /// still holds the lease. Whether it does.
-    pub fn start_webhook_batch(
-        &self,
-        id: &str,
-        holder: &str,
-        message_id: &str,
-        end: &str,
-    ) -> Result<bool, StoreError> {
-        self.webhook_write(&WebhookWrite::Start {
-            id,
-            holder,
-            message_id,
-            end,
-        })
+    /// Writes a deliverer's progress: the cursor past the batches the receiver took, their
+    /// log entries, and the batches to send next (the first in flight). Whether it applied
+    /// (see [`Progress`]); a new batch in flight starts with no failures.
+    pub fn advance_webhook(&self, progress: &Progress) -> Result<bool, StoreError> {
+        self.webhook_write(&WebhookWrite::Advance(progress))
     }
 
-    /// Moves the cursor past changes none of which the subscription sends (the batch in
-    /// flight, if any, with them: nothing of it is left to send), if `holder` still holds
-    /// the lease. Whether it does.
-    pub fn skip_webhook_changes(
-        &self,
-        id: &str,
-        holder: &str,
-        cursor: &str,
-    ) -> Result<bool, StoreError> {
-        self.webhook_write(&WebhookWrite::Skip { id, holder, cursor })
-    }
-
-    /// The receiver took the batch in flight: the cursor moves to its end, its failures are
-    /// forgotten, the attempt is logged, and `next` (if any) is recorded as the batch now in
-    /// flight. Whether `holder` still held the lease and the batch was still the one in
-    /// flight (if not, nothing changes: it was replayed, or another replica sends it again).
-    pub fn finish_webhook_batch(
-        &self,
-        holder: &str,
-        delivery: &Delivery,
-        next: Option<&NextBatch>,
-    ) -> Result<bool, StoreError> {
-        self.webhook_write(&WebhookWrite::Finish {
-            holder,
-            delivery,
-            next,
-        })
-    }
-
-    /// The batch in flight failed: the attempt is logged with its error, and delivery
-    /// either waits to try again or pauses. Whether `holder` still held the lease.
+    /// The batch in flight (`progress.next`'s first) failed: the progress before it is
+    /// written as by [`Store::advance_webhook`], the attempt is logged with its error, and
+    /// delivery either waits to try again or pauses. Whether it applied.
     pub fn fail_webhook_batch(
         &self,
-        holder: &str,
-        delivery: &Delivery,
+        progress: &Progress,
+        failed: &Delivery,
         after: &AfterFailure,
     ) -> Result<bool, StoreError> {
         self.webhook_write(&WebhookWrite::Fail {
-            holder,
-            delivery,
+            progress,
+            failed,
             after,
         })
     }
@@ -363,10 +379,12 @@ impl Store {
     }
 }
 
-/// Whether this attempt's log entry also trims the subscription's log to its newest
-/// [`KEPT_DELIVERIES`]: one in sixteen, so the log stays bounded without a trim per batch.
-pub(crate) fn trims_log() -> bool {
-    rand::rng().random_ratio(1, 16)
+/// Whether a write logging `entries` attempts also trims the subscription's log to its
+/// newest [`KEPT_DELIVERIES`]: about one write in sixteen entries, so the log stays bounded
+/// (near [`KEPT_DELIVERIES`] plus a few dozen) without a trim per write.
+pub(crate) fn trims_log(entries: usize) -> bool {
+    let entries = u32::try_from(entries).unwrap_or(u32::MAX).min(16);
+    entries > 0 && rand::rng().random_ratio(entries, 16)
 }
 
 /// The body of `WriteSql::webhook_write`, the same diesel code for both backends (expanded
@@ -377,28 +395,88 @@ macro_rules! webhook_write_body {
         use $crate::schema::{webhook_deliveries, webhooks};
         use $crate::webhooks::{AfterFailure, WebhookWrite};
         let connection = $connection;
-        let log = |connection: &mut _, delivery: &$crate::webhooks::Delivery| -> QueryResult<()> {
-            diesel::insert_into(webhook_deliveries::table)
-                .values(delivery)
-                .execute(connection)?;
-            if $crate::webhooks::trims_log() {
-                let oldest_kept: Option<i64> = webhook_deliveries::table
-                    .filter(webhook_deliveries::webhook_id.eq(&delivery.webhook_id))
-                    .order(webhook_deliveries::id.desc())
-                    .offset($crate::webhooks::KEPT_DELIVERIES - 1)
-                    .select(webhook_deliveries::id)
-                    .first(connection)
-                    .optional()?;
-                if let Some(oldest_kept) = oldest_kept {
-                    diesel::delete(
-                        webhook_deliveries::table
-                            .filter(webhook_deliveries::webhook_id.eq(&delivery.webhook_id))
-                            .filter(webhook_deliveries::id.lt(oldest_kept)),
+        let log =
+            |connection: &mut _, entries: &[&$crate::webhooks::Delivery]| -> QueryResult<()> {
+                let Some(first) = entries.first() else {
+                    return Ok(());
+                };
+                let id = &first.webhook_id;
+                diesel::insert_into(webhook_deliveries::table)
+                    .values(
+                        entries
+                            .iter()
+                            .map(|&entry| entry.clone())
+                            .collect::<Vec<_>>(),
                     )
                     .execute(connection)?;
+                if $crate::webhooks::trims_log(entries.len()) {
+                    let oldest_kept: Option<i64> = webhook_deliveries::table
+                        .filter(webhook_deliveries::webhook_id.eq(id))
+                        .order(webhook_deliveries::id.desc())
+                        .offset($crate::webhooks::KEPT_DELIVERIES - 1)
+                        .select(webhook_deliveries::id)
+                        .first(connection)
+                        .optional()?;
+                    if let Some(oldest_kept) = oldest_kept {
+                        diesel::delete(
+                            webhook_deliveries::table
+                                .filter(webhook_deliveries::webhook_id.eq(id))
+                                .filter(webhook_deliveries::id.lt(oldest_kept)),
+                        )
+                        .execute(connection)?;
+                    }
                 }
+                Ok(())
+            };
+        // Moves the subscription to `progress` if nothing else moved it (see `Progress`);
+        // then its row is this transaction's until it ends. Returns the failures of the
+        // batch now in flight (none when it is new) and when it started failing.
+        let advance = |connection: &mut _,
+                       progress: &$crate::webhooks::Progress|
+         -> QueryResult<Option<(i32, Option<i64>)>> {
+            let first = progress.next.first();
+            let target = webhooks::table
+                .find(&progress.webhook_id)
+                .filter(webhooks::lease_holder.eq(&progress.holder))
+                .filter(webhooks::cursor.eq(&progress.stored_cursor));
+            let values = (
+                webhooks::cursor.eq(&progress.cursor),
+                webhooks::batch_id.eq(first.map(|batch| batch.message_id.as_str())),
+                webhooks::batch_end.eq(first.map(|batch| batch.end.as_str())),
+                webhooks::queued.eq(progress.queued()),
+            );
+            let moved = match &progress.stored_batch {
+                Some(stored) => diesel::update(target.filter(webhooks::batch_id.eq(stored)))
+                    .set(values)
+                    .execute(connection)?,
+                None => diesel::update(target.filter(webhooks::batch_id.is_null()))
+                    .set(values)
+                    .execute(connection)?,
+            };
+            if moved == 0 {
+                return Ok(None);
             }
-            Ok(())
+            let mut failures: (i32, Option<i64>) = webhooks::table
+                .find(&progress.webhook_id)
+                .select((webhooks::attempts, webhooks::failing_since))
+                .first(connection)?;
+            let last_success = progress.delivered.last().map(|entry| entry.at);
+            if progress.new_batch_in_flight() || last_success.is_some() {
+                failures = (0, None);
+                diesel::update(webhooks::table.find(&progress.webhook_id))
+                    .set((
+                        webhooks::attempts.eq(0),
+                        webhooks::failing_since.eq(None::<i64>),
+                        webhooks::next_attempt_at.eq(None::<i64>),
+                    ))
+                    .execute(connection)?;
+            }
+            if let Some(at) = last_success {
+                diesel::update(webhooks::table.find(&progress.webhook_id))
+                    .set(webhooks::last_success_at.eq(at))
+                    .execute(connection)?;
+            }
+            Ok(Some(failures))
         };
         let changed: usize = match $write {
             WebhookWrite::Create(row) => diesel::insert_into(webhooks::table)
@@ -416,6 +494,7 @@ macro_rules! webhook_write_body {
                     webhooks::cursor.eq(*cursor),
                     webhooks::batch_id.eq(None::<String>),
                     webhooks::batch_end.eq(None::<String>),
+                    webhooks::queued.eq(None::<String>),
                     webhooks::paused_reason.eq(None::<String>),
                     webhooks::paused_at.eq(None::<i64>),
                     webhooks::attempts.eq(0),
@@ -456,89 +535,42 @@ macro_rules! webhook_write_body {
                     webhooks::lease_until.eq(None::<i64>),
                 ))
                 .execute(connection)?,
-            WebhookWrite::Start {
-                id,
-                holder,
-                message_id,
-                end,
-            } => diesel::update(webhooks::table.find(*id))
-                .filter(webhooks::lease_holder.eq(*holder))
-                .set((
-                    webhooks::batch_id.eq(*message_id),
-                    webhooks::batch_end.eq(*end),
-                ))
-                .execute(connection)?,
-            WebhookWrite::Skip { id, holder, cursor } => diesel::update(webhooks::table.find(*id))
-                .filter(webhooks::lease_holder.eq(*holder))
-                .set((
-                    webhooks::cursor.eq(*cursor),
-                    webhooks::batch_id.eq(None::<String>),
-                    webhooks::batch_end.eq(None::<String>),
-                    webhooks::attempts.eq(0),
-                    webhooks::failing_since.eq(None::<i64>),
-                    webhooks::next_attempt_at.eq(None::<i64>),
-                ))
-                .execute(connection)?,
-            WebhookWrite::Finish {
-                holder,
-                delivery,
-                next,
-            } => {
-                let target = webhooks::table
-                    .find(&delivery.webhook_id)
-                    .filter(webhooks::lease_holder.eq(*holder))
-                    .filter(webhooks::batch_id.eq(&delivery.message_id));
-                let moved = diesel::update(target)
-                    .set((
-                        webhooks::cursor.eq(webhooks::batch_end.assume_not_null()),
-                        webhooks::batch_id.eq(next.map(|next| next.message_id.as_str())),
-                        webhooks::batch_end.eq(next.map(|next| next.end.as_str())),
-                        webhooks::attempts.eq(0),
-                        webhooks::failing_since.eq(None::<i64>),
-                        webhooks::next_attempt_at.eq(None::<i64>),
-                        webhooks::last_success_at.eq(delivery.at),
-                    ))
-                    .execute(connection)?;
-                if moved > 0 {
-                    log(connection, delivery)?;
+            WebhookWrite::Advance(progress) => match advance(connection, progress)? {
+                None => 0,
+                Some(_) => {
+                    log(connection, &progress.delivered.iter().collect::<Vec<_>>())?;
+                    1
                 }
-                moved
-            }
+            },
             WebhookWrite::Fail {
-                holder,
-                delivery,
+                progress,
+                failed,
                 after,
-            } => {
-                let held: Option<Option<i64>> = webhooks::table
-                    .find(&delivery.webhook_id)
-                    .filter(webhooks::lease_holder.eq(*holder))
-                    .select(webhooks::failing_since)
-                    .first(connection)
-                    .optional()?;
-                match held {
-                    None => 0,
-                    Some(failing_since) => {
-                        let (next_attempt_at, paused_reason, paused_at) = match after {
-                            AfterFailure::RetryAt(at) => (Some(*at), None, None),
-                            AfterFailure::Pause(reason) => {
-                                (None, Some(reason.as_str()), Some(delivery.at))
-                            }
-                        };
-                        diesel::update(webhooks::table.find(&delivery.webhook_id))
-                            .set((
-                                webhooks::attempts.eq(webhooks::attempts + 1),
-                                webhooks::failing_since.eq(failing_since.unwrap_or(delivery.at)),
-                                webhooks::last_error.eq(&delivery.error),
-                                webhooks::next_attempt_at.eq(next_attempt_at),
-                                webhooks::paused_reason.eq(paused_reason),
-                                webhooks::paused_at.eq(paused_at),
-                            ))
-                            .execute(connection)?;
-                        log(connection, delivery)?;
-                        1
-                    }
+            } => match advance(connection, progress)? {
+                None => 0,
+                Some((attempts, failing_since)) => {
+                    let (next_attempt_at, paused_reason, paused_at) = match after {
+                        AfterFailure::RetryAt(at) => (Some(*at), None, None),
+                        AfterFailure::Pause(reason) => {
+                            (None, Some(reason.as_str()), Some(failed.at))
+                        }
+                    };
+                    diesel::update(webhooks::table.find(&progress.webhook_id))
+                        .set((
+                            webhooks::attempts.eq(attempts + 1),
+                            webhooks::failing_since.eq(failing_since.unwrap_or(failed.at)),
+                            webhooks::last_error.eq(&failed.error),
+                            webhooks::next_attempt_at.eq(next_attempt_at),
+                            webhooks::paused_reason.eq(paused_reason),
+                            webhooks::paused_at.eq(paused_at),
+                        ))
+                        .execute(connection)?;
+                    let mut entries: Vec<_> = progress.delivered.iter().collect();
+                    entries.push(*failed);
+                    log(connection, &entries)?;
+                    1
                 }
-            }
+            },
             WebhookWrite::Pause {
                 id,
                 holder,

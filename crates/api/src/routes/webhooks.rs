@@ -64,7 +64,9 @@ pub struct WebhookView {
     #[schema(example = "active")]
     state: &'static str,
     paused_reason: Option<String>,
-    /// The feed cursor after which delivery goes on.
+    /// The feed cursor after which delivery goes on, as last recorded: a deliverer writes
+    /// its progress every few batches (up to ten, at least once a second), so this can trail
+    /// what the receiver got by that much.
     cursor: String,
     /// How far behind the feed delivery is.
     lag: Lag,

@@ -181,6 +181,7 @@ mod tests {
             last_success_at: None,
             lease_holder: None,
             lease_until: None,
+            queued: None,
         }
     }
 

@@ -4,20 +4,25 @@
 //! Every [`TICK`] (and whenever this replica commits a change) it looks for active
 //! subscriptions it is not delivering yet and tries to take their lease; for each one it
 //! holds, a task runs [`deliver`]: read the feed after the subscription's cursor, keep what
-//! the subscription wants, record the batch, send it signed, then move the cursor (2xx) or
-//! schedule the retry. Every write of that state is conditional on the lease, which the task
-//! renews before each step and gives up when it stops.
+//! the subscription wants, record the next batches, send them signed one after the other,
+//! and move the cursor past those the receiver took (2xx) or schedule the retry. Every
+//! write of that state is conditional on the lease, which the task renews before each step
+//! and gives up when it stops.
 //!
 //! # Keeping up
 //! One batch is in flight per subscription, so what a batch costs besides its request is
 //! what bounds delivery. While a batch is in flight the task reads the feed's next rows
-//! ahead ([`ReadAhead`], up to [`READ_AHEAD`] batches, rows only); once the receiver took
-//! it, one write moves the cursor and records the next batch while, at the same time, the
-//! next batch's customers are read; then it is sent. After a write it made itself the task
-//! knows the subscription's state, and reads it again only after anything else (a failure,
-//! a wait, a write that did not apply: a replay or a removal meanwhile).
+//! ahead (rows only, up to [`READ_AHEAD`] batches); one write records up to that many
+//! batches and moves the cursor past those taken before (`plan.rs`, "Writes"), so most
+//! batches cost their customers' read and their request, nothing else. After a write it
+//! made itself the task knows the subscription's state, and reads it again only after
+//! anything else (a failure, a write that did not apply: a replay or a removal meanwhile).
+//!
+//! The deliverer's threads run at a lower CPU priority than those answering requests
+//! ([`BACKGROUND_NICE`]): on a machine saturated by ingest, delivery falls behind (its lag
+//! shows in the metrics) rather than slowing the requests, and catches up when load drops.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -27,18 +32,47 @@ use clientela_store::{
 };
 use tokio::sync::watch;
 
-use super::attempt::{after_failure, client, micros, post};
+use super::attempt::{Outcome, after_failure, client, micros, post};
 use super::filter::Filter;
+use super::plan::{Plan, READ_AHEAD, ReadAhead};
 use super::{LEASE, WebhookOptions, new_id};
 use crate::feed::{ChangeItem, FeedSignal};
 use crate::metrics::Metrics;
 
+/// How much lower than the process's the deliverer's threads set their CPU priority (their
+/// nice value, Linux only): under contention the scheduler gives a thread at +10 about a
+/// tenth of the time of one at the process's own, so requests come first; on an idle
+/// machine it changes nothing.
+pub const BACKGROUND_NICE: i32 = 10;
+
+/// The nice value of the deliverer's threads: [`BACKGROUND_NICE`] above that of the thread
+/// starting the deliverer (the process's), at most 19. `None` where threads have no nice
+/// value of their own (anywhere but Linux).
+fn background_priority() -> Option<i32> {
+    #[cfg(target_os = "linux")]
+    {
+        let own = rustix::process::getpriority_process(Some(rustix::thread::gettid())).ok()?;
+        Some((own + BACKGROUND_NICE).min(19))
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
+/// Sets the calling thread's nice value to `priority` (Linux, where each thread has its own;
+/// elsewhere `priority` is `None`). A thread started by another of the deliverer's threads
+/// has it already, so it is set, not lowered again.
+fn run_in_background(priority: Option<i32>) {
+    #[cfg(target_os = "linux")]
+    if let Some(priority) = priority {
+        let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), priority);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = priority;
+}
+
 /// How often the deliverer looks for subscriptions to take, and a task with nothing to send
 /// looks for changes other replicas committed.
 pub const TICK: Duration = Duration::from_millis(250);
-
-/// How many batches' worth of feed rows a task reads ahead at most.
-pub const READ_AHEAD: usize = 10;
 
 /// The running deliverer; stops (giving its leases up) when dropped.
 #[derive(Debug)]
@@ -67,17 +101,22 @@ impl Deliverer {
             delivering: Mutex::default(),
             stopped,
         });
+        let priority = background_priority();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             // Four for its store calls, and as many again for calls abandoned on a server
             // that stopped answering.
             .max_blocking_threads(4 * clientela_store::SPARE_FACTOR as usize)
             .thread_name("webhooks")
+            .on_thread_start(move || run_in_background(priority))
             .enable_all()
             .build()?;
         let thread = std::thread::Builder::new()
             .name("webhooks".into())
-            .spawn(move || runtime.block_on(supervise(shared)))?;
+            .spawn(move || {
+                run_in_background(priority);
+                runtime.block_on(supervise(shared));
+            })?;
         Ok(Deliverer {
             stop,
             thread: Some(thread),
@@ -208,23 +247,14 @@ fn start_task(shared: &Arc<Shared>, subscription: Webhook) {
     });
 }
 
-/// What to do with a subscription next.
-enum Step {
-    /// Nothing new after the cursor.
+/// What a task does after a step.
+enum Next {
+    /// Goes on at once with what it knows.
+    Go,
+    /// Waits for new changes (nothing left to send, everything written).
     Wait,
-    /// Changes after the cursor, none of which the subscription sends: move past them.
-    Skip(String),
-    /// A batch to send.
-    Send(Batch),
-}
-
-struct Batch {
-    message_id: String,
-    /// The cursor of the last change the batch covers (sent or not).
-    end: String,
-    items: Vec<ChangeItem>,
-    /// Whether it is new (else it was recorded already, by this replica or another).
-    new: bool,
+    /// Reads the subscription again (a write did not apply, a batch failed).
+    Reread,
 }
 
 /// Delivers one subscription for as long as this replica holds its lease.
@@ -233,13 +263,9 @@ async fn deliver(shared: &Arc<Shared>, id: &str) {
     // it has passed, not on every step, so an idle subscription costs a write every few
     // seconds, not four a second.
     let mut held_until = 0;
-    let mut lag_measured: Option<Instant> = None;
-    let mut lag_task: Option<tokio::task::JoinHandle<()>> = None;
-    // The batch recorded as in flight by the last finish, sent without reading it again.
-    let mut carried: Option<Batch> = None;
-    // The subscription as the last finish left it, used instead of reading it again.
-    let mut known: Option<Webhook> = None;
-    let mut ahead = ReadAhead::default();
+    let mut lag = LagMeter::default();
+    // The subscription as last read, and what this task knows beyond it.
+    let mut known: Option<(Webhook, Plan)> = None;
     let mut secret: Option<[u8; 32]> = None;
     while !shared.stopping() {
         let now = Timestamp::now().micros();
@@ -254,12 +280,15 @@ async fn deliver(shared: &Arc<Shared>, id: &str) {
             }
             held_until = until;
         }
-        let subscription = match known.take() {
-            Some(subscription) => subscription,
+        let (subscription, mut plan) = match known.take() {
+            Some(known) => known,
             None => {
                 let wanted = id.to_owned();
                 match shared.store(move |store| store.webhook(&wanted)).await {
-                    Ok(Some(subscription)) if subscription.paused_reason.is_none() => subscription,
+                    Ok(Some(subscription)) if subscription.paused_reason.is_none() => {
+                        let plan = Plan::stored(&subscription);
+                        (subscription, plan)
+                    }
                     Ok(_) => break,
                     Err(error) => {
                         tracing::warn!(%error, webhook = id, "could not read a webhook subscription");
@@ -269,79 +298,37 @@ async fn deliver(shared: &Arc<Shared>, id: &str) {
                 }
             }
         };
-        // Measured beside delivery, never in its way (counting a long lag takes a while).
-        if lag_measured.is_none_or(|at| at.elapsed() >= LAG_EVERY)
-            && lag_task
-                .as_ref()
-                .is_none_or(tokio::task::JoinHandle::is_finished)
-        {
-            lag_measured = Some(Instant::now());
-            lag_task = Some(tokio::spawn(measure_lag(
-                shared.clone(),
-                subscription.clone(),
-            )));
-        }
+        lag.measure(shared, id, &plan.cursor);
         if let Some(at) = subscription.next_attempt_at
             && at > now
         {
             let wait = Duration::from_micros(u64::try_from(at - now).unwrap_or(0));
+            // Read again after the wait: a replay or a resume may come meanwhile.
             shared.pause(wait.min(LEASE / 3)).await;
             continue;
         }
-        let step = match carried.take() {
-            Some(batch) if subscription.batch_id.as_deref() == Some(batch.message_id.as_str()) => {
-                Ok(Step::Send(batch))
-            }
-            _ => {
-                ahead.clear();
-                next_step(shared, &subscription).await
-            }
-        };
-        match step {
-            Ok(Step::Wait) => shared.pause(TICK).await,
-            Ok(Step::Skip(cursor)) => {
-                let (holder, skipped) = (shared.holder.clone(), id.to_owned());
-                if let Err(error) = shared
-                    .store(move |store| store.skip_webhook_changes(&skipped, &holder, &cursor))
-                    .await
-                {
-                    tracing::warn!(%error, webhook = id, "could not move a webhook's cursor");
-                }
-            }
-            Ok(Step::Send(batch)) => {
-                if batch.new && !record(shared, &subscription, &batch).await {
+        if secret.is_none() {
+            let looked_up = id.to_owned();
+            secret = match shared
+                .store(move |store| store.webhook_secret(&looked_up))
+                .await
+            {
+                Ok(Some(secret)) => Some(secret),
+                Ok(None) => break,
+                Err(error) => {
+                    tracing::warn!(%error, webhook = id, "could not read a webhook secret");
+                    shared.pause(Duration::from_secs(1)).await;
                     continue;
                 }
-                if secret.is_none() {
-                    let looked_up = id.to_owned();
-                    secret = match shared
-                        .store(move |store| store.webhook_secret(&looked_up))
-                        .await
-                    {
-                        Ok(Some(secret)) => Some(secret),
-                        Ok(None) => break,
-                        Err(error) => {
-                            tracing::warn!(%error, webhook = id, "could not read a webhook secret");
-                            shared.pause(Duration::from_secs(1)).await;
-                            continue;
-                        }
-                    };
-                }
-                let Some(key) = &secret else { continue };
-                // While the receiver reads this batch, read the rows that follow it.
-                ahead.follow(&batch.end);
-                let (delivery, ()) = tokio::join!(
-                    send(shared, &subscription, key, &batch),
-                    ahead.fill(shared, 2 * shared.options.batch_size.max(1)),
-                );
-                match delivery {
-                    Some(delivery) => {
-                        (carried, known) =
-                            finish(shared, &subscription, &batch, delivery, &mut ahead).await;
-                    }
-                    None => ahead.clear(),
-                }
-            }
+            };
+        }
+        let Some(key) = &secret else { continue };
+        match step(shared, &subscription, &mut plan, key).await {
+            Ok(Next::Go) => known = Some((subscription, plan)),
+            // Everything is written before a wait; read again after it, as a replay may
+            // come meanwhile.
+            Ok(Next::Wait) => shared.pause(TICK).await,
+            Ok(Next::Reread) => {}
             Err(StoreError::CursorExpired { resume }) => {
                 let reason = format!(
                     "the change feed no longer holds the changes after this subscription's \
@@ -379,11 +366,256 @@ async fn deliver(shared: &Arc<Shared>, id: &str) {
             }
         }
     }
-    if let Some(task) = lag_task {
-        task.abort();
-        let _ = task.await;
+    // Stopping: what the receiver took is written, so the next holder does not send it again.
+    if let Some((_, mut plan)) = known
+        && plan.unwritten()
+    {
+        write(shared, id, &mut plan).await;
     }
-    shared.metrics.forget_webhook_lag(id);
+    lag.stop(shared, id).await;
+}
+
+/// One step of delivery: records the next batches when none is left to send (or writes
+/// what is overdue), then sends the first.
+async fn step(
+    shared: &Arc<Shared>,
+    subscription: &Webhook,
+    plan: &mut Plan,
+    secret: &[u8],
+) -> Result<Next, StoreError> {
+    let id = subscription.id.as_str();
+    let size = shared.options.batch_size.max(1);
+    if plan.batches.is_empty() {
+        plan.ahead.follow(&plan.cursor.clone());
+        fill(shared, &mut plan.ahead, size * READ_AHEAD).await?;
+        if !plan.cut(size) {
+            // Nothing after the cursor: write what is not written yet, then wait.
+            if plan.unwritten() && !write(shared, id, plan).await {
+                return Ok(Next::Reread);
+            }
+            return Ok(Next::Wait);
+        }
+        if !write(shared, id, plan).await {
+            return Ok(Next::Reread);
+        }
+    } else if plan.overdue() && !write(shared, id, plan).await {
+        return Ok(Next::Reread);
+    }
+    let Some(batch) = plan.batches.front().cloned() else {
+        return Ok(Next::Go);
+    };
+    let filter = Filter::of(subscription);
+    let items = match plan.prepared.take() {
+        Some((message_id, items)) if message_id == batch.message_id => items,
+        _ => {
+            let rows = match plan.take_rows(0, &filter) {
+                Some(rows) => rows,
+                None => read_rows(shared, plan, &batch, &filter).await?,
+            };
+            current_items(shared, rows).await?
+        }
+    };
+    if items.is_empty() {
+        plan.passed();
+        return Ok(Next::Go);
+    }
+    // While the receiver reads this batch, read the rows that follow, and the customers of
+    // the next batch when its rows are at hand.
+    let next = plan
+        .batches
+        .get(1)
+        .map(|next| next.message_id.clone())
+        .zip(plan.take_rows(1, &filter));
+    let (sent, read, prepared) = tokio::join!(
+        send(shared, subscription, secret, &batch.message_id, &items),
+        fill(shared, &mut plan.ahead, size * READ_AHEAD / 2),
+        async {
+            match next {
+                Some((message_id, rows)) => current_items(shared, rows)
+                    .await
+                    .ok()
+                    .map(|items| (message_id, items)),
+                None => None,
+            }
+        },
+    );
+    if read.is_err() {
+        // The batch goes on from the cursor, where the error (a fork, an expired cursor)
+        // is dealt with.
+        plan.ahead.clear();
+    }
+    if prepared.is_none() && plan.ahead.after.as_deref() != Some(batch.end.as_str()) {
+        // The next batch's rows were taken but its customers not read: read it again.
+        plan.ahead.clear();
+    }
+    plan.prepared = prepared;
+    match sent {
+        Sent::Taken(delivery) => {
+            plan.taken(delivery);
+            Ok(Next::Go)
+        }
+        Sent::Failed(delivery, outcome) => {
+            let failing = Webhook {
+                attempts: plan.attempts,
+                failing_since: plan.failing_since,
+                ..subscription.clone()
+            };
+            let after = after_failure(&shared.options, &failing, &outcome, delivery.at);
+            shared.metrics.observe_webhook_delivery(match after {
+                AfterFailure::Pause(_) => "paused",
+                AfterFailure::RetryAt(_) => "retried",
+            });
+            if let AfterFailure::Pause(reason) = &after {
+                tracing::warn!(webhook = id, %reason, "webhook subscription paused");
+            }
+            let progress = plan.progress(id, &shared.holder);
+            let recorded = shared
+                .store(move |store| store.fail_webhook_batch(&progress, &delivery, &after))
+                .await;
+            if let Err(error) = recorded {
+                tracing::warn!(%error, webhook = id, "could not record a failed webhook delivery");
+            }
+            Ok(Next::Reread)
+        }
+    }
+}
+
+/// The items of `rows` with their customers as they are now: an upsert of a customer erased
+/// since is gone from the feed (the erasure removed it), and from the batch.
+async fn current_items(
+    shared: &Arc<Shared>,
+    rows: Vec<Change>,
+) -> Result<Vec<ChangeItem>, StoreError> {
+    let changes = if rows.is_empty() {
+        rows
+    } else {
+        shared
+            .store(move |store| store.with_customers(rows))
+            .await?
+    };
+    Ok(changes
+        .into_iter()
+        .filter(|change| change.op == ChangeOp::Delete || change.customer.is_some())
+        .map(ChangeItem::from)
+        .collect())
+}
+
+/// The rows of the first recorded batch read from the feed (the rows read ahead do not hold
+/// them: after a restart, say): those after the cursor up to the batch's end that the
+/// subscription sends. The rows read ahead follow the batch from then on.
+async fn read_rows(
+    shared: &Arc<Shared>,
+    plan: &mut Plan,
+    batch: &NextBatch,
+    filter: &Filter,
+) -> Result<Vec<Change>, StoreError> {
+    let corrupt = |error: clientela_store::BadCursor| StoreError::Corrupt {
+        code: "webhook cursor".into(),
+        detail: error.to_string(),
+    };
+    let after: Cursor = plan.cursor.parse().map_err(corrupt)?;
+    let end: Cursor = batch.end.parse().map_err(corrupt)?;
+    let limit = shared.options.batch_size.max(1);
+    let mut rows = shared
+        .store(move |store| store.change_rows(Some(after), limit))
+        .await?;
+    rows.retain(|change| change.cursor.at_or_before(end) && filter.sends(change));
+    plan.ahead.follow(&batch.end);
+    Ok(rows)
+}
+
+/// Reads more rows after those held when fewer than `wanted` are: up to [`READ_AHEAD`]
+/// batches' worth.
+async fn fill(
+    shared: &Arc<Shared>,
+    ahead: &mut ReadAhead,
+    wanted: usize,
+) -> Result<(), StoreError> {
+    if ahead.rows.len() >= wanted.max(1) {
+        return Ok(());
+    }
+    let Some(from) = ahead.read_from() else {
+        return Ok(());
+    };
+    let limit = shared.options.batch_size.max(1) * READ_AHEAD;
+    let rows = shared
+        .store(move |store| store.change_rows(Some(from), limit))
+        .await?;
+    ahead.rows.extend(rows);
+    Ok(())
+}
+
+/// Writes the plan's progress (see `plan.rs`, "Writes"); whether it applied (if not, the
+/// subscription moved meanwhile or the write failed: read it again).
+async fn write(shared: &Arc<Shared>, id: &str, plan: &mut Plan) -> bool {
+    let progress = plan.progress(id, &shared.holder);
+    let written = progress.clone();
+    match shared
+        .store(move |store| store.advance_webhook(&written))
+        .await
+    {
+        Ok(true) => {
+            plan.written(&progress);
+            true
+        }
+        Ok(false) => false,
+        Err(error) => {
+            tracing::warn!(%error, webhook = id, "could not move a webhook's cursor");
+            shared.pause(Duration::from_secs(1)).await;
+            false
+        }
+    }
+}
+
+/// What became of a batch sent.
+enum Sent {
+    /// The receiver answered 2xx: its log entry.
+    Taken(Delivery),
+    /// It did not: the log entry of the attempt, and what happened.
+    Failed(Delivery, Outcome),
+}
+
+/// The body of a batch: `{"items": [...]}`, written straight from the items.
+#[derive(serde::Serialize)]
+struct Body<'a> {
+    items: &'a [ChangeItem],
+}
+
+/// Sends a batch (recorded already) signed.
+async fn send(
+    shared: &Arc<Shared>,
+    subscription: &Webhook,
+    secret: &[u8],
+    message_id: &str,
+    items: &[ChangeItem],
+) -> Sent {
+    let body = serde_json::to_vec(&Body { items }).unwrap_or_else(|_| b"{\"items\":[]}".to_vec());
+    let sent_at = Timestamp::now();
+    let started = Instant::now();
+    let outcome = post(
+        &shared.client,
+        &shared.options,
+        subscription,
+        message_id,
+        secret,
+        body,
+    )
+    .await;
+    let delivery = Delivery {
+        webhook_id: subscription.id.clone(),
+        at: sent_at.micros(),
+        message_id: message_id.to_owned(),
+        items: i32::try_from(items.len()).unwrap_or(i32::MAX),
+        status: outcome.status.map(i32::from),
+        duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        error: outcome.error.clone(),
+    };
+    if outcome.delivered() {
+        shared.metrics.observe_webhook_delivery("delivered");
+        Sent::Taken(delivery)
+    } else {
+        Sent::Failed(delivery, outcome)
+    }
 }
 
 /// How often a delivering task measures its subscription's lag.
@@ -392,9 +624,44 @@ const LAG_EVERY: Duration = Duration::from_secs(1);
 /// The most lag counted, in changes.
 const LAG_CAP: i64 = 100_000;
 
-/// Sets the subscription's lag gauges: changes not sent yet, and the oldest one's age.
-async fn measure_lag(shared: Arc<Shared>, subscription: Webhook) {
-    let Ok(after) = subscription.cursor.parse::<Cursor>() else {
+/// Measures a subscription's lag every [`LAG_EVERY`], beside delivery, never in its way
+/// (counting a long lag takes a while).
+#[derive(Default)]
+struct LagMeter {
+    measured: Option<Instant>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl LagMeter {
+    fn measure(&mut self, shared: &Arc<Shared>, id: &str, cursor: &str) {
+        if self.measured.is_none_or(|at| at.elapsed() >= LAG_EVERY)
+            && self
+                .task
+                .as_ref()
+                .is_none_or(tokio::task::JoinHandle::is_finished)
+        {
+            self.measured = Some(Instant::now());
+            self.task = Some(tokio::spawn(measure_lag(
+                shared.clone(),
+                id.to_owned(),
+                cursor.to_owned(),
+            )));
+        }
+    }
+
+    async fn stop(self, shared: &Shared, id: &str) {
+        if let Some(task) = self.task {
+            task.abort();
+            let _ = task.await;
+        }
+        shared.metrics.forget_webhook_lag(id);
+    }
+}
+
+/// Sets the subscription's lag gauges: changes not sent yet after `cursor`, and the oldest
+/// one's age.
+async fn measure_lag(shared: Arc<Shared>, id: String, cursor: String) {
+    let Ok(after) = cursor.parse::<Cursor>() else {
         return;
     };
     if let Ok(lag) = shared
@@ -405,300 +672,8 @@ async fn measure_lag(shared: Arc<Shared>, subscription: Webhook) {
         let seconds = lag
             .oldest_at
             .map_or(0.0, |at| (now - at.micros()).max(0) as f64 / 1e6);
-        shared.metrics.set_webhook_lag(
-            &subscription.id,
-            u64::try_from(lag.changes).unwrap_or(0),
-            seconds,
-        );
-    }
-}
-
-/// Reads what follows the subscription's cursor: the batch in flight again, or the next one.
-async fn next_step(shared: &Arc<Shared>, subscription: &Webhook) -> Result<Step, StoreError> {
-    let filter = Filter::of(subscription);
-    let (Some(message_id), Some(end)) = (&subscription.batch_id, &subscription.batch_end) else {
-        return read_after(shared, &filter, &subscription.id, &subscription.cursor).await;
-    };
-    // The batch in flight, as the feed holds it now (an erased customer's items are gone).
-    let page = read_page(shared, &subscription.id, &subscription.cursor).await?;
-    let end_cursor: Option<Cursor> = end.parse().ok();
-    let items: Vec<ChangeItem> = page
-        .into_iter()
-        .filter(|change| end_cursor.is_none_or(|end| change.cursor.at_or_before(end)))
-        .filter(|change| filter.sends(change))
-        .map(ChangeItem::from)
-        .collect();
-    if items.is_empty() {
-        // Everything it held was erased since: nothing is left to send.
-        return Ok(Step::Skip(end.clone()));
-    }
-    Ok(Step::Send(Batch {
-        message_id: message_id.clone(),
-        end: end.clone(),
-        items,
-        new: false,
-    }))
-}
-
-/// The next batch after `cursor`: what the subscription sends of one page of the feed.
-async fn read_after(
-    shared: &Arc<Shared>,
-    filter: &Filter,
-    id: &str,
-    cursor: &str,
-) -> Result<Step, StoreError> {
-    let page = read_page(shared, id, cursor).await?;
-    let Some(last) = page.last() else {
-        return Ok(Step::Wait);
-    };
-    let end = last.cursor.to_string();
-    let items: Vec<ChangeItem> = page
-        .into_iter()
-        .filter(|change| filter.sends(change))
-        .map(ChangeItem::from)
-        .collect();
-    if items.is_empty() {
-        return Ok(Step::Skip(end));
-    }
-    Ok(Step::Send(Batch {
-        message_id: new_id("msg"),
-        end,
-        items,
-        new: true,
-    }))
-}
-
-/// One page of the feed (`webhooks.batch_size` changes) after `cursor`.
-async fn read_page(
-    shared: &Arc<Shared>,
-    id: &str,
-    cursor: &str,
-) -> Result<Vec<Change>, StoreError> {
-    let after: Cursor = cursor
-        .parse()
-        .map_err(|error: clientela_store::BadCursor| StoreError::Corrupt {
-            code: format!("webhook {id}"),
-            detail: error.to_string(),
-        })?;
-    let limit = shared.options.batch_size.max(1);
-    shared
-        .store(move |store| store.changes(Some(after), limit))
-        .await
-}
-
-/// Sends a batch in flight (recorded as such already) and records a failure; returns the
-/// log entry of a delivery the receiver took, for the caller to finish it.
-async fn send(
-    shared: &Arc<Shared>,
-    subscription: &Webhook,
-    secret: &[u8],
-    batch: &Batch,
-) -> Option<Delivery> {
-    let id = subscription.id.clone();
-    let count = batch.items.len();
-    let body = serde_json::to_vec(&serde_json::json!({ "items": batch.items }))
-        .unwrap_or_else(|_| b"{\"items\":[]}".to_vec());
-    let sent_at = Timestamp::now();
-    let started = Instant::now();
-    let outcome = post(
-        &shared.client,
-        &shared.options,
-        subscription,
-        &batch.message_id,
-        secret,
-        body,
-    )
-    .await;
-    let delivery = Delivery {
-        webhook_id: id.clone(),
-        at: sent_at.micros(),
-        message_id: batch.message_id.clone(),
-        items: i32::try_from(count).unwrap_or(i32::MAX),
-        status: outcome.status.map(i32::from),
-        duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-        error: outcome.error.clone(),
-    };
-    if outcome.delivered() {
-        shared.metrics.observe_webhook_delivery("delivered");
-        return Some(delivery);
-    }
-    let after = after_failure(&shared.options, subscription, &outcome, sent_at.micros());
-    shared.metrics.observe_webhook_delivery(match after {
-        AfterFailure::Pause(_) => "paused",
-        AfterFailure::RetryAt(_) => "retried",
-    });
-    if let AfterFailure::Pause(reason) = &after {
-        tracing::warn!(webhook = %id, %reason, "webhook subscription paused");
-    }
-    let holder = shared.holder.clone();
-    let recorded = shared
-        .store(move |store| store.fail_webhook_batch(&holder, &delivery, &after))
-        .await;
-    if let Err(error) = recorded {
-        tracing::warn!(%error, webhook = %id, "could not record a failed webhook delivery");
-    }
-    None
-}
-
-/// After a delivery the receiver took: takes the next batch from the rows read ahead (reading
-/// more first when they are short of one), then in one write moves the cursor past the
-/// delivered batch and records the next as in flight, while the next batch's customers are
-/// read. Returns the next batch when it is recorded and holds something to send (the caller
-/// sends it at once), and the subscription as the write left it when it applied.
-async fn finish(
-    shared: &Arc<Shared>,
-    subscription: &Webhook,
-    delivered: &Batch,
-    delivery: Delivery,
-    ahead: &mut ReadAhead,
-) -> (Option<Batch>, Option<Webhook>) {
-    let size = shared.options.batch_size.max(1);
-    ahead.follow(&delivered.end);
-    ahead.fill(shared, size).await;
-    let filter = Filter::of(subscription);
-    let next = ahead.take(size, &filter);
-    let recorded = next.as_ref().map(|(end, _)| NextBatch {
-        message_id: new_id("msg"),
-        end: end.clone(),
-    });
-    let rows = next.map(|(_, rows)| rows).unwrap_or_default();
-    let holder = shared.holder.clone();
-    let written = recorded.clone();
-    let last_success_at = delivery.at;
-    let (finished, rows) = tokio::join!(
-        shared.store(move |store| store.finish_webhook_batch(&holder, &delivery, written.as_ref())),
-        shared.store(move |store| store.with_customers(rows)),
-    );
-    match finished {
-        Ok(true) => {}
-        Ok(false) => {
-            ahead.clear();
-            return (None, None);
-        }
-        Err(error) => {
-            tracing::warn!(%error, webhook = %subscription.id, "could not move a webhook's cursor");
-            ahead.clear();
-            return (None, None);
-        }
-    }
-    let known = Webhook {
-        cursor: delivered.end.clone(),
-        batch_id: recorded.as_ref().map(|next| next.message_id.clone()),
-        batch_end: recorded.as_ref().map(|next| next.end.clone()),
-        attempts: 0,
-        failing_since: None,
-        next_attempt_at: None,
-        last_success_at: Some(last_success_at),
-        ..subscription.clone()
-    };
-    // The customers as they are now; an upsert of a customer erased since is gone from the
-    // feed (the erasure removed it), and from the batch. A batch left empty, or whose
-    // customers could not be read, is sent (or skipped) the long way, from the feed.
-    let carried = match (recorded, rows) {
-        (Some(next), Ok(rows)) => {
-            let items: Vec<ChangeItem> = rows
-                .into_iter()
-                .filter(|change| change.op == ChangeOp::Delete || change.customer.is_some())
-                .map(ChangeItem::from)
-                .collect();
-            (!items.is_empty()).then(|| Batch {
-                message_id: next.message_id,
-                end: next.end,
-                items,
-                new: false,
-            })
-        }
-        _ => None,
-    };
-    (carried, Some(known))
-}
-
-/// Feed rows read ahead of the batch in flight: those after `after`, in feed order, none in
-/// a batch yet, their customers not read (that is done when their batch is sent).
-#[derive(Default)]
-struct ReadAhead {
-    /// The cursor the rows follow: the end of the batch in flight (`None`: nothing read).
-    after: Option<String>,
-    rows: VecDeque<Change>,
-}
-
-impl ReadAhead {
-    fn clear(&mut self) {
-        self.after = None;
-        self.rows.clear();
-    }
-
-    /// Makes these the rows after `end` (a batch about to be sent, or just delivered):
-    /// kept when they are, dropped when they follow anything else.
-    fn follow(&mut self, end: &str) {
-        if self.after.as_deref() != Some(end) {
-            self.rows.clear();
-            self.after = Some(end.to_owned());
-        }
-    }
-
-    /// Reads more rows when fewer than `wanted` are held: up to [`READ_AHEAD`] batches'
-    /// worth. A failure drops what was read ahead: the batch in flight goes on from the
-    /// subscription's cursor, where the error (a fork, an expired cursor) is dealt with.
-    async fn fill(&mut self, shared: &Arc<Shared>, wanted: usize) {
-        if self.rows.len() >= wanted {
-            return;
-        }
-        let Some(from) = self.rows.back().map(|row| row.cursor).or_else(|| {
-            self.after
-                .as_deref()
-                .and_then(|after| after.parse::<Cursor>().ok())
-        }) else {
-            return;
-        };
-        let limit = shared.options.batch_size.max(1) * READ_AHEAD;
-        match shared
-            .store(move |store| store.change_rows(Some(from), limit))
-            .await
-        {
-            Ok(rows) => self.rows.extend(rows),
-            Err(_) => self.clear(),
-        }
-    }
-
-    /// The next batch: up to `size` rows (those the subscription sends) and the cursor of
-    /// the last; `None` when no row is held, or none of the next `size` is sent (those are
-    /// skipped the long way).
-    fn take(&mut self, size: usize, filter: &Filter) -> Option<(String, Vec<Change>)> {
-        let count = size.min(self.rows.len());
-        let end = self.rows.get(count.checked_sub(1)?)?.cursor.to_string();
-        let rows: Vec<Change> = self
-            .rows
-            .drain(..count)
-            .filter(|change| filter.sends(change))
-            .collect();
-        if rows.is_empty() {
-            self.clear();
-            return None;
-        }
-        self.after = Some(end.clone());
-        Some((end, rows))
-    }
-}
-
-/// Records a new batch as in flight before it is sent; whether this replica still holds the
-/// lease (if not, it sends nothing).
-async fn record(shared: &Arc<Shared>, subscription: &Webhook, batch: &Batch) -> bool {
-    let (holder, id, message_id, end) = (
-        shared.holder.clone(),
-        subscription.id.clone(),
-        batch.message_id.clone(),
-        batch.end.clone(),
-    );
-    match shared
-        .store(move |store| store.start_webhook_batch(&id, &holder, &message_id, &end))
-        .await
-    {
-        Ok(recorded) => recorded,
-        Err(error) => {
-            tracing::warn!(%error, webhook = %subscription.id, "could not record a webhook batch");
-            shared.pause(Duration::from_secs(1)).await;
-            false
-        }
+        shared
+            .metrics
+            .set_webhook_lag(&id, u64::try_from(lag.changes).unwrap_or(0), seconds);
     }
 }

@@ -61,3 +61,21 @@ fn a_killed_webhook_deliverer_loses_no_change_on_postgres() {
         webhooks::a_killed_deliverer_loses_no_change_and_keeps_the_order(&database);
     }
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_webhook_deliverer_runs_below_the_requests_priority() {
+    webhooks::the_deliverer_runs_below_the_requests_priority();
+}
+
+#[test]
+fn batches_taken_but_not_written_are_sent_again_under_their_ids_on_sqlite() {
+    webhooks::batches_taken_but_not_written_are_sent_again_under_their_ids(&Database::Sqlite);
+}
+
+#[test]
+fn batches_taken_but_not_written_are_sent_again_under_their_ids_on_postgres() {
+    if let Some(database) = Database::postgres() {
+        webhooks::batches_taken_but_not_written_are_sent_again_under_their_ids(&database);
+    }
+}
