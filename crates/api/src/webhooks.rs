@@ -31,7 +31,9 @@ mod attempt;
 pub mod deliverer;
 mod filter;
 mod plan;
+mod shared;
 pub mod signing;
+mod task;
 
 use std::time::Duration;
 
