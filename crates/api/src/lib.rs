@@ -11,6 +11,7 @@ pub mod auth;
 pub mod body;
 pub mod cli;
 pub mod config;
+mod deadline;
 pub mod error;
 pub mod feed;
 pub mod http;

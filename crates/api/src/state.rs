@@ -9,11 +9,12 @@
 //! connections (a frozen server; TCP settings end only a server whose packets stop coming
 //! back) would otherwise hold each request for as long as it stays frozen. Past the
 //! deadline the client gets 503, the call's slot is freed, and the store is fenced
-//! ([`Store::fence`]): the connections opened before the call started are closed instead
-//! of being used again, so the next calls connect anew, through the multi-host list to the
-//! new primary once there is one. The abandoned call keeps its thread and connection until the server
-//! answers or dies; the store's pools and the blocking threads have room for as many of
-//! them as there are slots ([`clientela_store::SPARE_FACTOR`]).
+//! (`deadline.rs`, [`Store::fence`]): the connections opened before the call started are
+//! closed instead of being used again, so the next calls connect anew, through the
+//! multi-host list to the new primary once there is one. The abandoned call keeps its
+//! thread and connection until the server answers or dies; the store's pools and the
+//! blocking threads have room for as many of them as there are slots
+//! ([`clientela_store::SPARE_FACTOR`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,6 +25,7 @@ use clientela_core::geo::Resolver;
 use clientela_store::{Store, StoreOptions};
 
 use crate::auth::KeyChecker;
+use crate::deadline;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::{http, limits, webhooks};
@@ -174,17 +176,12 @@ impl AppState {
     {
         let _slot = self.slot(&self.read_slots, "read").await?;
         let on = store.clone();
-        let started = Instant::now();
-        let call = web::block(move || read(&on));
-        match actix_web::rt::time::timeout(self.read_timeout, call).await {
-            Ok(outcome) => outcome?.map_err(Into::into),
-            Err(_) => {
-                store.fence(started);
-                Err(ApiError::Unavailable(format!(
-                    "the database did not answer within {} ms",
-                    self.read_timeout.as_millis()
-                )))
-            }
+        match deadline::within(store, self.read_timeout, || web::block(move || read(&on))).await {
+            Some(outcome) => outcome?.map_err(Into::into),
+            None => Err(ApiError::Unavailable(format!(
+                "the database did not answer within {} ms",
+                self.read_timeout.as_millis()
+            ))),
         }
     }
 
@@ -208,18 +205,16 @@ impl AppState {
     {
         let _slot = self.slot(&self.write_slots, "write").await?;
         let store = self.store.clone();
-        let started = Instant::now();
-        let call = web::block(move || write(&store));
-        let outcome = actix_web::rt::time::timeout(self.commit_timeout, call).await;
+        let outcome = deadline::within(&self.store, self.commit_timeout, || {
+            web::block(move || write(&store))
+        })
+        .await;
         self.feed.changed();
         match outcome {
-            Ok(outcome) => outcome?.map_err(Into::into),
-            Err(_) => {
-                self.store.fence(started);
-                Err(ApiError::OutcomeUnknown {
-                    millis: u64::try_from(self.commit_timeout.as_millis()).unwrap_or(u64::MAX),
-                })
-            }
+            Some(outcome) => outcome?.map_err(Into::into),
+            None => Err(ApiError::OutcomeUnknown {
+                millis: u64::try_from(self.commit_timeout.as_millis()).unwrap_or(u64::MAX),
+            }),
         }
     }
 

@@ -3,12 +3,13 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clientela_store::{Store, StoreError};
 use tokio::sync::watch;
 
 use super::WebhookOptions;
+use crate::deadline;
 use crate::feed::FeedSignal;
 use crate::metrics::Metrics;
 
@@ -43,19 +44,17 @@ impl Shared {
     ) -> Result<T, StoreError> {
         let store = self.store.clone();
         let deadline = self.options.store_deadline;
-        let started = Instant::now();
-        match tokio::time::timeout(deadline, tokio::task::spawn_blocking(move || call(&store)))
-            .await
+        match deadline::within(&self.store, deadline, || {
+            tokio::task::spawn_blocking(move || call(&store))
+        })
+        .await
         {
-            Ok(outcome) => outcome
+            Some(outcome) => outcome
                 .map_err(|error| StoreError::Unavailable(format!("webhook task: {error}")))?,
-            Err(_) => {
-                self.store.fence(started);
-                Err(StoreError::Unavailable(format!(
-                    "the database did not answer within {} ms",
-                    deadline.as_millis()
-                )))
-            }
+            None => Err(StoreError::Unavailable(format!(
+                "the database did not answer within {} ms",
+                deadline.as_millis()
+            ))),
         }
     }
 
