@@ -136,7 +136,7 @@ impl Metrics {
             Opts::new(
                 "clientela_webhook_lag_changes",
                 "Changes of the feed a webhook subscription has not been sent yet (counted up \
-                 to 100000), on the replica delivering it.",
+                 to 10000), on the replica delivering it.",
             ),
             &["webhook"],
         )?;
