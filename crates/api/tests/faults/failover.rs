@@ -136,15 +136,7 @@ fn failover(replication: Replication, failure: Failure) {
     let client = client();
     // A webhook subscription follows the feed too, delivered by the server itself.
     let receiver = crate::receiver::Receiver::start();
-    let subscription: Value = client
-        .post(server.url("/webhooks"))
-        .bearer_auth(&server.key)
-        .json(&json!({"url": receiver.url}))
-        .send()
-        .expect("subscribe")
-        .json()
-        .expect("a subscription");
-    receiver.expect_secret(subscription["secret"].as_str().expect("a secret"));
+    crate::webhooks::subscribe(&server, &receiver);
     let log = Mutex::new(Log::default());
     let stop_writer = AtomicBool::new(false);
     let stop_follower = AtomicBool::new(false);

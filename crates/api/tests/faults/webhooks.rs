@@ -19,7 +19,6 @@ const ENV: [(&str, &str); 2] = [
 pub fn a_killed_deliverer_loses_no_change_and_keeps_the_order(database: &Database) {
     let folder = temporary_folder();
     let mut first = Server::start(folder.path(), database, &ENV);
-    let client = client();
     let receiver = Receiver::start();
     // The first batch is never answered: the server sending it is killed meanwhile.
     receiver.script([Answer::Stall(Duration::from_secs(60))]);
@@ -135,7 +134,7 @@ pub fn the_deliverer_runs_below_the_requests_priority() {
 }
 
 /// Subscribes `receiver` to everything, and gives it the secret to check signatures with.
-fn subscribe(server: &Server, receiver: &Receiver) -> serde_json::Value {
+pub fn subscribe(server: &Server, receiver: &Receiver) -> serde_json::Value {
     let subscription: serde_json::Value = client()
         .post(server.url("/webhooks"))
         .bearer_auth(&server.key)
