@@ -29,10 +29,11 @@ use crate::feed::FeedSignal;
 use crate::metrics::Metrics;
 
 /// How much lower than the process's the deliverer's threads set their CPU priority (their
-/// nice value, Linux only): under contention the scheduler gives a thread at +10 about a
-/// tenth of the time of one at the process's own, so requests come first; on an idle
-/// machine it changes nothing.
-pub const BACKGROUND_NICE: i32 = 10;
+/// nice value, Linux only): under contention the scheduler gives a thread at +5 about a
+/// third of the time of one at the process's own, so requests come first; on an idle
+/// machine it changes nothing. +10 (a tenth) let delivery fall behind writes at half the
+/// server's maximum rate now and then (BENCHMARKS.md).
+pub const BACKGROUND_NICE: i32 = 5;
 
 /// The nice value of the deliverer's threads: [`BACKGROUND_NICE`] above that of the thread
 /// starting the deliverer (the process's), at most 19. `None` where threads have no nice

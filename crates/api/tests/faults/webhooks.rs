@@ -100,8 +100,8 @@ pub fn batches_taken_but_not_written_are_sent_again_under_their_ids(database: &D
 }
 
 /// Delivery is background work: on Linux the deliverer's threads run at a lower CPU priority
-/// (nice +10) than the rest of the server (the threads answering requests and writing keep
-/// the process's own), each at +10 once, not +10 more for a thread started by another.
+/// (nice +5) than the rest of the server (the threads answering requests and writing keep
+/// the process's own), each at +5 once, not +5 more for a thread started by another.
 #[cfg(target_os = "linux")]
 pub fn the_deliverer_runs_below_the_requests_priority() {
     let folder = temporary_folder();
@@ -127,9 +127,9 @@ pub fn the_deliverer_runs_below_the_requests_priority() {
     assert!(
         delivering
             .iter()
-            .all(|(_, nice)| *nice == (own + 10).min(19))
+            .all(|(_, nice)| *nice == (own + 5).min(19))
             && others.iter().all(|(_, nice)| *nice == own),
-        "deliverer threads at nice {own} + 10, every other thread at {own}: {threads:?}"
+        "deliverer threads at nice {own} + 5, every other thread at {own}: {threads:?}"
     );
 }
 
