@@ -212,7 +212,7 @@ impl<'a> CldrNames<'a> {
             .filter(|(target, key)| {
                 *target == country
                     && long_enough(key)
-                    && edit_distance(key, spelling) <= VARIANT_LETTERS
+                    && strsim::levenshtein(key, spelling) <= VARIANT_LETTERS
             })
             .map(|(_, key)| *key)
             .collect();
@@ -221,7 +221,7 @@ impl<'a> CldrNames<'a> {
             .filter(|(target, key)| {
                 *target != country
                     && long_enough(key)
-                    && own.iter().any(|name| edit_distance(name, key) <= 1)
+                    && own.iter().any(|name| strsim::levenshtein(name, key) <= 1)
             })
             .map(|(target, _)| *target)
             .collect()
@@ -233,22 +233,6 @@ const LOOK_ALIKE_LETTERS: usize = 4;
 
 /// How many letters a spelling may be off a CLDR name to count as a variant of it.
 const VARIANT_LETTERS: usize = 2;
-
-/// Letters to add, drop or replace to turn `left` into `right`.
-fn edit_distance(left: &str, right: &str) -> usize {
-    let right: Vec<char> = right.chars().collect();
-    let mut row: Vec<usize> = (0..=right.len()).collect();
-    for (index, one) in left.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = index + 1;
-        for (at, other) in right.iter().enumerate() {
-            let replaced = diagonal + usize::from(one != *other);
-            diagonal = row[at + 1];
-            row[at + 1] = replaced.min(row[at] + 1).min(diagonal + 1);
-        }
-    }
-    row[right.len()]
-}
 
 /// The countries in a group of look-alikes with `country`.
 fn look_alikes(country: u32, by_alpha2: &HashMap<String, u32>) -> BTreeSet<u32> {
@@ -390,12 +374,12 @@ mod tests {
 
     #[test]
     fn edit_distance_counts_letters_not_bytes() {
-        assert_eq!(edit_distance("ᎠᏂᏍᏆᏂᏱ", "ᎠᏂᏍᏆᏂ"), 1);
-        assert_eq!(edit_distance("ᏍᏆᏂᏱ", "ᎠᏂᏍᏆᏂᏱ"), 2);
-        assert_eq!(edit_distance("ᏍᏆᏂᏱ", "ᎠᏂᏍᏆᏂ"), 3);
-        assert_eq!(edit_distance("gambia", "zambia"), 1);
-        assert_eq!(edit_distance("niger", "nigeria"), 2);
-        assert_eq!(edit_distance("", "iran"), 4);
+        assert_eq!(strsim::levenshtein("ᎠᏂᏍᏆᏂᏱ", "ᎠᏂᏍᏆᏂ"), 1);
+        assert_eq!(strsim::levenshtein("ᏍᏆᏂᏱ", "ᎠᏂᏍᏆᏂᏱ"), 2);
+        assert_eq!(strsim::levenshtein("ᏍᏆᏂᏱ", "ᎠᏂᏍᏆᏂ"), 3);
+        assert_eq!(strsim::levenshtein("gambia", "zambia"), 1);
+        assert_eq!(strsim::levenshtein("niger", "nigeria"), 2);
+        assert_eq!(strsim::levenshtein("", "iran"), 4);
     }
 
     #[test]
