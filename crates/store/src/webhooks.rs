@@ -180,7 +180,7 @@ impl Progress {
     }
 
     /// Whether the batch in flight changes (its failures are then forgotten).
-    pub(crate) fn new_batch_in_flight(&self) -> bool {
+    pub fn new_batch_in_flight(&self) -> bool {
         self.next.first().map(|batch| batch.message_id.as_str()) != self.stored_batch.as_deref()
     }
 }

@@ -78,19 +78,16 @@ impl Plan {
             .is_some_and(|since| since.elapsed() >= WRITE_EVERY)
     }
 
-    /// The receiver took the first batch.
+    /// The receiver took the first batch: it is passed, with its log entry to write.
     pub fn taken(&mut self, delivery: Delivery) {
-        if let Some(batch) = self.batches.pop_front() {
-            self.cursor = batch.end;
-        }
+        self.passed();
         self.delivered.push(delivery);
         self.since.get_or_insert_with(Instant::now);
-        self.attempts = 0;
-        self.failing_since = None;
     }
 
-    /// The first batch holds nothing to send (every change filtered out or erased): it is
-    /// passed over as if taken, with no log entry.
+    /// The first batch is done: the cursor moves past it and its failures are forgotten.
+    /// Called alone for a batch that held nothing to send (every change filtered out or
+    /// erased), which leaves no log entry.
     pub fn passed(&mut self) {
         if let Some(batch) = self.batches.pop_front() {
             self.cursor = batch.end;
@@ -114,8 +111,7 @@ impl Plan {
 
     /// `progress` was written: the stored state is this plan's now.
     pub fn written(&mut self, progress: &Progress) {
-        let new_batch =
-            progress.next.first().map(|batch| &batch.message_id) != self.stored_batch.as_ref();
+        let new_batch = progress.new_batch_in_flight();
         self.stored_cursor.clone_from(&progress.cursor);
         self.stored_batch = progress.next.first().map(|batch| batch.message_id.clone());
         self.delivered.clear();

@@ -164,7 +164,7 @@ async fn step(
     let id = subscription.id.as_str();
     let size = shared.options.batch_size.max(1);
     if plan.batches.is_empty() {
-        plan.ahead.follow(&plan.cursor.clone());
+        plan.ahead.follow(&plan.cursor);
         fill(shared, &mut plan.ahead, size * READ_AHEAD).await?;
         if !plan.cut(size) {
             // Nothing after the cursor: write what is not written yet, then wait.
