@@ -3,7 +3,7 @@
 //! wakes whoever waits for a change when this replica commits one ([`FeedSignal`]).
 
 use clientela_core::Customer;
-use clientela_store::{Change, ChangeOp};
+use clientela_store::{Change, ChangeOp, FeedCustomer};
 use serde::Serialize;
 use tokio::sync::Notify;
 use tokio::sync::futures::Notified;
@@ -40,7 +40,8 @@ pub struct ChangeItem {
     /// For an upsert, the customer as it is when the page is read (its version may be newer
     /// than the item's: a later item for it follows); null for a delete and for a customer
     /// erased since.
-    customer: Option<Customer>,
+    #[schema(value_type = Option<Customer>)]
+    customer: Option<FeedCustomer>,
     /// For an upsert, the top-level fields it changed (`isActive`, `country`, `state`,
     /// `city`, `yearBorn`, `gender`, `location`), and each top-level metadata key it added,
     /// removed or changed as `metadata.<key>`; empty for a create with defaults only. Names

@@ -8,8 +8,9 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::geo::Location;
 
-/// A customer as stored, and as represented in JSON (camelCase, timestamps in RFC 3339).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A customer as stored, and as represented in JSON (camelCase, timestamps in RFC 3339;
+/// written through [`CustomerJson`]).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Customer {
@@ -33,6 +34,33 @@ pub struct Customer {
     pub updated_at: Timestamp,
     /// Starts at 1 and grows by one with every write that changes the customer.
     pub version: i64,
+}
+
+/// A customer's JSON representation, the one definition of its shape: a [`Customer`] is
+/// written through it, and so is a customer read for the change feed, whose metadata is
+/// written out as the JSON text it was stored as, never parsed (`clientela_store`'s
+/// `FeedCustomer`). `M` is what stands for the metadata object.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerJson<'a, M> {
+    code: &'a str,
+    is_active: bool,
+    country: Option<&'a str>,
+    state: Option<&'a str>,
+    city: Option<&'a str>,
+    year_born: Option<i32>,
+    gender: Option<Gender>,
+    metadata: Option<M>,
+    location: &'a Location,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    version: i64,
+}
+
+impl Serialize for Customer {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.json_with(self.metadata.as_ref()).serialize(serializer)
+    }
 }
 
 /// A customer's values: what a patch sets, compared as a whole to tell an update from
@@ -65,6 +93,41 @@ impl Customer {
             created_at: now,
             updated_at: now,
             version: 0,
+        }
+    }
+
+    /// Its JSON representation with `metadata` standing for its metadata (which this call
+    /// ignores: a customer read for the feed carries its metadata apart, as stored).
+    pub fn json_with<M: Serialize>(&self, metadata: Option<M>) -> CustomerJson<'_, M> {
+        // Exhaustive on purpose: a field added to `Customer` does not compile until it is
+        // written out here (or said not to be).
+        let Customer {
+            code,
+            is_active,
+            country,
+            state,
+            city,
+            year_born,
+            gender,
+            metadata: _,
+            location,
+            created_at,
+            updated_at,
+            version,
+        } = self;
+        CustomerJson {
+            code,
+            is_active: *is_active,
+            country: country.as_deref(),
+            state: state.as_deref(),
+            city: city.as_deref(),
+            year_born: *year_born,
+            gender: *gender,
+            metadata,
+            location,
+            created_at: *created_at,
+            updated_at: *updated_at,
+            version: *version,
         }
     }
 

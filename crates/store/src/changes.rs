@@ -60,14 +60,13 @@ use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
-use clientela_core::{Customer, Timestamp};
+use clientela_core::Timestamp;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, SmallInt, Text};
 
 use crate::error::StoreError;
+use crate::feed_customers::{self, FeedCustomer};
 use crate::history::{self, FIRST_EPOCH, digits};
-use crate::rows::CustomerRow;
-use crate::schema::customers;
 use crate::{DbConnection, Store};
 
 /// A position in the feed: after this change, in the history (epoch) it was given out in.
@@ -168,7 +167,7 @@ pub struct Change {
     /// For an upsert, the customer as it is now (its version may be newer than this
     /// change's: a later item for the same code follows); `None` for a delete, or when the
     /// customer has been erased since.
-    pub customer: Option<Customer>,
+    pub customer: Option<FeedCustomer>,
     /// For an upsert, the fields it changed ([`Customer::changed_fields`]: `metadata.<key>`
     /// for a metadata key; empty for a create with defaults only); `None` for a delete, and
     /// for an upsert recorded before the feed kept them.
@@ -463,19 +462,30 @@ fn attach_customers(
     if codes.is_empty() {
         return Ok(());
     }
-    let stored: Vec<CustomerRow> = customers::table
-        .filter(customers::code.eq_any(&codes))
-        .select(CustomerRow::as_select())
-        .load(connection)?;
-    let mut current: HashMap<String, Customer> = HashMap::with_capacity(stored.len());
-    for row in stored {
-        let customer = row.into_customer()?;
-        current.insert(customer.code.clone(), customer);
+    let stored = feed_customers::stored(connection, &codes)?;
+    // Each customer with the number of upserts of it still to be given one: the last takes
+    // it, those before get a copy (a page rarely holds a code twice).
+    let mut wanted: HashMap<&str, usize> = HashMap::with_capacity(codes.len());
+    for code in codes {
+        *wanted.entry(code).or_default() += 1;
+    }
+    let mut current: HashMap<String, (FeedCustomer, usize)> = HashMap::with_capacity(stored.len());
+    for customer in stored {
+        let count = wanted.get(customer.code()).copied().unwrap_or(0);
+        current.insert(customer.code().to_owned(), (customer, count));
     }
     for change in changes.iter_mut() {
-        change.customer = match change.op {
-            ChangeOp::Upsert => current.get(&change.code).cloned(),
-            ChangeOp::Delete => None,
+        if change.op != ChangeOp::Upsert {
+            change.customer = None;
+            continue;
+        }
+        change.customer = match current.get_mut(&change.code) {
+            Some((customer, left)) if *left > 1 => {
+                *left -= 1;
+                Some(customer.clone())
+            }
+            Some(_) => current.remove(&change.code).map(|(customer, _)| customer),
+            None => None,
         };
     }
     Ok(())

@@ -38,6 +38,7 @@ mod checkpoint;
 mod connection;
 mod customers;
 mod error;
+mod feed_customers;
 mod files;
 mod group_commit;
 mod history;
@@ -69,6 +70,7 @@ pub use customers::{
     prefix_upper_bound,
 };
 pub use error::StoreError;
+pub use feed_customers::FeedCustomer;
 pub use history::Etag;
 pub use keys::{ApiKeyRecord, NewApiKey};
 pub use reindex::ReindexPage;

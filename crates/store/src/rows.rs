@@ -121,7 +121,7 @@ impl CustomerRow {
             gender: gender.map(Gender::number),
             metadata: metadata
                 .as_ref()
-                .map(|metadata| serde_json::Value::Object(metadata.clone()).to_string()),
+                .map(|metadata| serde_json::to_string(metadata).unwrap_or_default()),
             country_code: location
                 .country
                 .as_ref()
@@ -134,28 +134,31 @@ impl CustomerRow {
     }
 
     pub(crate) fn into_customer(self) -> Result<Customer, StoreError> {
-        let corrupt = |detail: String| StoreError::Corrupt {
-            code: self.code.clone(),
-            detail,
-        };
-        let metadata = match &self.metadata {
+        let (mut customer, metadata) = self.into_parts()?;
+        customer.metadata = match metadata {
             None => None,
-            Some(text) => match serde_json::from_str(text) {
+            Some(text) => match serde_json::from_str(&text) {
                 Ok(serde_json::Value::Object(object)) => Some(object),
-                Ok(_) => return Err(corrupt("metadata is not an object".into())),
-                Err(error) => return Err(corrupt(format!("metadata: {error}"))),
+                Ok(_) => return Err(corrupt(&customer.code, "metadata is not an object")),
+                Err(error) => return Err(corrupt(&customer.code, &format!("metadata: {error}"))),
             },
         };
+        Ok(customer)
+    }
+
+    /// The customer but for its metadata (left `None`), and the metadata's JSON text as
+    /// stored.
+    pub(crate) fn into_parts(self) -> Result<(Customer, Option<String>), StoreError> {
         let location: Location = serde_json::from_str(&self.location)
-            .map_err(|error| corrupt(format!("location: {error}")))?;
+            .map_err(|error| corrupt(&self.code, &format!("location: {error}")))?;
         let gender = match self.gender {
             None => None,
             Some(number) => Some(
                 Gender::from_number(number.into())
-                    .ok_or_else(|| corrupt(format!("gender {number}")))?,
+                    .ok_or_else(|| corrupt(&self.code, &format!("gender {number}")))?,
             ),
         };
-        Ok(Customer {
+        let customer = Customer {
             code: self.code,
             is_active: self.is_active,
             country: self.country,
@@ -163,11 +166,20 @@ impl CustomerRow {
             city: self.city,
             year_born: self.year_born,
             gender,
-            metadata,
+            metadata: None,
             location,
             created_at: Timestamp(self.created_at),
             updated_at: Timestamp(self.updated_at),
             version: self.version,
-        })
+        };
+        Ok((customer, self.metadata))
+    }
+}
+
+/// A stored customer that does not read as one.
+pub(crate) fn corrupt(code: &str, detail: &str) -> StoreError {
+    StoreError::Corrupt {
+        code: code.to_owned(),
+        detail: detail.to_owned(),
     }
 }

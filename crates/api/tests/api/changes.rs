@@ -81,6 +81,43 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    /// A feed item (and so a webhook's) writes its customer byte for byte as
+    /// `GET /customers/{code}` does, though the feed writes the stored metadata out without
+    /// reading it into values: key order, numbers past 64 bits, exponents, escapes, nesting.
+    fn a_feed_item_writes_its_customer_as_a_read_does(app: &TestApp) {
+        let body = r#"{"code": "exact", "country": "FR", "city": "Paris", "yearBorn": 1984,
+            "gender": 2, "metadata": {"z": 1, "a": {"y": [1.50, 2e3, -0.0, {}], "b": null},
+            "big": 123456789012345678901234567890, "tiny": 1e-400, "text": "caf\u00e9 \"q\" \n \ud83d\ude00",
+            "empty": {}, "list": []}}"#;
+        let parsed: Value = serde_json::from_str(body).expect("the test's body is JSON");
+        app.post(&parsed);
+        app.post(&json!({"code": "plain"}));
+        let (items, _) = follow(app, None, 100);
+        for code in ["exact", "plain"] {
+            let item = items
+                .iter()
+                .find(|item| item["code"] == code)
+                .unwrap_or_else(|| panic!("{code} in the feed: {items:?}"));
+            let read = app.customer(code).expect("stored");
+            assert_eq!(
+                serde_json::to_string(&item["customer"]).ok(),
+                serde_json::to_string(&read).ok(),
+                "{code}: the feed's customer and the read's differ"
+            );
+        }
+        let exact = app.customer("exact").expect("stored");
+        assert_eq!(
+            serde_json::to_string(&exact["metadata"]).ok().as_deref(),
+            Some(
+                r#"{"z":1,"a":{"y":[1.50,2e+3,-0.0,{}]},"big":123456789012345678901234567890,"tiny":1e-400,"text":"café \"q\" \n 😀","empty":{},"list":[]}"#
+            ),
+            "metadata comes back in its order with its numbers' digits (an exponent gets its \
+             sign), and a nested null removes its key, as in any merge patch"
+        );
+    }
+}
+
+on_both_backends! {
     /// DELETE adds a `delete` item with only the code, and the erased customer's earlier
     /// items leave the feed.
     fn erasure_reaches_the_feed(app: &TestApp) {
