@@ -82,6 +82,13 @@ pub enum ApiError {
          the same request again is safe"
     )]
     OutcomeUnknown { millis: u64 },
+    /// The connection to the database was lost while a write committed: 503, and the
+    /// client is told what it may assume.
+    #[error(
+        "the connection to the database was lost while the write committed: it may or may \
+         not have been applied; sending the same request again is safe"
+    )]
+    CommitLost(String),
     /// The server is at a limit of its own (e.g. large bodies in progress): 503, retry.
     #[error("{0}")]
     Busy(String),
@@ -147,9 +154,10 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             ApiError::Gone { .. } => ("cursor-expired", "Cursor expired"),
             ApiError::Forked { .. } => ("cursor-forked", "Cursor from another history"),
-            ApiError::Unavailable(_) | ApiError::OutcomeUnknown { .. } | ApiError::Busy(_) => {
-                ("unavailable", "Service unavailable")
-            }
+            ApiError::Unavailable(_)
+            | ApiError::OutcomeUnknown { .. }
+            | ApiError::CommitLost(_)
+            | ApiError::Busy(_) => ("unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal", "Internal error"),
         }
     }
@@ -210,9 +218,10 @@ impl ResponseError for ApiError {
             ApiError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Gone { .. } | ApiError::Forked { .. } => StatusCode::GONE,
-            ApiError::Unavailable(_) | ApiError::OutcomeUnknown { .. } | ApiError::Busy(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::Unavailable(_)
+            | ApiError::OutcomeUnknown { .. }
+            | ApiError::CommitLost(_)
+            | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -221,6 +230,9 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Internal(detail) => tracing::error!(%detail, "internal error"),
             ApiError::Unavailable(detail) => tracing::warn!(%detail, "database unavailable"),
+            ApiError::CommitLost(detail) => {
+                tracing::warn!(%detail, "connection lost while a write committed");
+            }
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
@@ -229,7 +241,10 @@ impl ResponseError for ApiError {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
         match self {
-            ApiError::Unavailable(_) | ApiError::OutcomeUnknown { .. } | ApiError::Busy(_) => {
+            ApiError::Unavailable(_)
+            | ApiError::OutcomeUnknown { .. }
+            | ApiError::CommitLost(_)
+            | ApiError::Busy(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
             }
             ApiError::TooManyRequests { retry_after } => {
@@ -268,6 +283,7 @@ impl From<StoreError> for ApiError {
             StoreError::CursorExpired { resume } => return ApiError::Gone { resume },
             StoreError::CursorForked { resume } => return ApiError::Forked { resume },
             StoreError::BadCursor(detail) => return ApiError::BadRequest(detail),
+            StoreError::CommitLost(detail) => return ApiError::CommitLost(detail),
             _ => {}
         }
         if error.is_unavailable() {

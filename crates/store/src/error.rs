@@ -17,6 +17,10 @@ pub enum StoreError {
     ReadUrl,
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// The connection was lost after a write transaction asked to commit, before the
+    /// database answered: it may or may not have committed.
+    #[error("the connection to the database was lost while the write committed: {0}")]
+    CommitLost(String),
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),
     #[error("migrations failed: {0}")]
@@ -54,6 +58,7 @@ impl StoreError {
             // A write that reached a read-only server (a standby, or an old primary demoted
             // or fenced: SQLSTATE 25006) is a failover in progress, not a bug: retry.
             StoreError::Unavailable(_)
+            | StoreError::CommitLost(_)
             | StoreError::Database(
                 Error::DatabaseError(
                     DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::ReadOnlyTransaction,
@@ -63,6 +68,33 @@ impl StoreError {
             ) => true,
             StoreError::Database(Error::DatabaseError(DatabaseErrorKind::Unknown, information)) => {
                 is_lost_connection(information.message())
+            }
+            _ => false,
+        }
+    }
+}
+
+impl StoreError {
+    /// Whether this error means the connection itself is gone (not a statement the
+    /// database refused, nor a timeout it enforced): after a commit was asked for, whether
+    /// it happened is then unknown.
+    pub(crate) fn is_connection_lost(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        const GONE: [&str; 6] = [
+            "no connection to the server",
+            "server closed the connection unexpectedly",
+            "terminating connection due to administrator command",
+            "could not receive data from server",
+            "could not send data to server",
+            "connection timed out",
+        ];
+        match self {
+            StoreError::Database(
+                Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+                | Error::BrokenTransactionManager,
+            ) => true,
+            StoreError::Database(Error::DatabaseError(DatabaseErrorKind::Unknown, information)) => {
+                GONE.iter().any(|gone| information.message().contains(gone))
             }
             _ => false,
         }

@@ -440,11 +440,24 @@ impl Store {
         let mut connection = pool.get()?;
         retry::with_retries(|| match &mut *connection {
             DbConnection::Sqlite(sqlite) => sqlite.immediate_transaction(|sqlite| body(sqlite)),
-            DbConnection::Postgres(postgres) => postgres.transaction(|postgres| {
-                self.epoch.saw(history::enter(postgres)?);
-                sql::lock_codes(postgres, codes)?;
-                body(postgres)
-            }),
+            DbConnection::Postgres(postgres) => {
+                // Whether the transaction's work was done and its COMMIT asked for: a lost
+                // connection then leaves the outcome unknown, not "nothing happened".
+                let mut committing = false;
+                let outcome: Result<T, StoreError> = postgres.transaction(|postgres| {
+                    self.epoch.saw(history::enter(postgres)?);
+                    sql::lock_codes(postgres, codes)?;
+                    let value = body(postgres)?;
+                    committing = true;
+                    Ok(value)
+                });
+                match outcome {
+                    Err(error) if committing && error.is_connection_lost() => {
+                        Err(StoreError::CommitLost(error.to_string()))
+                    }
+                    outcome => outcome,
+                }
+            }
         })
     }
 }

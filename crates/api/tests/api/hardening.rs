@@ -408,3 +408,41 @@ fn while_one_code_is_locked_on_postgres_reads_of_others_keep_answering() {
     );
     let _: Option<Value> = app.customer("LOCKED");
 }
+
+/// A write whose connection dies while it commits cannot know whether it committed: the
+/// client is told so (503, "may or may not have been applied", safe to send again), not that
+/// the database was merely unavailable; sending it again then writes it; other writes go
+/// on meanwhile.
+#[test]
+fn a_connection_lost_during_commit_answers_that_the_outcome_is_unknown() {
+    let Some(app) = TestApp::postgres() else {
+        return;
+    };
+    // A constraint trigger deferred to COMMIT ends the committing session, as a database
+    // crash or a network cut at that moment would.
+    execute(
+        &app,
+        "CREATE FUNCTION end_session_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$; \
+         CREATE CONSTRAINT TRIGGER end_session_at_commit AFTER INSERT OR UPDATE ON customers \
+         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.code = 'LOST-AT-COMMIT') \
+         EXECUTE FUNCTION end_session_at_commit()",
+    );
+    let (status, body) = app.post(&json!({"code": "LOST-AT-COMMIT", "yearBorn": 1980}));
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let detail = body["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("may or may not have been applied") && detail.contains("safe"),
+        "the client learns the outcome is unknown and a retry is safe: {body}"
+    );
+
+    let (status, body) = app.post(&json!({"code": "WRITTEN-AFTER", "yearBorn": 1990}));
+    assert_eq!(status, StatusCode::OK, "the next write commits: {body}");
+    execute(&app, "DROP TRIGGER end_session_at_commit ON customers");
+    let (status, body) = app.post(&json!({"code": "LOST-AT-COMMIT", "yearBorn": 1980}));
+    assert_eq!(status, StatusCode::OK, "sent again, it is written: {body}");
+    assert_eq!(
+        app.customer("LOST-AT-COMMIT").expect("stored")["yearBorn"],
+        1980
+    );
+}
