@@ -72,61 +72,61 @@ impl StoreError {
             _ => false,
         }
     }
-}
 
-impl StoreError {
     /// Whether this error means the connection itself is gone (not a statement the
     /// database refused, nor a timeout it enforced): after a commit was asked for, whether
     /// it happened is then unknown.
     pub(crate) fn is_connection_lost(&self) -> bool {
         use diesel::result::{DatabaseErrorKind, Error};
-        const GONE: [&str; 6] = [
-            "no connection to the server",
-            "server closed the connection unexpectedly",
-            "terminating connection due to administrator command",
-            "could not receive data from server",
-            "could not send data to server",
-            "connection timed out",
-        ];
         match self {
             StoreError::Database(
                 Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
                 | Error::BrokenTransactionManager,
             ) => true,
             StoreError::Database(Error::DatabaseError(DatabaseErrorKind::Unknown, information)) => {
-                GONE.iter().any(|gone| information.message().contains(gone))
+                CONNECTION_GONE
+                    .iter()
+                    .any(|gone| information.message().contains(gone))
             }
             _ => false,
         }
     }
 }
 
-/// libpq's words for a connection that is gone, which diesel reports with an unknown kind
-/// when the failure comes before the server could answer (a pooled connection whose server
-/// went away), and PostgreSQL's own shutdown notices (SQLSTATE 57P01..57P03); and the
-/// database being busy: PostgreSQL's `lock_timeout` and `statement_timeout` (55P03, 57014)
+/// libpq's words for a connection that is gone (its server went away, ended it, or stopped
+/// answering), which diesel reports with an unknown kind.
+const CONNECTION_GONE: [&str; 6] = [
+    "no connection to the server",
+    "server closed the connection unexpectedly",
+    "terminating connection due to administrator command",
+    "could not receive data from server",
+    "could not send data to server",
+    "connection timed out",
+];
+
+/// Whether `message` says the connection is gone ([`CONNECTION_GONE`]: diesel reports
+/// those with an unknown kind when the failure comes before the server could answer, as for
+/// a pooled connection whose server went away), or gives PostgreSQL's own shutdown notices
+/// (SQLSTATE 57P01..57P03), or the database being busy: PostgreSQL's `lock_timeout` and `statement_timeout` (55P03, 57014)
 /// and SQLite's `SQLITE_BUSY` past `busy_timeout` (another process holds the write lock).
 /// Each means "not now", so the client is told to retry (503), not that we failed (500).
 fn is_lost_connection(message: &str) -> bool {
-    const LOST: [&str; 16] = [
+    const NOT_NOW: [&str; 10] = [
         "canceling statement due to lock timeout",
         "canceling statement due to statement timeout",
         "database is locked",
         "database is busy",
-        "no connection to the server",
-        "server closed the connection unexpectedly",
-        "terminating connection due to administrator command",
         "the database system is shutting down",
         "the database system is starting up",
-        "could not receive data from server",
-        "could not send data to server",
-        "connection timed out",
         "in a read-only transaction",
         "the database system is not accepting connections",
         "the database system is not yet accepting connections",
         "terminating connection due to conflict with recovery",
     ];
-    LOST.iter().any(|lost| message.contains(lost))
+    CONNECTION_GONE
+        .iter()
+        .chain(&NOT_NOW)
+        .any(|lost| message.contains(lost))
 }
 
 impl From<diesel::r2d2::PoolError> for StoreError {
