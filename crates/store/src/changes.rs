@@ -462,17 +462,17 @@ fn attach_customers(
     if codes.is_empty() {
         return Ok(());
     }
-    let stored = feed_customers::stored(connection, &codes)?;
     // Each customer with the number of upserts of it still to be given one: the last takes
     // it, those before get a copy (a page rarely holds a code twice).
-    let mut wanted: HashMap<&str, usize> = HashMap::with_capacity(codes.len());
+    let mut current: HashMap<String, (FeedCustomer, usize)> =
+        feed_customers::stored(connection, &codes)?
+            .into_iter()
+            .map(|customer| (customer.code().to_owned(), (customer, 0)))
+            .collect();
     for code in codes {
-        *wanted.entry(code).or_default() += 1;
-    }
-    let mut current: HashMap<String, (FeedCustomer, usize)> = HashMap::with_capacity(stored.len());
-    for customer in stored {
-        let count = wanted.get(customer.code()).copied().unwrap_or(0);
-        current.insert(customer.code().to_owned(), (customer, count));
+        if let Some((_, left)) = current.get_mut(code) {
+            *left += 1;
+        }
     }
     for change in changes.iter_mut() {
         if change.op != ChangeOp::Upsert {

@@ -26,22 +26,6 @@ pub struct FeedCustomer {
 }
 
 impl FeedCustomer {
-    /// A customer read whole: its metadata written out (for a feed item built from it).
-    pub fn of(customer: Customer) -> FeedCustomer {
-        let metadata = customer.metadata.as_ref().and_then(|metadata| {
-            serde_json::to_string(metadata)
-                .ok()
-                .and_then(|text| RawValue::from_string(text).ok())
-        });
-        FeedCustomer {
-            customer: Customer {
-                metadata: None,
-                ..customer
-            },
-            metadata,
-        }
-    }
-
     fn from_row(row: CustomerRow) -> Result<FeedCustomer, StoreError> {
         let (customer, metadata) = row.into_parts()?;
         let metadata = match metadata {
@@ -58,7 +42,7 @@ impl FeedCustomer {
     }
 
     /// The customer's code.
-    pub fn code(&self) -> &str {
+    pub(crate) fn code(&self) -> &str {
         &self.customer.code
     }
 }
@@ -123,7 +107,13 @@ mod tests {
                 serde_json::to_string(&fed).ok(),
                 serde_json::to_string(&whole).ok()
             );
-            assert_eq!(fed, FeedCustomer::of(whole));
+            assert_eq!(
+                fed.customer,
+                Customer {
+                    metadata: None,
+                    ..whole
+                }
+            );
         }
     }
 
