@@ -418,15 +418,15 @@ fn a_connection_lost_during_commit_answers_that_the_outcome_is_unknown() {
     let Some(app) = TestApp::postgres() else {
         return;
     };
-    // A constraint trigger deferred to COMMIT ends the committing session, as a database
-    // crash or a network cut at that moment would.
+    // A constraint trigger deferred to COMMIT ends the server process of the committing
+    // connection, as a database crash or a network cut at that moment would.
     execute(
         &app,
-        "CREATE FUNCTION end_session_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$ \
+        "CREATE FUNCTION end_backend_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$ \
          BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$; \
-         CREATE CONSTRAINT TRIGGER end_session_at_commit AFTER INSERT OR UPDATE ON customers \
+         CREATE CONSTRAINT TRIGGER end_backend_at_commit AFTER INSERT OR UPDATE ON customers \
          DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.code = 'LOST-AT-COMMIT') \
-         EXECUTE FUNCTION end_session_at_commit()",
+         EXECUTE FUNCTION end_backend_at_commit()",
     );
     let (status, body) = app.post(&json!({"code": "LOST-AT-COMMIT", "yearBorn": 1980}));
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
@@ -438,7 +438,7 @@ fn a_connection_lost_during_commit_answers_that_the_outcome_is_unknown() {
 
     let (status, body) = app.post(&json!({"code": "WRITTEN-AFTER", "yearBorn": 1990}));
     assert_eq!(status, StatusCode::OK, "the next write commits: {body}");
-    execute(&app, "DROP TRIGGER end_session_at_commit ON customers");
+    execute(&app, "DROP TRIGGER end_backend_at_commit ON customers");
     let (status, body) = app.post(&json!({"code": "LOST-AT-COMMIT", "yearBorn": 1980}));
     assert_eq!(status, StatusCode::OK, "sent again, it is written: {body}");
     assert_eq!(
