@@ -51,94 +51,21 @@
 //! just promoted that no write has reached, the read records the new history first.
 //!
 //! # Retention
-//! [`Store::prune_changes`] removes rows older than the retention and records the newest
-//! one removed in `changes_horizon`; a cursor at or below it has lost changes, and reading
-//! from it is refused ([`StoreError::CursorExpired`]) with the cursor to resume from after a
-//! full resync.
+//! Rows older than the retention are removed; a cursor from before them is refused
+//! (`retention.rs`).
 
 use std::collections::HashMap;
-use std::fmt;
-use std::str::FromStr;
 
 use clientela_core::Timestamp;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, SmallInt, Text};
 
+use crate::cursor::Cursor;
 use crate::error::StoreError;
 use crate::feed_customers::{self, FeedCustomer};
-use crate::history::{self, FIRST_EPOCH, digits};
+use crate::history::{self, FIRST_EPOCH};
+use crate::retention::horizon;
 use crate::{DbConnection, Store};
-
-/// A position in the feed: after this change, in the history (epoch) it was given out in.
-/// Opaque to clients: `"<txid>-<seq>"` in the first history (the transaction id is 0 on
-/// SQLite, which has no other), `"<epoch>.<txid>-<seq>"` in later ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Cursor {
-    epoch: i64,
-    txid: i64,
-    seq: i64,
-}
-
-impl Default for Cursor {
-    fn default() -> Self {
-        Cursor {
-            epoch: FIRST_EPOCH,
-            txid: 0,
-            seq: 0,
-        }
-    }
-}
-
-impl Cursor {
-    fn at(epoch: i64, txid: i64, seq: i64) -> Cursor {
-        Cursor { epoch, txid, seq }
-    }
-
-    /// The row position, whatever the history.
-    fn position(self) -> (i64, i64) {
-        (self.txid, self.seq)
-    }
-
-    /// Whether this row is at or before `end`'s position, whatever history either names: a
-    /// batch recorded up to `end` in one history and read again in the next, where the rows
-    /// it inherited keep their positions but are named by the new history (comparing the
-    /// cursors themselves would put every one of them after `end`).
-    pub fn at_or_before(self, end: Cursor) -> bool {
-        self.position() <= end.position()
-    }
-}
-
-impl fmt::Display for Cursor {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.epoch != FIRST_EPOCH {
-            write!(formatter, "{}.", self.epoch)?;
-        }
-        write!(formatter, "{}-{}", self.txid, self.seq)
-    }
-}
-
-/// A text that is not a cursor this service gave out.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a change feed cursor; use the `next` of a page")]
-pub struct BadCursor(pub String);
-
-impl FromStr for Cursor {
-    type Err = BadCursor;
-
-    fn from_str(text: &str) -> Result<Cursor, BadCursor> {
-        let bad = || BadCursor(text.chars().take(64).collect());
-        let (epoch, position) = match text.split_once('.') {
-            Some((epoch, position)) => (digits(epoch).filter(|epoch| *epoch >= 1), position),
-            None => (Some(FIRST_EPOCH), text),
-        };
-        let (txid, seq) = position.split_once('-').ok_or_else(bad)?;
-        Ok(Cursor {
-            epoch: epoch.ok_or_else(bad)?,
-            txid: digits(txid).ok_or_else(bad)?,
-            seq: digits(seq).ok_or_else(bad)?,
-        })
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeOp {
@@ -277,14 +204,6 @@ struct BehindRow {
     changes: i64,
     #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
     oldest: Option<i64>,
-}
-
-#[derive(QueryableByName)]
-pub(crate) struct HorizonRow {
-    #[diesel(sql_type = BigInt)]
-    pub(crate) txid: i64,
-    #[diesel(sql_type = BigInt)]
-    pub(crate) seq: i64,
 }
 
 impl Store {
@@ -434,19 +353,6 @@ impl Store {
             oldest_at: row.oldest.map(Timestamp),
         })
     }
-
-    /// Removes the changes committed before `cutoff`; returns how many. Cursors at or below
-    /// the newest one removed are refused from then on.
-    /// The feed's `delete` items are the last place an erased customer's code is kept (so
-    /// that downstream tools learn of the erasure); removing them scrubs SQLite's WAL as an
-    /// erasure does.
-    pub fn prune_changes(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
-        let removed = self.write_transaction(&[], |sql| Ok(sql.prune_changes(cutoff.micros())?))?;
-        if removed > 0 {
-            self.scrub_sqlite_wal();
-        }
-        Ok(removed)
-    }
 }
 
 /// Sets each upsert's customer as stored now (`None` when there is none).
@@ -489,14 +395,6 @@ fn attach_customers(
         };
     }
     Ok(())
-}
-
-fn horizon(connection: &mut DbConnection, epoch: i64) -> Result<Option<Cursor>, StoreError> {
-    let row: Option<HorizonRow> =
-        diesel::sql_query("SELECT txid, seq FROM changes_horizon WHERE id = 1")
-            .get_result(connection)
-            .optional()?;
-    Ok(row.map(|row| Cursor::at(epoch, row.txid, row.seq)))
 }
 
 /// `after` as a position in the newest history (`histories`' last), or why it is none:
@@ -556,117 +454,8 @@ fn last_row(connection: &mut DbConnection) -> Result<Option<ChangeRow>, StoreErr
     Ok(diesel::sql_query(query).get_result(connection).optional()?)
 }
 
-/// The body of `WriteSql::prune_changes` for one backend: deletes the oldest rows of the
-/// feed, in feed order, up to the first one committed at or after `$cutoff` (microseconds),
-/// and moves the horizon up to the newest row deleted.
-///
-/// Removing a prefix of the feed rather than every row older than the cutoff needs no index
-/// on `at`, which every feed row would otherwise pay for on every write: the oldest rows
-/// are read in the primary key's order until the first one to keep, so a pass costs what
-/// it removes. A row older than the cutoff that sorts after a newer one (on PostgreSQL, a
-/// transaction that started earlier but ran longer) stays until the rows before it go:
-/// retention is how long changes are kept at least.
-///
-/// `$txid` reads the transaction id as a BIGINT (PostgreSQL's is an `xid8`); `$below` and
-/// `$upto` select the rows before, and up to, the position `($1, $2)`; `$order` and
-/// `$reverse` are the feed order and its reverse (on PostgreSQL naming `changes.txid`, the
-/// column, not the BIGINT the output calls `txid`: see [`PG_PAGE`]). SQLite's `txid` is
-/// always 0, so there they compare and order by `seq` alone, which reads the rowid in order
-/// (a row value `(txid, seq)` would scan the table). SQLite numbers `$N` parameters in the
-/// order they first appear, so `$1` must come before `$2` in each text.
-macro_rules! prune_changes_body {
-    (
-        $connection:expr, $cutoff:expr, $txid:literal, $below:literal, $upto:literal,
-        $order:literal, $reverse:literal
-    ) => {{
-        use diesel::prelude::*;
-        use diesel::sql_types::BigInt;
-        use $crate::changes::HorizonRow;
-        let cutoff: i64 = $cutoff;
-        let kept: Option<HorizonRow> = diesel::sql_query(concat!(
-            "SELECT ", $txid, " AS txid, seq FROM changes WHERE at >= $1 ORDER BY ", $order,
-            " LIMIT 1"
-        ))
-        .bind::<BigInt, _>(cutoff)
-        .get_result($connection)
-        .optional()?;
-        let newest: Option<HorizonRow> = match kept {
-            Some(kept) => diesel::sql_query(concat!(
-                "SELECT ", $txid, " AS txid, seq FROM changes WHERE ", $below, " ORDER BY ", $reverse,
-                " LIMIT 1"
-            ))
-            .bind::<BigInt, _>(kept.txid)
-            .bind::<BigInt, _>(kept.seq)
-            .get_result($connection)
-            .optional()?,
-            None => diesel::sql_query(concat!(
-                "SELECT ", $txid, " AS txid, seq FROM changes ORDER BY ", $reverse, " LIMIT 1"
-            ))
-            .get_result($connection)
-            .optional()?,
-        };
-        match newest {
-            None => Ok(0),
-            Some(newest) => {
-                let removed = diesel::sql_query(concat!(
-                    "DELETE FROM changes WHERE ", $upto
-                ))
-                .bind::<BigInt, _>(newest.txid)
-                .bind::<BigInt, _>(newest.seq)
-                .execute($connection)?;
-                diesel::sql_query(
-                    "INSERT INTO changes_horizon (id, txid, seq) VALUES (1, $1, $2) \
-                     ON CONFLICT (id) DO UPDATE SET txid = excluded.txid, seq = excluded.seq \
-                     WHERE (excluded.txid, excluded.seq) > (changes_horizon.txid, changes_horizon.seq)",
-                )
-                .bind::<BigInt, _>(newest.txid)
-                .bind::<BigInt, _>(newest.seq)
-                .execute($connection)?;
-                Ok(removed)
-            }
-        }
-    }};
-}
-pub(crate) use prune_changes_body;
-
 #[cfg(test)]
 mod tests {
-    use super::Cursor;
-
-    #[test]
-    fn a_cursor_reads_back_what_it_writes_and_nothing_else() {
-        let cursor: Cursor = "812-40".parse().expect("a cursor");
-        assert_eq!(cursor.to_string(), "812-40");
-        for bad in [
-            "",
-            "12",
-            "a-1",
-            "1-",
-            "-1-2",
-            "1-2-3",
-            "+1-2",
-            "99999999999999999999-1",
-        ] {
-            assert!(bad.parse::<Cursor>().is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn cursors_order_by_transaction_then_sequence() {
-        let parse = |text: &str| text.parse::<Cursor>().expect("a cursor");
-        assert!(parse("5-9") < parse("6-1"));
-        assert!(parse("6-1") < parse("6-2"));
-    }
-
-    #[test]
-    fn a_position_compares_across_histories() {
-        let parse = |text: &str| text.parse::<Cursor>().expect("a cursor");
-        assert!(parse("2.6-1").at_or_before(parse("6-1")));
-        assert!(parse("2.5-9").at_or_before(parse("6-1")));
-        assert!(!parse("2.6-2").at_or_before(parse("6-1")));
-        assert!(parse("6-1").at_or_before(parse("2.6-1")));
-    }
-
     /// On PostgreSQL the feed's queries read the primary key `(txid, seq)` in order and never
     /// sort: an `ORDER BY txid` that meant the BIGINT the output calls `txid` sorted the whole
     /// feed for every page, slower with every change kept. Sorts and sequential scans are

@@ -36,6 +36,7 @@
 mod changes;
 mod checkpoint;
 mod connection;
+mod cursor;
 mod customers;
 mod error;
 mod feed_customers;
@@ -45,6 +46,7 @@ mod history;
 mod keys;
 mod migrate;
 mod reindex;
+mod retention;
 mod retry;
 mod rows;
 mod schema;
@@ -61,10 +63,11 @@ use std::time::Duration;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
-pub use changes::{BadCursor, Change, ChangeOp, Cursor, FeedLag};
+pub use changes::{Change, ChangeOp, FeedLag};
 pub use connection::{
     ConnectionDefaults, DbConnection, SPARE_FACTOR, SqliteSync, Target, Timeouts, redact_password,
 };
+pub use cursor::{BadCursor, Cursor};
 pub use customers::{
     BatchRequest, Count, EXACT_COUNT_LIMIT, ItemOutcome, ListQuery, Precondition, Suppression,
     prefix_upper_bound,

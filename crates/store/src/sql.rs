@@ -14,7 +14,8 @@ use sha2::{Digest, Sha256};
 
 mod prepared;
 
-use crate::changes::{NewChange, prune_changes_body};
+use crate::changes::NewChange;
+use crate::retention::prune_changes_body;
 use crate::rows::CustomerRow;
 use crate::schema::{changes, customers, suppressions};
 use crate::webhooks::{WebhookWrite, webhook_write_body};
