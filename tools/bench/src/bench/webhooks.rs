@@ -2,17 +2,18 @@
 //!
 //! Phases of `--seconds` each, on one server:
 //! 1. ingest at full speed with no subscription, then with one subscription delivering to a
-//!    local receiver, in turn: without, with, without, ... without ([`ROUNDS`] phases with).
+//!    local receiver, in turn: without, with, without, ... without ([`SUBSCRIBED_PHASES`] phases with).
 //!    Each phase with is compared with the mean of the two without on either side of it, so
 //!    that what the database's growth and the machine's drift do to the rate weighs on both
-//!    sides alike; the ratio reported is the median of the rounds. A phase with also gives
+//!    sides alike; the ratio reported is the median of those comparisons. A phase with gives
 //!    the changes delivered per second and the delivery lag;
 //! 2. ingest at half the mean rate without a subscription, with one: the lag a receiver sees
 //!    when the server is not saturated.
 //!
 //! Every phase with a subscription starts one (its cursor at the feed's head) and removes it
 //! once the receiver has everything written during the phase, so no phase inherits another's
-//! backlog.
+//! backlog. Before every phase the database is vacuumed and checkpointed
+//! ([`Database::settle`](super::server::Database::settle)).
 //!
 //! The lag of a change is the time from its commit (the item's `at`) to the moment the
 //! receiver holds its batch. Changes still undelivered when a phase ends are waited for (up to
@@ -139,7 +140,12 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
 
     let deliveries = Arc::new(Mutex::new(Deliveries::default()));
     let (url, receiver) = start_receiver(deliveries.clone())?;
+    let alone = |run: &'static str| -> anyhow::Result<f64> {
+        database.settle()?;
+        Ok(ingest(run, None)?.per_second(batch))
+    };
     let phase = |run: &'static str, pace: Option<f64>| -> anyhow::Result<Phase> {
+        database.settle()?;
         let subscription = subscribe(&server, &url)?;
         if let Ok(mut deliveries) = deliveries.lock() {
             deliveries.lags.clear();
@@ -175,15 +181,15 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
 
     // Without, with, without, with, ... without: each subscribed phase is compared with the
     // mean of the phases on either side of it.
-    let mut alone = vec![ingest(ALONE[0], None)?.per_second(batch)];
-    let mut rounds = Vec::with_capacity(ROUNDS);
-    for round in 0..ROUNDS {
-        let saturated = phase(SUBSCRIBED[round], None)?;
-        alone.push(ingest(ALONE[round + 1], None)?.per_second(batch));
-        let ratio = saturated.ingest / f64::midpoint(alone[round], alone[round + 1]);
-        rounds.push((saturated, ratio));
+    let mut rates = vec![alone(ALONE[0])?];
+    let mut compared = Vec::with_capacity(SUBSCRIBED_PHASES);
+    for n in 0..SUBSCRIBED_PHASES {
+        let saturated = phase(SUBSCRIBED[n], None)?;
+        rates.push(alone(ALONE[n + 1])?);
+        let ratio = saturated.ingest / f64::midpoint(rates[n], rates[n + 1]);
+        compared.push((saturated, ratio));
     }
-    let alone_rate = alone.iter().sum::<f64>() / alone.len() as f64;
+    let alone_rate = rates.iter().sum::<f64>() / rates.len() as f64;
     let half = phase("half", Some(alone_rate / batch as f64 / 2.0))?;
     drop(server);
     actix_web::rt::System::new().block_on(receiver.stop(false));
@@ -199,23 +205,20 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         "| phase | ingest customers/s | with / without | delivered changes/s | lag p50 ms | lag p99 ms |"
     );
     println!("|---|---:|---:|---:|---:|---:|");
-    let rates: Vec<String> = alone.iter().map(|rate| format!("{rate:.0}")).collect();
+    let each: Vec<String> = rates.iter().map(|rate| format!("{rate:.0}")).collect();
     println!(
         "| no subscription (mean; each phase) | {alone_rate:.0} ({}) | – | – | – | – |",
-        rates.join(", ")
+        each.join(", ")
     );
-    for (round, (phase, ratio)) in rounds.iter().enumerate() {
-        phase.print(
-            &format!("full speed, subscribed ({})", round + 1),
-            Some(*ratio),
-        );
+    for (n, (phase, ratio)) in compared.iter().enumerate() {
+        phase.print(&format!("full speed, subscribed ({})", n + 1), Some(*ratio));
     }
     half.print("half speed, subscribed", None);
-    let mut ratios: Vec<f64> = rounds.iter().map(|(_, ratio)| *ratio).collect();
+    let mut ratios: Vec<f64> = compared.iter().map(|(_, ratio)| *ratio).collect();
     ratios.sort_unstable_by(f64::total_cmp);
     println!(
         "\ningest with one subscription / without (each subscribed phase against the mean of \
-         the phases either side of it), median of {ROUNDS}: {:.2}",
+         the phases either side of it), median of {SUBSCRIBED_PHASES}: {:.2}",
         ratios[ratios.len() / 2]
     );
     Ok(())
@@ -261,12 +264,12 @@ fn unsubscribe(server: &Server, id: &str) -> anyhow::Result<()> {
 /// How many times the full-speed phase runs subscribed, each between two phases without a
 /// subscription: a 10% effect is near what one pair of 8-second phases resolves on a shared
 /// machine (a checkpoint of the database lands in one phase and not the other), so the
-/// ratio reported is the median of these rounds.
-const ROUNDS: usize = 3;
+/// ratio reported is the median of these comparisons.
+const SUBSCRIBED_PHASES: usize = 3;
 
 /// The runs' names (each phase writes customers of its own).
-const ALONE: [&str; ROUNDS + 1] = ["alone-1", "alone-2", "alone-3", "alone-4"];
-const SUBSCRIBED: [&str; ROUNDS] = ["full-1", "full-2", "full-3"];
+const ALONE: [&str; SUBSCRIBED_PHASES + 1] = ["alone-1", "alone-2", "alone-3", "alone-4"];
+const SUBSCRIBED: [&str; SUBSCRIBED_PHASES] = ["full-1", "full-2", "full-3"];
 
 /// One subscribed phase.
 struct Phase {
