@@ -44,10 +44,12 @@ impl Database {
 
     /// Brings a PostgreSQL database to the same state before each of phases that are compared
     /// with one another: vacuums the customers and the feed and writes a checkpoint, so that
-    /// neither lands by chance in one phase and not the other (a checkpoint's first writes of
-    /// every page, or a vacuum of a table grown by a phase, took a tenth or more off the rate
-    /// of the phase it fell in). A role that may not checkpoint is told so, and the run goes
-    /// on. SQLite's checkpoints are the server's own; nothing to do.
+    /// neither lands by chance in one phase and not the other. At full speed the server
+    /// writes enough WAL to request a checkpoint every phase or two, and after one every page
+    /// is written whole to the WAL again, which slows the phase it falls in; autovacuum of
+    /// the tables a phase grew runs at random times the same way. A role that may not
+    /// checkpoint is told so, and the run goes on. SQLite's checkpoints are the server's own;
+    /// nothing to do.
     pub fn settle(&self) -> anyhow::Result<()> {
         use diesel::Connection;
         use diesel::connection::SimpleConnection;
