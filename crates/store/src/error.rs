@@ -107,8 +107,9 @@ const CONNECTION_GONE: [&str; 6] = [
 /// Whether `message` says the connection is gone ([`CONNECTION_GONE`]: diesel reports
 /// those with an unknown kind when the failure comes before the server could answer, as for
 /// a pooled connection whose server went away), or gives PostgreSQL's own shutdown notices
-/// (SQLSTATE 57P01..57P03), or the database being busy: PostgreSQL's `lock_timeout` and `statement_timeout` (55P03, 57014)
-/// and SQLite's `SQLITE_BUSY` past `busy_timeout` (another process holds the write lock).
+/// (SQLSTATE 57P01..57P03), or the database being busy: PostgreSQL's `lock_timeout` and
+/// `statement_timeout` (55P03, 57014) and SQLite's `SQLITE_BUSY` past `busy_timeout`
+/// (another process holds the write lock).
 /// Each means "not now", so the client is told to retry (503), not that we failed (500).
 fn is_lost_connection(message: &str) -> bool {
     const NOT_NOW: [&str; 10] = [

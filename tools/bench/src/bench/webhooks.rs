@@ -2,11 +2,12 @@
 //!
 //! Phases of `--seconds` each, on one server:
 //! 1. ingest at full speed with no subscription, then with one subscription delivering to a
-//!    local receiver, in turn: without, with, without, ... without ([`SUBSCRIBED_PHASES`] phases with).
-//!    Each phase with is compared with the mean of the two without on either side of it, so
-//!    that what the database's growth and the machine's drift do to the rate weighs on both
-//!    sides alike; the ratio reported is the median of those comparisons. A phase with gives
-//!    the changes delivered per second and the delivery lag;
+//!    local receiver, in turn: without, with, without, ... without
+//!    ([`SUBSCRIBED_PHASES`] phases with). Each phase with is compared with the mean of the
+//!    two without on either side of it, so that what the database's growth and the
+//!    machine's drift do to the rate weighs on both sides alike; the ratio reported is the
+//!    median of those comparisons. A phase with gives the changes delivered per second and
+//!    the delivery lag;
 //! 2. ingest at half the mean rate without a subscription, with one: the lag a receiver sees
 //!    when the server is not saturated.
 //!
