@@ -95,9 +95,10 @@ pub struct Change {
     /// change's: a later item for the same code follows); `None` for a delete, or when the
     /// customer has been erased since.
     pub customer: Option<FeedCustomer>,
-    /// For an upsert, the fields it changed ([`Customer::changed_fields`]: `metadata.<key>`
-    /// for a metadata key; empty for a create with defaults only); `None` for a delete, and
-    /// for an upsert recorded before the feed kept them.
+    /// For an upsert, the fields it changed
+    /// ([`Customer::changed_fields`](clientela_core::Customer::changed_fields):
+    /// `metadata.<key>` for a metadata key; empty for a create with defaults only); `None`
+    /// for a delete, and for an upsert recorded before the feed kept them.
     pub changed_fields: Option<Vec<String>>,
 }
 
